@@ -1,0 +1,69 @@
+"""EMISA: secure information sharing for counter-terrorism and criminal-justice working groups."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from emisa.settings import build_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Feature packages; each exposes ``init_app(app)`` registering its blueprints, rules and commands.
+FEATURES = (
+    "emisa.ui",
+    "emisa.accounts",
+    "emisa.groups",
+    "emisa.audit.views",
+    "emisa.api",
+)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    from emisa.crypto import keyring
+    from emisa.database import MIGRATIONS_DIR, init_database
+    from emisa.errors import register_error_handlers
+    from emisa.extensions import api, csrf, db, limiter, login_manager, migrate, socketio
+    from emisa.security import register_security_headers
+    from emisa.storage import blobs
+
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(build_config(config))
+    proxies = int(app.config.get("EMISA_TRUSTED_PROXIES") or 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+    db.init_app(app)
+    init_database(app)
+    # Batch mode lets SQLite run ALTER TABLE migrations (it rebuilds the table).
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    keyring.init_app(app)
+    blobs.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        message_queue=app.config["EMISA_REDIS_URL"],
+        # None: only same-origin browsers may connect; never a wildcard.
+        cors_allowed_origins=None,
+        max_http_buffer_size=256 * 1024,
+    )
+    api.init_app(app)
+    register_security_headers(app)
+    register_error_handlers(app)
+
+    from emisa.cli import emisa_cli
+
+    app.cli.add_command(emisa_cli)
+    for feature in FEATURES:
+        importlib.import_module(feature).init_app(app)
+    return app

@@ -1,0 +1,7 @@
+"""Access control: the policy core and its rule modules (importing them registers the rules)."""
+
+from emisa.access import groups as _group_rules  # noqa: F401
+from emisa.access.decision import Decision, allow, deny
+from emisa.access.policy import AccessDenied, can, require
+
+__all__ = ["AccessDenied", "Decision", "allow", "can", "deny", "require"]

@@ -1,0 +1,135 @@
+"""Rules for the platform itself, accounts, working groups, memberships and join requests."""
+
+from __future__ import annotations
+
+from emisa.access.decision import Decision, allow, deny
+from emisa.access.policy import PLATFORM, rule
+from emisa.access.roles import GroupRole, JoinPolicy
+from emisa.groups.membership import membership_of
+
+
+@rule(PLATFORM, "administer")
+def _administer(user, _resource) -> Decision:
+    """Account management, group creation and the audit log are for platform admins."""
+    return allow("platform admin") if user.is_admin else deny("Only administrators may do this.")
+
+
+@rule(PLATFORM, "use")
+def _use_platform(_user, _resource) -> Decision:
+    return allow("active account")
+
+
+def _country_allowed(user, group) -> bool:
+    return not group.allowed_countries or user.country in group.allowed_countries
+
+
+@rule("group", "view")
+def _view_group(user, group) -> Decision:
+    """A group restricted to other countries does not exist for the user (404)."""
+    if user.is_admin or _country_allowed(user, group):
+        return allow("group visible")
+    return deny("This group is not open to your country.", hide=True)
+
+
+def _visible_then(user, group, check) -> Decision:
+    seen = _view_group(user, group)
+    return check() if seen else seen
+
+
+@rule("group", "edit")
+def _edit_group(user, group) -> Decision:
+    return _administer(user, None)
+
+
+@rule("group", "request_join")
+def _request_join(user, group) -> Decision:
+    def check() -> Decision:
+        if not _country_allowed(user, group):
+            return deny("This group is not open to your country.")
+        if membership_of(user, group) is not None:
+            return deny("You are already a member of this group.", status=409)
+        if group.join_policy != JoinPolicy.REQUEST:
+            return deny("This group is invite-only; a coordinator must add you.")
+        return allow("may ask to join")
+
+    return _visible_then(user, group, check)
+
+
+def _coordinator_or_admin(user, group) -> Decision:
+    membership = membership_of(user, group)
+    if membership is not None and membership.role == GroupRole.COORDINATOR:
+        return allow("coordinator")
+    if user.is_admin:
+        return allow("platform admin")
+    return deny("Only the group's coordinators may do this.")
+
+
+@rule("group", "manage_members", "decide_join_requests")
+def _manage_members(user, group) -> Decision:
+    return _visible_then(user, group, lambda: _coordinator_or_admin(user, group))
+
+
+@rule("group", "leave")
+def _leave(user, group) -> Decision:
+    def check() -> Decision:
+        if membership_of(user, group) is None:
+            return deny("You are not a member of this group.", status=409)
+        return allow("member")
+
+    return _visible_then(user, group, check)
+
+
+@rule("group", "read_content")
+def _read_content(user, group) -> Decision:
+    """Group content is for members only; an admin who is not a member reads nothing."""
+
+    def check() -> Decision:
+        if membership_of(user, group) is None:
+            return deny("Only members of this group can see its content.")
+        return allow("member")
+
+    return _visible_then(user, group, check)
+
+
+@rule("group", "contribute")
+def _contribute(user, group) -> Decision:
+    """Posting, uploading and chatting: coordinators and members; observers only read."""
+
+    def check() -> Decision:
+        membership = membership_of(user, group)
+        if membership is None:
+            return deny("Only members of this group can contribute.")
+        if membership.role == GroupRole.OBSERVER:
+            return deny("Observers can read and attend but cannot post or upload.")
+        return allow(membership.role)
+
+    return _visible_then(user, group, check)
+
+
+@rule("group", "moderate")
+def _moderate(user, group) -> Decision:
+    def check() -> Decision:
+        membership = membership_of(user, group)
+        if membership is not None and membership.role == GroupRole.COORDINATOR:
+            return allow("coordinator")
+        return deny("Only the group's coordinators may do this.")
+
+    return _visible_then(user, group, check)
+
+
+@rule("join_request", "decide")
+def _decide_join_request(user, join_request) -> Decision:
+    return _manage_members(user, join_request.group)
+
+
+@rule("join_request", "view")
+def _view_join_request(user, join_request) -> Decision:
+    if join_request.user_id == user.id:
+        return allow("requester")
+    decision = _manage_members(user, join_request.group)
+    return decision if decision else deny("Not your request.", hide=True)
+
+
+@rule("user", "manage")
+def _manage_user(user, _account) -> Decision:
+    return _administer(user, None)

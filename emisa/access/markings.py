@@ -1,0 +1,84 @@
+"""TLP 2.0 markings and releasability: what a label means for who may read an item.
+
+Every content feature (documents, threads, meetings) asks ``read_marked`` so the
+meaning of a label is written once. Labels are never translated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from enum import StrEnum
+
+from emisa.access.decision import Decision, allow, deny
+
+
+class Tlp(StrEnum):
+    CLEAR = "TLP:CLEAR"
+    GREEN = "TLP:GREEN"
+    AMBER = "TLP:AMBER"
+    AMBER_STRICT = "TLP:AMBER+STRICT"
+    RED = "TLP:RED"
+
+    @property
+    def css_class(self) -> str:
+        return "tlp-" + self.value.split(":", 1)[1].lower().replace("+", "-")
+
+    @property
+    def library_visible(self) -> bool:
+        """GREEN and CLEAR reach every active account through the library."""
+        return self in (Tlp.GREEN, Tlp.CLEAR)
+
+    @property
+    def reshareable(self) -> bool:
+        """Only AMBER may be re-shared by a coordinator to another group."""
+        return self is Tlp.AMBER
+
+
+class InvalidMarking(ValueError):
+    """An unknown TLP label, shown to the person as is."""
+
+
+def parse_tlp(value: str) -> Tlp:
+    try:
+        return Tlp((value or "").strip())
+    except ValueError:
+        accepted = ", ".join(label.value for label in Tlp)
+        raise InvalidMarking(f"'{value}' is not a TLP label; use one of: {accepted}.") from None
+
+
+@dataclass(frozen=True)
+class Marking:
+    """The marking of one item, as the policy needs it."""
+
+    tlp: Tlp
+    group_id: int
+    releasable_to: Collection[str] = ()
+    # For TLP:RED only: the named recipients (the author is always one of them).
+    recipient_ids: Collection[int] = ()
+    # Further groups an AMBER item was re-shared to by a coordinator.
+    shared_group_ids: Collection[int] = ()
+
+
+def read_marked(user, marking: Marking, member_group_ids: Collection[int]) -> Decision:
+    """May ``user`` (already known to be an active, fully signed-in account) read the item?
+
+    ``member_group_ids`` are the groups the user belongs to. A denial hides the
+    item (404): who is not allowed to read an item is not told it exists.
+    """
+    if marking.releasable_to and user.country not in marking.releasable_to:
+        return deny("not releasable to your country", hide=True)
+    if user.is_partner and not marking.tlp.library_visible:
+        return deny("partner accounts read only TLP:GREEN and TLP:CLEAR", hide=True)
+    if marking.tlp.library_visible:
+        return allow("TLP:GREEN/CLEAR items reach every active account")
+    in_group = marking.group_id in member_group_ids
+    if marking.tlp is Tlp.RED:
+        if user.id in marking.recipient_ids and in_group:
+            return allow("named recipient")
+        return deny("TLP:RED items are for their named recipients only", hide=True)
+    if in_group:
+        return allow("group member")
+    if marking.tlp is Tlp.AMBER and any(g in member_group_ids for g in marking.shared_group_ids):
+        return allow("member of a group this item was shared with")
+    return deny("only group members may read this item", hide=True)

@@ -1,0 +1,80 @@
+"""The one access core: ``can(user, action, resource) -> Decision``.
+
+Rules are registered per (resource type, action) by the rule modules of this
+package; a pair nobody registered is denied. Before any rule runs, the actor
+itself is checked: signed in, two-factor passed, account active and not expired.
+Views, the API and Socket.IO handlers call ``can`` or ``require``; none of them
+decides a right on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from emisa.access.decision import Decision, allow, deny
+
+Rule = Callable[[Any, Any], Decision]
+_RULES: dict[tuple[str, str], Rule] = {}
+PLATFORM = "platform"
+
+
+class AccessDenied(Exception):
+    """Raised by ``require``; the web and API layers turn it into 401/403/404."""
+
+    def __init__(self, decision: Decision):
+        super().__init__(decision.reason)
+        self.decision = decision
+
+
+def rule(resource_type: str, *actions: str) -> Callable[[Rule], Rule]:
+    """Register ``fn(user, resource) -> Decision`` for each action on ``resource_type``."""
+
+    def register(fn: Rule) -> Rule:
+        for action in actions:
+            key = (resource_type, action)
+            if key in _RULES:
+                raise RuntimeError(f"two rules registered for {key}")
+            _RULES[key] = fn
+        return fn
+
+    return register
+
+
+def resource_type_of(resource: Any) -> str | None:
+    if resource is None:
+        return PLATFORM
+    return getattr(type(resource), "__policy_type__", None)
+
+
+def actor_decision(user: Any) -> Decision:
+    """Is this actor allowed to do anything beyond signing in, enrolling or signing out?"""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return deny("Sign in first.", status=401)
+    if not user.is_fully_authenticated:
+        return deny("Complete the two-factor sign-in first.", status=401)
+    if not user.is_usable:
+        return deny(f"This account is {user.effective_state}.", status=401)
+    return allow("active account")
+
+
+def can(user: Any, action: str, resource: Any = None) -> Decision:
+    actor = actor_decision(user)
+    if not actor:
+        return actor
+    resource_type = resource_type_of(resource)
+    check = _RULES.get((resource_type or "", action))
+    if check is None:
+        return deny(f"No rule allows '{action}' on {resource_type or type(resource).__name__}.")
+    return check(user, resource)
+
+
+def require(user: Any, action: str, resource: Any = None) -> Decision:
+    """Return the allowing decision or raise AccessDenied; every denial is audited."""
+    decision = can(user, action, resource)
+    if not decision:
+        from emisa.audit import record_denial
+
+        record_denial(user, action, resource, decision)
+        raise AccessDenied(decision)
+    return decision

@@ -1,0 +1,156 @@
+"""Platform administration of accounts: invite, suspend, reactivate, expiry, reset 2FA."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+
+from emisa.access import require
+from emisa.accounts import operations
+from emisa.accounts.forms import EmptyForm, ExpiryForm, InviteForm
+from emisa.accounts.models import User
+from emisa.database import commit
+from emisa.extensions import db
+from emisa.groups.membership import memberships_of
+from emisa.mail import mail_configured, send_mail
+from emisa.web import load
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _end_of_day(day) -> datetime | None:
+    return datetime.combine(day, time(23, 59, 59)) if day else None
+
+
+def _invitation_page(user: User, token: str):
+    link = url_for("auth.invitation", token=token, _external=True)
+    mailed = mail_configured() and send_mail(
+        user.email,
+        "Your EMISA invitation",
+        f"{current_user.name} invited you to the EMISA platform.\n\n"
+        f"Open this link to set your password and enrol two-factor sign-in:\n{link}\n\n"
+        "The link works once and expires in 7 days.",
+    )
+    return render_template("admin/invitation_link.html", user=user, link=link, mailed=mailed)
+
+
+@bp.route("/accounts")
+@login_required
+def accounts():
+    require(current_user, "administer")
+    query = select(User).order_by(User.name)
+    text = request.args.get("q", "").strip()
+    if text:
+        like = f"%{text.lower()}%"
+        query = query.where(or_(User.email.like(like), User.name.ilike(like)))
+    state = request.args.get("state", "")
+    if state:
+        query = query.where(User.state == state)
+    return render_template(
+        "admin/accounts.html", users=db.session.scalars(query.limit(500)).all(), q=text, state=state
+    )
+
+
+@bp.route("/accounts/invite", methods=["GET", "POST"])
+@login_required
+def invite():
+    require(current_user, "administer")
+    form = InviteForm()
+    status = 200
+    if form.validate_on_submit():
+        details = operations.AccountDetails(
+            email=form.email.data,
+            name=form.name.data,
+            country=form.country.data,
+            organisation=form.organisation.data,
+            kind=form.kind.data,
+            role=form.role.data,
+            expires_at=_end_of_day(form.expires_on.data),
+        )
+        try:
+            user, token = operations.invite(details, current_user)
+        except operations.AccountError as error:
+            form.email.errors.append(str(error))
+            status = 409 if isinstance(error, operations.DuplicateAccount) else 400
+        else:
+            commit()
+            return _invitation_page(user, token)
+    elif request.method == "POST":
+        status = 400
+    return render_template("admin/invite.html", form=form), status
+
+
+@bp.route("/accounts/<int:user_id>")
+@login_required
+def account(user_id: int):
+    user = load(User, user_id)
+    require(current_user, "manage", user)
+    return render_template(
+        "admin/account.html",
+        user=user,
+        memberships=memberships_of(user).values(),
+        action_form=EmptyForm(),
+        expiry_form=ExpiryForm(expires_on=user.expires_at.date() if user.expires_at else None),
+    )
+
+
+_ACTIONS = {
+    "suspend": (operations.suspend, "The account is suspended and signed out everywhere."),
+    "reactivate": (operations.reactivate, "The account is active again."),
+    "reset-2fa": (
+        operations.reset_two_factor,
+        "Two-factor sign-in was reset; the account enrols again at its next sign-in.",
+    ),
+}
+
+
+@bp.route(
+    "/accounts/<int:user_id>/<any(suspend, reactivate, 'reset-2fa'):action>", methods=["POST"]
+)
+@login_required
+def account_action(user_id: int, action: str):
+    user = load(User, user_id)
+    require(current_user, "manage", user)
+    if not EmptyForm().validate_on_submit():
+        flash("The form expired; try again.", "danger")
+        return redirect(url_for("admin.account", user_id=user.id))
+    operation, done = _ACTIONS[action]
+    try:
+        operation(user, current_user)
+    except operations.AccountError as error:
+        flash(str(error), "danger")
+    else:
+        commit()
+        flash(done, "success")
+    return redirect(url_for("admin.account", user_id=user.id))
+
+
+@bp.route("/accounts/<int:user_id>/expiry", methods=["POST"])
+@login_required
+def account_expiry(user_id: int):
+    user = load(User, user_id)
+    require(current_user, "manage", user)
+    form = ExpiryForm()
+    if form.validate_on_submit():
+        operations.set_expiry(user, _end_of_day(form.expires_on.data), current_user)
+        commit()
+        flash("The expiry date was saved.", "success")
+    else:
+        flash("That is not a valid date.", "danger")
+    return redirect(url_for("admin.account", user_id=user.id))
+
+
+@bp.route("/accounts/<int:user_id>/invitation", methods=["POST"])
+@login_required
+def reissue_invitation(user_id: int):
+    user = load(User, user_id)
+    require(current_user, "manage", user)
+    if user.state != "invited" or not EmptyForm().validate_on_submit():
+        flash("Only invited accounts get a new invitation link.", "danger")
+        return redirect(url_for("admin.account", user_id=user.id))
+    token = operations.reissue_invitation(user, current_user)
+    commit()
+    return _invitation_page(user, token)

@@ -1,0 +1,63 @@
+"""Account forms; Flask-WTF adds the CSRF token to each."""
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+
+from emisa.access.countries import COUNTRIES
+from emisa.access.roles import AccountKind, PlatformRole
+
+COUNTRY_CHOICES = [(code, f"{name} ({code})") for code, name in COUNTRIES.items()]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        "Code from your authenticator app, or a recovery code",
+        validators=[DataRequired(), Length(max=40)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True},
+    )
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=1000)])
+    confirm = PasswordField(
+        "Repeat the password", validators=[EqualTo("password", "The passwords differ.")]
+    )
+
+
+class ChangePasswordForm(SetPasswordForm):
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+
+
+class ReauthForm(FlaskForm):
+    """Proof of presence before a sensitive change: password and a current code."""
+
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+    code = StringField("Current code", validators=[DataRequired(), Length(max=40)])
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Token name", validators=[DataRequired(), Length(max=100)])
+
+
+class InviteForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
+    organisation = StringField("Organisation", validators=[DataRequired(), Length(max=200)])
+    country = SelectField("Country", choices=COUNTRY_CHOICES, validators=[DataRequired()])
+    kind = SelectField("Kind", choices=[(k.value, k.value) for k in AccountKind])
+    role = SelectField("Platform role", choices=[(r.value, r.value) for r in PlatformRole])
+    expires_on = DateField("Account expires on (optional)", validators=[Optional()])
+
+
+class ExpiryForm(FlaskForm):
+    expires_on = DateField("Expires on", validators=[Optional()])
+
+
+class EmptyForm(FlaskForm):
+    """A button that only needs its CSRF token."""

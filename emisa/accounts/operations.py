@@ -1,0 +1,222 @@
+"""Account operations: creation, invitations, two-factor enrolment, state changes.
+
+Callable from the CLI, the web views and the API alike. They flush and audit;
+the caller commits at its boundary (``emisa.database.commit``).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from emisa import audit
+from emisa.access.countries import normalise_country
+from emisa.access.roles import AccountKind, AccountState, PlatformRole, parse_enum
+from emisa.accounts import totp
+from emisa.accounts.models import Invitation, User
+from emisa.accounts.passwords import check_strength, hash_password
+from emisa.accounts.sessions import digest, end_all_access
+from emisa.extensions import db
+from emisa.timeutil import utcnow
+
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+class AccountError(ValueError):
+    """Bad input for an account operation; the message is for a person."""
+
+
+class DuplicateAccount(AccountError):
+    pass
+
+
+def normalise_email(email: str) -> str:
+    value = (email or "").strip().lower()
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise AccountError(f"'{email}' is not a valid email address.")
+    return value
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+
+
+@dataclass
+class AccountDetails:
+    email: str
+    name: str
+    country: str
+    organisation: str
+    kind: str = AccountKind.LAW_ENFORCEMENT
+    role: str = PlatformRole.USER
+    expires_at: datetime | None = None
+
+
+def _new_user(details: AccountDetails, state: str) -> User:
+    email = normalise_email(details.email)
+    name, organisation = details.name.strip(), details.organisation.strip()
+    if not name or not organisation:
+        raise AccountError("Name and organisation are required.")
+    try:
+        country = normalise_country(details.country)
+        kind = parse_enum(AccountKind, details.kind, "account kind")
+        role = parse_enum(PlatformRole, details.role, "platform role")
+    except ValueError as error:
+        raise AccountError(str(error)) from None
+    if find_user(email) is not None:
+        raise DuplicateAccount(f"An account with the email {email} already exists.")
+    user = User(
+        email=email,
+        name=name[:120],
+        organisation=organisation[:200],
+        country=country,
+        kind=kind,
+        role=role,
+        state=state,
+        expires_at=details.expires_at,
+    )
+    db.session.add(user)
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    try:
+        check_strength(password, email=user.email, name=user.name)
+    except ValueError as error:
+        raise AccountError(str(error)) from None
+    user.password_hash = hash_password(password)
+
+
+def create_active_user(details: AccountDetails, password: str) -> tuple[User, str]:
+    """An active account with TOTP enrolled (the CLI's create-user); returns the otpauth URI."""
+    user = _new_user(details, AccountState.ACTIVE)
+    set_password(user, password)
+    secret = totp.new_secret()
+    user.totp_secret = totp.seal_secret(secret)
+    user.totp_enrolled_at = utcnow()
+    db.session.flush()
+    audit.record("account.created", target=user, details={"via": "cli", "role": user.role})
+    return user, totp.provisioning_uri(user, secret)
+
+
+def invite(details: AccountDetails, invited_by: User | None) -> tuple[User, str]:
+    """Create an invited account and a single-use, expiring invitation; returns the plain token."""
+    user = _new_user(details, AccountState.INVITED)
+    token = reissue_invitation(user, invited_by)
+    audit.record("account.invited", target=user, details={"role": user.role, "kind": user.kind})
+    return user, token
+
+
+def reissue_invitation(user: User, invited_by: User | None) -> str:
+    token = secrets.token_urlsafe(32)
+    for previous in db.session.scalars(
+        select(Invitation).where(Invitation.user_id == user.id, Invitation.used_at.is_(None))
+    ):
+        previous.used_at = utcnow()
+    db.session.add(
+        Invitation(
+            user=user,
+            token_hash=digest(token),
+            created_by_id=invited_by.id if invited_by else None,
+            expires_at=utcnow() + current_app.config["EMISA_INVITATION_TTL"],
+        )
+    )
+    db.session.flush()
+    return token
+
+
+def open_invitation(token: str) -> Invitation | None:
+    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == digest(token)))
+    if invitation is None or invitation.used_at is not None or invitation.expires_at <= utcnow():
+        return None
+    if invitation.user.state != AccountState.INVITED:
+        return None
+    return invitation
+
+
+def accept_invitation(invitation: Invitation, password: str) -> User:
+    """Spend the invitation and set the password; TOTP enrolment must follow."""
+    user = invitation.user
+    set_password(user, password)
+    invitation.used_at = utcnow()
+    audit.record("account.invitation_accepted", actor=user, target=user)
+    return user
+
+
+def begin_enrolment(user: User) -> str:
+    """A new pending TOTP secret, kept sealed until a code proves the user holds it."""
+    secret = totp.new_secret()
+    user.totp_pending_secret = totp.seal_secret(secret)
+    return secret
+
+
+def pending_secret(user: User) -> str | None:
+    return totp.open_secret(user.totp_pending_secret) if user.totp_pending_secret else None
+
+
+def confirm_enrolment(user: User, code: str) -> list[str] | None:
+    """Switch to the pending secret if ``code`` matches it; returns the new recovery codes."""
+    secret = pending_secret(user)
+    if secret is None:
+        return None
+    user.totp_last_step = 0
+    if not totp.check_code_once(user, code, secret=secret):
+        audit.record_event("auth.totp_enrolment_failed", actor=user, outcome="failed", target=user)
+        return None
+    user.totp_secret = user.totp_pending_secret
+    user.totp_pending_secret = None
+    user.totp_enrolled_at = utcnow()
+    if user.state == AccountState.INVITED:
+        user.state = AccountState.ACTIVE
+    codes = totp.new_recovery_codes(user)
+    audit.record("auth.totp_enrolled", actor=user, target=user)
+    return codes
+
+
+def change_password(user: User, new_password: str) -> None:
+    set_password(user, new_password)
+    end_all_access(user, keep=user.auth_session)
+    audit.record("account.password_changed", actor=user, target=user)
+
+
+def suspend(user: User, by: User) -> None:
+    if user.id == by.id:
+        raise AccountError("You cannot suspend your own account.")
+    user.state = AccountState.SUSPENDED
+    end_all_access(user)
+    audit.record("account.suspended", actor=by, target=user)
+
+
+def reactivate(user: User, by: User) -> None:
+    if user.state not in (AccountState.SUSPENDED, AccountState.EXPIRED) and user.is_usable:
+        raise AccountError("The account is already active.")
+    user.state = AccountState.ACTIVE if user.totp_enrolled_at else AccountState.INVITED
+    if user.expires_at and user.expires_at <= utcnow():
+        user.expires_at = None
+    audit.record("account.reactivated", actor=by, target=user)
+
+
+def set_expiry(user: User, expires_at: datetime | None, by: User) -> None:
+    user.expires_at = expires_at
+    if expires_at is not None and expires_at <= utcnow():
+        end_all_access(user)
+    audit.record("account.expiry_set", actor=by, target=user, details={"expires_at": expires_at})
+
+
+def reset_two_factor(user: User, by: User) -> None:
+    """Drop the second factor: the account must enrol again at its next sign-in."""
+    user.totp_secret = None
+    user.totp_pending_secret = None
+    user.totp_enrolled_at = None
+    user.recovery_codes.clear()
+    end_all_access(user)
+    audit.record("account.totp_reset", actor=by, target=user)
+
+
+def count_admins() -> int:
+    return db.session.scalar(select(func.count()).select_from(User).where(User.role == "admin"))

@@ -1,0 +1,373 @@
+"""Sign-in (password, then code), enrolment, invitations and the user's own account page."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from emisa import audit
+from emisa.access import require
+from emisa.accounts import operations, totp
+from emisa.accounts.forms import (
+    ChangePasswordForm,
+    CodeForm,
+    EmptyForm,
+    LoginForm,
+    ReauthForm,
+    SetPasswordForm,
+    TokenForm,
+)
+from emisa.accounts.login import LoginFailed, check_code, check_password
+from emisa.accounts.models import ApiToken, AuthSession
+from emisa.accounts.passwords import verify_password
+from emisa.accounts.sessions import (
+    advance_session,
+    end_all_access,
+    issue_token,
+    live_sessions,
+    live_tokens,
+    start_session,
+)
+from emisa.database import commit
+from emisa.extensions import db, limiter
+from emisa.timeutil import utcnow
+
+bp = Blueprint("auth", __name__)
+
+# Reachable before the second factor is passed; everything else waits for it.
+OPEN_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.invitation"}
+STAGE_ENDPOINTS = {"password": "auth.code", "enrol": "auth.enrol"}
+
+
+def _safe_next(default: str = "groups.dashboard") -> str:
+    target = request.args.get("next") or ""
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.netloc:
+        return target
+    return url_for(default)
+
+
+def _sign_in(user, stage: str) -> None:
+    """Start a fresh session at ``stage``; any session this browser had is ended."""
+    if current_user.is_authenticated and current_user.auth_session is not None:
+        current_user.auth_session.revoked_at = utcnow()
+    start_session(user, stage)
+    db.session.flush()
+    login_user(user)
+
+
+def _advance(stage: str) -> None:
+    advance_session(current_user.auth_session, stage)
+    login_user(current_user._get_current_object())
+
+
+def gate_unfinished_sign_in():
+    """Before any page: an account mid sign-in reaches only its next step."""
+    if request.path.startswith("/api/") or not current_user.is_authenticated:
+        return None
+    session = current_user.auth_session
+    if session is None:
+        return None
+    if session.stage != "full":
+        if request.endpoint in OPEN_ENDPOINTS or request.endpoint == STAGE_ENDPOINTS[session.stage]:
+            return None
+        return redirect(url_for(STAGE_ENDPOINTS[session.stage]))
+    if not current_user.is_usable:
+        state = current_user.effective_state
+        logout_user()
+        flash(f"This account is {state}. Contact an administrator.", "danger")
+        return redirect(url_for("auth.login"))
+    return None
+
+
+def _login_limit_key() -> str:
+    return "login:" + (request.remote_addr or "")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("60 per minute", key_func=_login_limit_key, methods=["POST"])
+def login():
+    if current_user.is_authenticated and current_user.is_fully_authenticated:
+        return redirect(_safe_next())
+    form = LoginForm()
+    status, headers = 200, {}
+    if form.validate_on_submit():
+        try:
+            user = check_password(form.email.data, form.password.data)
+        except LoginFailed as failure:
+            flash(failure.message, "danger")
+            status = failure.status
+            if failure.retry_after:
+                headers["Retry-After"] = str(failure.retry_after)
+        else:
+            if user.totp_enrolled_at:
+                _sign_in(user, "password")
+                commit()
+                return redirect(url_for("auth.code", next=request.args.get("next")))
+            if not user.totp_pending_secret:
+                operations.begin_enrolment(user)
+            _sign_in(user, "enrol")
+            commit()
+            return redirect(url_for("auth.enrol"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login.html", form=form), status, headers
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@login_required
+def code():
+    session = current_user.auth_session
+    if session is None or session.stage != "password":
+        return redirect(url_for("groups.dashboard"))
+    form = CodeForm()
+    status, headers = 200, {}
+    if form.validate_on_submit():
+        try:
+            method = check_code(current_user, form.code.data)
+        except LoginFailed as failure:
+            flash(failure.message, "danger")
+            status = failure.status
+            if failure.retry_after:
+                headers["Retry-After"] = str(failure.retry_after)
+        else:
+            _advance("full")
+            commit()
+            if method == "recovery-code":
+                left = totp.remaining_recovery_codes(current_user)
+                flash(f"You signed in with a recovery code; {left} remain.", "warning")
+            return redirect(_safe_next())
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/code.html", form=form), status, headers
+
+
+def _enrolment_page(form: CodeForm, status: int = 200):
+    secret = operations.pending_secret(current_user)
+    uri = totp.provisioning_uri(current_user, secret) if secret else None
+    return (
+        render_template(
+            "auth/enrol.html",
+            form=form,
+            start_form=EmptyForm(prefix="start"),
+            secret=secret,
+            qr_svg=totp.qr_svg(uri) if uri else None,
+        ),
+        status,
+    )
+
+
+@bp.route("/enrol", methods=["GET", "POST"])
+@login_required
+def enrol():
+    """Enrol (or re-enrol) TOTP: scan or type the secret, confirm with a code."""
+    session = current_user.auth_session
+    if session is None or (session.stage != "enrol" and not current_user.totp_pending_secret):
+        return redirect(url_for("groups.dashboard"))
+    start_form, form = EmptyForm(prefix="start"), CodeForm()
+    if request.method == "POST" and "start-csrf_token" in request.form:
+        if start_form.validate_on_submit():
+            operations.begin_enrolment(current_user)
+            commit()
+        return redirect(url_for("auth.enrol"))
+    if form.validate_on_submit():
+        codes = operations.confirm_enrolment(current_user, form.code.data)
+        if codes is None:
+            commit()
+            flash("That code does not match. Check your device's clock and try again.", "danger")
+            return _enrolment_page(form, 400)
+        if session.stage != "full":
+            _advance("full")
+        commit()
+        return render_template("auth/recovery_codes.html", codes=codes)
+    return _enrolment_page(form, 400 if request.method == "POST" else 200)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    """Signs this account out everywhere and revokes its API tokens."""
+    if current_user.is_authenticated:
+        user = current_user._get_current_object()
+        end_all_access(user)
+        audit.record("auth.logout", actor=user, target=user)
+        commit()
+        logout_user()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def invitation(token: str):
+    invite = operations.open_invitation(token)
+    if invite is None:
+        audit.record_event("account.invitation_invalid", outcome="denied")
+        return render_template("auth/invitation_invalid.html"), 404
+    form = SetPasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = operations.accept_invitation(invite, form.password.data)
+        except operations.AccountError as error:
+            form.password.errors.append(str(error))
+            status = 400
+        else:
+            operations.begin_enrolment(user)
+            _sign_in(user, "enrol")
+            commit()
+            return redirect(url_for("auth.enrol"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/invitation.html", form=form, user=invite.user), status
+
+
+# --- the user's own account -------------------------------------------------------------
+
+
+def _account_page(status: int = 200, **forms):
+    require(current_user, "use")
+    forms.setdefault("password_form", ChangePasswordForm(prefix="pw"))
+    forms.setdefault("recovery_form", ReauthForm(prefix="rc"))
+    forms.setdefault("reenrol_form", ReauthForm(prefix="re"))
+    forms.setdefault("token_form", TokenForm(prefix="tk"))
+    return (
+        render_template(
+            "account/index.html",
+            sessions=live_sessions(current_user),
+            tokens=live_tokens(current_user),
+            recovery_left=totp.remaining_recovery_codes(current_user),
+            revoke_form=EmptyForm(prefix="rv"),
+            **forms,
+        ),
+        status,
+    )
+
+
+@bp.route("/account")
+@login_required
+def account():
+    return _account_page()
+
+
+def _reauthenticated(form: ReauthForm) -> bool:
+    if not form.validate_on_submit():
+        return False
+    if not verify_password(current_user.password_hash, form.current_password.data):
+        form.current_password.errors.append("The password is wrong.")
+        return False
+    if not totp.check_code_once(current_user, form.code.data):
+        form.code.errors.append("The code is wrong or was already used.")
+        return False
+    return True
+
+
+@bp.route("/account/password", methods=["POST"])
+@login_required
+def change_password():
+    require(current_user, "use")
+    form = ChangePasswordForm(prefix="pw")
+    if form.validate_on_submit():
+        if not verify_password(current_user.password_hash, form.current_password.data):
+            form.current_password.errors.append("The current password is wrong.")
+        else:
+            try:
+                operations.change_password(current_user, form.password.data)
+            except operations.AccountError as error:
+                form.password.errors.append(str(error))
+            else:
+                commit()
+                flash(
+                    "Password changed. Every other session and all API tokens were ended.",
+                    "success",
+                )
+                return redirect(url_for("auth.account"))
+    return _account_page(400, password_form=form)
+
+
+@bp.route("/account/recovery-codes", methods=["POST"])
+@login_required
+def regenerate_recovery_codes():
+    require(current_user, "use")
+    form = ReauthForm(prefix="rc")
+    if not _reauthenticated(form):
+        commit()
+        return _account_page(400, recovery_form=form)
+    codes = totp.new_recovery_codes(current_user)
+    audit.record("auth.recovery_codes_regenerated", target=current_user)
+    commit()
+    return render_template("auth/recovery_codes.html", codes=codes)
+
+
+@bp.route("/account/totp", methods=["POST"])
+@login_required
+def reenrol_totp():
+    require(current_user, "use")
+    form = ReauthForm(prefix="re")
+    if not _reauthenticated(form):
+        commit()
+        return _account_page(400, reenrol_form=form)
+    operations.begin_enrolment(current_user)
+    audit.record("auth.totp_reenrolment_started", target=current_user)
+    commit()
+    return redirect(url_for("auth.enrol"))
+
+
+@bp.route("/account/sessions/<int:session_id>/revoke", methods=["POST"])
+@login_required
+def revoke_session(session_id: int):
+    require(current_user, "use")
+    target = db.session.scalar(
+        select(AuthSession).where(
+            AuthSession.id == session_id, AuthSession.user_id == current_user.id
+        )
+    )
+    if target is None or not EmptyForm(prefix="rv").validate_on_submit():
+        abort(404)
+    target.revoked_at = utcnow()
+    audit.record("auth.session_revoked", target=current_user, details={"session_id": session_id})
+    commit()
+    if target.id == current_user.auth_session.id:
+        logout_user()
+        return redirect(url_for("auth.login"))
+    flash("The session was ended.", "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/tokens", methods=["POST"])
+@login_required
+def create_token():
+    require(current_user, "use")
+    form = TokenForm(prefix="tk")
+    if not form.validate_on_submit():
+        return _account_page(400, token_form=form)
+    token, plain = issue_token(current_user, form.name.data)
+    audit.record("auth.token_issued", target=current_user, details={"name": token.name})
+    commit()
+    return render_template("account/token_created.html", token=token, plain=plain)
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_token(token_id: int):
+    require(current_user, "use")
+    target = db.session.scalar(
+        select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == current_user.id)
+    )
+    if target is None or not EmptyForm(prefix="rv").validate_on_submit():
+        abort(404)
+    target.revoked_at = utcnow()
+    audit.record("auth.token_revoked", target=current_user, details={"token_id": token_id})
+    commit()
+    flash("The token was revoked.", "success")
+    return redirect(url_for("auth.account"))

@@ -1,0 +1,90 @@
+"""``/auth/token`` and ``/me``: sign in with password and TOTP code, get a bearer token."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask_login import current_user
+from marshmallow import Schema, fields
+
+from emisa import audit
+from emisa.access import require
+from emisa.accounts.login import LoginFailed, check_code, check_password
+from emisa.accounts.sessions import issue_token
+from emisa.api.blueprint import api_blueprint, errors
+from emisa.database import commit
+from emisa.errors import json_error
+from emisa.extensions import limiter
+from emisa.timeutil import utcnow
+
+blp = api_blueprint("api_auth", __name__, "Bearer tokens and the caller's account")
+
+
+class TokenRequest(Schema):
+    email = fields.String(required=True)
+    password = fields.String(required=True, load_only=True)
+    otp = fields.String(
+        required=True, load_only=True, metadata={"description": "TOTP or recovery code"}
+    )
+    name = fields.String(load_default="API token", metadata={"description": "label for the token"})
+
+
+class TokenResponse(Schema):
+    token = fields.String(required=True)
+    expires_at = fields.DateTime(required=True)
+
+
+class Me(Schema):
+    id = fields.Integer()
+    email = fields.String()
+    name = fields.String()
+    country = fields.String()
+    organisation = fields.String()
+    kind = fields.String()
+    role = fields.String()
+
+
+@blp.route("/auth/token", methods=["POST"])
+@blp.doc(security=[])
+@blp.arguments(TokenRequest)
+@blp.response(201, TokenResponse)
+@errors(blp, 400, 401, 429)
+@limiter.limit("60 per minute")
+def create_token(body):
+    """Exchange email, password and a current TOTP code for a bearer token."""
+    try:
+        user = check_password(body["email"], body["password"])
+        if not user.totp_enrolled_at:
+            raise LoginFailed("Enrol two-factor sign-in in the browser first.", status=403)
+        check_code(user, body["otp"])
+    except LoginFailed as failure:
+        commit()
+        headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else None
+        code = {401: "invalid_credentials", 429: "too_many_attempts"}.get(failure.status)
+        return json_error(failure.status, failure.message, code, headers)
+    token, plain = issue_token(user, body["name"])
+    audit.record("auth.token_issued", actor=user, target=user, details={"name": token.name})
+    commit()
+    return {"token": plain, "expires_at": token.expires_at}
+
+
+@blp.route("/auth/token", methods=["DELETE"])
+@blp.response(204)
+@errors(blp, 401)
+def delete_token():
+    """Revoke the token this request is made with."""
+    require(current_user, "use")
+    token = current_user.api_token
+    if token is None:
+        abort(401)
+    token.revoked_at = utcnow()
+    audit.record("auth.token_revoked", target=current_user, details={"token_id": token.id})
+    commit()
+
+
+@blp.route("/me")
+@blp.response(200, Me)
+@errors(blp, 401)
+def me():
+    """The caller's own account."""
+    require(current_user, "use")
+    return current_user

@@ -1,0 +1,191 @@
+"""Working groups, members and join requests over the API."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask_login import current_user
+from marshmallow import Schema, fields, validate
+
+from emisa.access import require
+from emisa.access.roles import GroupRole, JoinPolicy
+from emisa.accounts.operations import find_user
+from emisa.api.blueprint import api_blueprint, errors
+from emisa.database import commit
+from emisa.extensions import db
+from emisa.groups import operations
+from emisa.groups.membership import membership_of
+from emisa.groups.models import JoinRequest, WorkingGroup
+from emisa.web import load, load_checked
+
+blp = api_blueprint("api_groups", __name__, "Working groups, memberships and join requests")
+
+
+class GroupSummary(Schema):
+    id = fields.Integer()
+    slug = fields.String()
+    name = fields.String()
+    my_role = fields.Method("_my_role", allow_none=True)
+
+    def _my_role(self, group):
+        membership = membership_of(current_user, group)
+        return membership.role if membership else None
+
+
+class Group(GroupSummary):
+    mandate = fields.String()
+    allowed_countries = fields.List(fields.String())
+    join_policy = fields.String()
+    member_count = fields.Function(lambda group: len(group.memberships))
+    created_at = fields.DateTime()
+
+
+class GroupCreate(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=3, max=120))
+    mandate = fields.String(load_default="", validate=validate.Length(max=5000))
+    allowed_countries = fields.List(fields.String(), load_default=list)
+    join_policy = fields.String(
+        load_default=JoinPolicy.REQUEST.value,
+        validate=validate.OneOf([p.value for p in JoinPolicy]),
+    )
+
+
+class MemberCreate(Schema):
+    email = fields.String(required=True)
+    role = fields.String(required=True, validate=validate.OneOf([r.value for r in GroupRole]))
+
+
+class Membership(Schema):
+    id = fields.Integer()
+    group_id = fields.Integer()
+    user_id = fields.Integer()
+    email = fields.Function(lambda m: m.user.email)
+    name = fields.Function(lambda m: m.user.name)
+    country = fields.Function(lambda m: m.user.country)
+    role = fields.String()
+    created_at = fields.DateTime()
+
+
+class JoinRequestCreate(Schema):
+    motivation = fields.String(required=True, validate=validate.Length(min=10, max=2000))
+
+
+class JoinRequestOut(Schema):
+    id = fields.Integer()
+    group_id = fields.Integer()
+    user_id = fields.Integer()
+    motivation = fields.String()
+    status = fields.String()
+    reason = fields.String()
+    created_at = fields.DateTime()
+    decided_at = fields.DateTime(allow_none=True)
+
+
+class DecisionBody(Schema):
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+def _run(operation, *args):
+    """Run a group operation; its refusal becomes the API error it names."""
+    try:
+        result = operation(*args)
+    except operations.GroupError as error:
+        db.session.rollback()
+        abort(error.status, description=str(error))
+    commit()
+    return result
+
+
+@blp.route("/groups")
+@blp.response(200, GroupSummary(many=True))
+@errors(blp, 401)
+def list_groups():
+    """The groups the caller may see, with the caller's role in each (null if not a member)."""
+    require(current_user, "use")
+    return operations.visible_groups(current_user)
+
+
+@blp.route("/groups", methods=["POST"])
+@blp.arguments(GroupCreate)
+@blp.response(201, Group)
+@errors(blp, 400, 401, 403, 409)
+def create_group(body):
+    """Create a working group (platform admins)."""
+    require(current_user, "administer")
+    return _run(
+        operations.create_group,
+        body["name"],
+        body["mandate"],
+        body["allowed_countries"],
+        body["join_policy"],
+        current_user,
+    )
+
+
+@blp.route("/groups/<int:gid>")
+@blp.response(200, Group)
+@errors(blp, 401, 404)
+def get_group(gid: int):
+    return load_checked(WorkingGroup, gid, "view")
+
+
+@blp.route("/groups/<int:gid>/members")
+@blp.response(200, Membership(many=True))
+@errors(blp, 401, 403, 404)
+def list_members(gid: int):
+    """Members of a group, for its members and administrators."""
+    group = load(WorkingGroup, gid)
+    require(current_user, "view", group)
+    if not membership_of(current_user, group):
+        require(current_user, "manage_members", group)
+    return group.memberships
+
+
+@blp.route("/groups/<int:gid>/members", methods=["POST"])
+@blp.arguments(MemberCreate)
+@blp.response(201, Membership)
+@errors(blp, 400, 401, 403, 404, 409)
+def add_member(body, gid: int):
+    """Add an account to the group (coordinators and admins)."""
+    group = load_checked(WorkingGroup, gid, "manage_members")
+    user = find_user(body["email"])
+    if user is None:
+        abort(404, description="No account has this email address.")
+    return _run(operations.add_member, group, user, body["role"], current_user)
+
+
+@blp.route("/groups/<int:gid>/join-requests", methods=["POST"])
+@blp.arguments(JoinRequestCreate)
+@blp.response(201, JoinRequestOut)
+@errors(blp, 400, 401, 403, 404, 409)
+def create_join_request(body, gid: int):
+    """Ask to join a group whose join policy is ``request``."""
+    group = load_checked(WorkingGroup, gid, "request_join")
+    return _run(operations.request_to_join, group, current_user, body["motivation"])
+
+
+@blp.route("/groups/<int:gid>/join-requests")
+@blp.response(200, JoinRequestOut(many=True))
+@errors(blp, 401, 403, 404)
+def list_join_requests(gid: int):
+    """Pending join requests (coordinators and admins)."""
+    group = load_checked(WorkingGroup, gid, "decide_join_requests")
+    return operations.pending_requests(group)
+
+
+@blp.route("/join-requests/<int:request_id>/approve", methods=["POST"])
+@blp.response(200, JoinRequestOut)
+@errors(blp, 401, 403, 404, 409)
+def approve(request_id: int):
+    join_request = load_checked(JoinRequest, request_id, "decide")
+    _run(operations.decide_join_request, join_request, True, "", current_user)
+    return join_request
+
+
+@blp.route("/join-requests/<int:request_id>/reject", methods=["POST"])
+@blp.arguments(DecisionBody)
+@blp.response(200, JoinRequestOut)
+@errors(blp, 400, 401, 403, 404, 409)
+def reject(body, request_id: int):
+    join_request = load_checked(JoinRequest, request_id, "decide")
+    _run(operations.decide_join_request, join_request, False, body["reason"], current_user)
+    return join_request

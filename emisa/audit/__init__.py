@@ -1,0 +1,11 @@
+"""Append-only, hash-chained audit log."""
+
+from emisa.audit.log import (
+    flush_pending,
+    record,
+    record_denial,
+    record_event,
+    verify,
+)
+
+__all__ = ["flush_pending", "record", "record_denial", "record_event", "verify"]

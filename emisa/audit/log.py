@@ -1,0 +1,224 @@
+"""Writing and verifying the audit log.
+
+Operations call ``record``; the entries are appended when the data they speak of
+is committed (``emisa.database.commit``). Denials and reads do not depend on a
+commit and are appended at the end of the request whatever happens. Appends run
+in their own short transaction that holds a lock (BEGIN IMMEDIATE on SQLite, an
+advisory lock on PostgreSQL) so entries from all processes form one chain.
+
+Each entry's hash is an HMAC over the previous hash and the entry's fields,
+keyed from the platform secret: whoever can only edit the database cannot
+recompute a chain that ``audit-verify`` accepts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app, g, has_request_context, request
+from flask_login import current_user
+from sqlalchemy import insert, select, text
+
+from emisa.audit.models import AuditEntry
+from emisa.extensions import db
+from emisa.timeutil import utcnow
+
+GENESIS = "0" * 64
+_ADVISORY_LOCK_KEY = 0x454D495341  # "EMISA"
+
+
+@dataclass
+class _Pending:
+    values: dict[str, Any]
+    # True: only written if the data it describes was committed.
+    with_data: bool = True
+    sealed: bool = field(default=False)
+
+
+def _chain_key() -> bytes:
+    app = current_app._get_current_object()
+    key = app.extensions.get("emisa.audit_key")
+    if key is None:
+        key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"emisa audit chain v1"
+        ).derive(app.config["SECRET_KEY"].encode())
+        app.extensions["emisa.audit_key"] = key
+    return key
+
+
+def entry_digest(key: bytes, prev_hash: str, values: dict[str, Any]) -> str:
+    fields = {
+        "seq": values["seq"],
+        "created_at": values["created_at"].isoformat(timespec="microseconds"),
+        "actor_id": values["actor_id"],
+        "actor_email": values["actor_email"],
+        "action": values["action"],
+        "outcome": values["outcome"],
+        "target_type": values["target_type"],
+        "target_id": values["target_id"],
+        "group_id": values["group_id"],
+        "ip_address": values["ip_address"],
+        "details": values["details"],
+    }
+    message = prev_hash.encode() + json.dumps(fields, sort_keys=True).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _pending() -> list[_Pending]:
+    if "emisa_audit" not in g:
+        g.emisa_audit = []
+    return g.emisa_audit
+
+
+def client_address() -> str:
+    return (request.remote_addr or "") if has_request_context() else "cli"
+
+
+def _actor(actor) -> tuple[int | None, str]:
+    if actor is None and has_request_context():
+        actor = current_user._get_current_object()
+    if actor is None or not getattr(actor, "id", None):
+        return None, ""
+    return actor.id, actor.email
+
+
+def record(
+    action: str,
+    *,
+    actor=None,
+    outcome: str = "ok",
+    target=None,
+    target_type: str = "",
+    target_id: str | int = "",
+    group_id: int | None = None,
+    details: dict | None = None,
+    with_data: bool = True,
+) -> None:
+    """Queue one entry. Never put group content in ``details``: only ids and labels."""
+    actor_id, actor_email = _actor(actor)
+    if target is not None:
+        target_type = target_type or getattr(type(target), "__policy_type__", "")
+        target_id = target_id or getattr(target, "id", "")
+        if group_id is None and target_type == "group":
+            group_id = target.id
+        group_id = group_id if group_id is not None else getattr(target, "group_id", None)
+    _pending().append(
+        _Pending(
+            {
+                "actor_id": actor_id,
+                "actor_email": actor_email,
+                "action": action,
+                "outcome": outcome,
+                "target_type": target_type,
+                "target_id": str(target_id or ""),
+                "group_id": group_id,
+                "ip_address": client_address(),
+                "details": json.dumps(details or {}, sort_keys=True, default=str),
+            },
+            with_data=with_data,
+        )
+    )
+
+
+def record_denial(actor, action: str, resource, decision) -> None:
+    record(
+        "access.denied",
+        actor=actor if getattr(actor, "id", None) else None,
+        outcome="denied",
+        target=resource,
+        details={"action": action, "reason": decision.reason, "status": decision.status},
+        with_data=False,
+    )
+
+
+def record_event(action: str, **kwargs) -> None:
+    """An entry that stands on its own (a read, a failed login): written even without a commit."""
+    record(action, with_data=False, **kwargs)
+
+
+def flush_pending(*, committed: bool = True) -> None:
+    """Append the queued entries; after a failed request only those independent of its data."""
+    queue = _pending()
+    entries = [item for item in queue if committed or not item.with_data]
+    queue.clear()
+    if not entries:
+        return
+    if not committed:
+        # Whatever the request wrote uncommitted is dropped; on SQLite its open write
+        # transaction would otherwise hold the lock the append needs.
+        db.session.rollback()
+    append([item.values for item in entries])
+
+
+def append(rows: list[dict[str, Any]]) -> None:
+    key = _chain_key()
+    with db.engine.connect() as connection:
+        connection = connection.execution_options(sqlite_immediate=True)
+        with connection.begin():
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY}
+                )
+            last = connection.execute(
+                select(AuditEntry.seq, AuditEntry.entry_hash)
+                .order_by(AuditEntry.seq.desc())
+                .limit(1)
+            ).first()
+            seq, prev_hash = (last.seq, last.entry_hash) if last else (0, GENESIS)
+            for values in rows:
+                seq += 1
+                row = dict(values, seq=seq, created_at=utcnow())
+                row["prev_hash"] = prev_hash
+                row["entry_hash"] = prev_hash = entry_digest(key, prev_hash, row)
+                connection.execute(insert(AuditEntry).values(**row))
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    checked: int
+    message: str
+
+
+def _iter_entries(batch: int = 2000) -> Iterator[AuditEntry]:
+    last_seq = 0
+    while True:
+        rows = db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.seq > last_seq)
+            .order_by(AuditEntry.seq)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last_seq = rows[-1].seq
+
+
+def verify() -> VerifyResult:
+    """Walk the chain; name the first entry that was altered, removed or inserted."""
+    key = _chain_key()
+    prev_hash, expected_seq, checked = GENESIS, 1, 0
+    for entry in _iter_entries():
+        if entry.seq != expected_seq:
+            return VerifyResult(
+                False, checked, f"entry {expected_seq} is missing (next entry is {entry.seq})"
+            )
+        values = {
+            column.name: getattr(entry, column.name) for column in AuditEntry.__table__.columns
+        }
+        if entry.prev_hash != prev_hash or entry_digest(key, prev_hash, values) != entry.entry_hash:
+            return VerifyResult(
+                False,
+                checked,
+                f"entry {entry.seq} (id {entry.id}) was altered: its hash does not match",
+            )
+        prev_hash, expected_seq, checked = entry.entry_hash, expected_seq + 1, checked + 1
+    return VerifyResult(True, checked, f"audit log intact: {checked} entries verified")

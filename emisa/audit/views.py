@@ -1,0 +1,74 @@
+"""The audit log in the browser, for platform administrators, with filters."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import Blueprint, Flask, render_template, request
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from emisa import audit
+from emisa.access import require
+from emisa.audit.models import AuditEntry
+from emisa.extensions import db
+from emisa.web import page_number
+
+bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
+PAGE_SIZE = 100
+
+
+def _day(value: str) -> datetime | None:
+    try:
+        return datetime.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        return None
+
+
+@bp.route("")
+@login_required
+def index():
+    require(current_user, "administer")
+    filters = {
+        key: request.args.get(key, "").strip()
+        for key in ("action", "actor", "outcome", "group", "since", "until")
+    }
+    query = select(AuditEntry)
+    if filters["action"]:
+        query = query.where(AuditEntry.action.startswith(filters["action"]))
+    if filters["actor"]:
+        query = query.where(AuditEntry.actor_email.contains(filters["actor"].lower()))
+    if filters["outcome"]:
+        query = query.where(AuditEntry.outcome == filters["outcome"])
+    if filters["group"].isdigit():
+        query = query.where(AuditEntry.group_id == int(filters["group"]))
+    if since := _day(filters["since"]):
+        query = query.where(AuditEntry.created_at >= since)
+    if until := _day(filters["until"]):
+        query = query.where(AuditEntry.created_at < until + timedelta(days=1))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    page = page_number()
+    entries = db.session.scalars(
+        query.order_by(AuditEntry.seq.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    ).all()
+    actions = db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action))
+    return render_template(
+        "admin/audit.html",
+        entries=entries,
+        filters=filters,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        total=total,
+        actions=list(actions),
+    )
+
+
+@bp.route("/verify")
+@login_required
+def verify():
+    require(current_user, "administer")
+    return render_template("admin/audit_verify.html", result=audit.verify())
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -1,0 +1,119 @@
+"""One place that turns every error into a page or a JSON error, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from emisa.access import AccessDenied
+from emisa.audit import flush_pending
+from emisa.web import wants_json
+
+log = logging.getLogger(__name__)
+
+ERROR_CODES = {
+    400: "invalid_input",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "too_many_attempts",
+    500: "internal_error",
+}
+MESSAGES = {
+    400: "The request was not valid.",
+    401: "Sign in first.",
+    403: "You are not allowed to do this.",
+    404: "Nothing was found here, or you are not allowed to see it.",
+    405: "This method is not allowed here.",
+    409: "This conflicts with the current state.",
+    413: "The upload is larger than allowed.",
+    429: "Too many attempts. Try again later.",
+    500: "Something went wrong on our side; nothing you sent was half-stored.",
+}
+
+
+def json_error(status: int, message: str | None = None, code: str | None = None, headers=None):
+    body = {
+        "error": {
+            "code": code or ERROR_CODES.get(status, "error"),
+            "message": message or MESSAGES.get(status, "Error."),
+        }
+    }
+    response = jsonify(body)
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def error_response(status: int, message: str | None = None, code: str | None = None, headers=None):
+    """A JSON error for the API, a page for the browser."""
+    if wants_json():
+        return json_error(status, message, code, headers)
+    body = render_template(
+        "errors.html", status=status, message=message or MESSAGES.get(status, "Error.")
+    )
+    return body, status, headers or {}
+
+
+def _validation_message(error: HTTPException) -> str:
+    messages = getattr(error, "data", {}).get("messages") if hasattr(error, "data") else None
+    if not messages:
+        return error.description if isinstance(error.description, str) else MESSAGES[400]
+    parts = []
+    for _location, fields in messages.items():
+        for name, problems in fields.items():
+            text = problems[0] if isinstance(problems, list) else str(problems)
+            parts.append(f"{name}: {text}")
+    return "Invalid input: " + "; ".join(parts)
+
+
+def handle_http_error(error: HTTPException):
+    status = error.code or 500
+    if status in (400, 422):
+        return error_response(400, _validation_message(error), "invalid_input")
+    message = error.description if status in (409, 413, 400) else None
+    if status == 429:
+        message = f"Too many requests ({error.description}). Try again later."
+    return error_response(status, message)
+
+
+def handle_access_denied(error: AccessDenied):
+    decision = error.decision
+    if decision.status == 401 and not wants_json():
+        flash(decision.reason, "warning")
+        return redirect(url_for("auth.login", next=request.full_path))
+    message = decision.reason if decision.status != 404 else None
+    return error_response(decision.status, message)
+
+
+def handle_csrf(error: CSRFError):
+    return error_response(
+        400, "The form expired or was sent from elsewhere. Reload the page and try again."
+    )
+
+
+def handle_unexpected(error: Exception):
+    log.exception("unhandled error")
+    return error_response(500)
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(AccessDenied, handle_access_denied)
+    app.register_error_handler(CSRFError, handle_csrf)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)
+
+    @app.teardown_request
+    def _flush_audit(exception):
+        # Denials and reads are kept even when nothing was committed.
+        if exception is None:
+            flush_pending(committed=False)

@@ -1,0 +1,36 @@
+"""Flask extensions, created unbound here and bound to the app in create_app()."""
+
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_smorest import Api
+from flask_socketio import SocketIO
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    """Declarative base shared by every model."""
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+# Limits are declared per endpoint; storage (memory or Redis) is chosen from the config.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+socketio = SocketIO()
+
+
+class EmisaApi(Api):
+    """flask-smorest's Api, answering errors in the platform's one error format."""
+
+    def handle_http_exception(self, error):
+        from emisa.errors import handle_http_error
+
+        return handle_http_error(error)
+
+
+api = EmisaApi()

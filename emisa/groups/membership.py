@@ -1,0 +1,41 @@
+"""Who belongs to which group, looked up once per request."""
+
+from __future__ import annotations
+
+from flask import g, has_app_context
+from sqlalchemy import select
+
+from emisa.extensions import db
+
+
+def _cache() -> dict:
+    if not has_app_context():
+        return {}
+    if "emisa_memberships" not in g:
+        g.emisa_memberships = {}
+    return g.emisa_memberships
+
+
+def forget_memberships() -> None:
+    """Drop the per-request cache after a membership changed."""
+    _cache().clear()
+
+
+def memberships_of(user) -> dict:
+    """All memberships of ``user`` keyed by group id (one query per request)."""
+    from emisa.groups.models import Membership
+
+    cache = _cache()
+    key = ("user", user.id)
+    if key not in cache:
+        rows = db.session.scalars(select(Membership).where(Membership.user_id == user.id))
+        cache[key] = {membership.group_id: membership for membership in rows}
+    return cache[key]
+
+
+def membership_of(user, group):
+    return memberships_of(user).get(group.id)
+
+
+def member_group_ids(user) -> set[int]:
+    return set(memberships_of(user))

@@ -1,0 +1,72 @@
+"""Working groups, their memberships and join requests."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from emisa.access.countries import country_name
+from emisa.access.roles import GroupRole, JoinPolicy
+from emisa.accounts.models import User
+from emisa.extensions import db
+from emisa.timeutil import utcnow
+
+
+class WorkingGroup(db.Model):
+    __tablename__ = "working_groups"
+    __policy_type__ = "group"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    mandate: Mapped[str] = mapped_column(Text, default="")
+    # Empty: open to every country; otherwise only accounts from these ISO codes see the group.
+    allowed_countries: Mapped[list[str]] = mapped_column(JSON, default=list)
+    join_policy: Mapped[str] = mapped_column(String(12), default=JoinPolicy.REQUEST)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="group", cascade="all, delete-orphan"
+    )
+
+    @property
+    def allowed_country_names(self) -> list[str]:
+        return [country_name(code) for code in self.allowed_countries]
+
+
+class Membership(db.Model):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("group_id", "user_id"),)
+    __policy_type__ = "membership"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("working_groups.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(12), default=GroupRole.MEMBER)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    group: Mapped[WorkingGroup] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship()
+
+
+class JoinRequest(db.Model):
+    __tablename__ = "join_requests"
+    __policy_type__ = "join_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("working_groups.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    motivation: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # approved / rejected
+    reason: Mapped[str] = mapped_column(Text, default="")  # the coordinator's reason
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    group: Mapped[WorkingGroup] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])

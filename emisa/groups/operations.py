@@ -1,0 +1,283 @@
+"""Working-group operations: create and edit, membership, join requests, the seed groups.
+
+Rights are checked by the caller through the access policy; these functions
+enforce the state rules (no duplicate membership, a group keeps a coordinator,
+a country outside the group's list cannot join) and audit what they change.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from flask import current_app
+from sqlalchemy import select
+
+from emisa import audit
+from emisa.access import can
+from emisa.access.countries import normalise_countries
+from emisa.access.roles import GroupRole, JoinPolicy, parse_enum
+from emisa.accounts.models import User
+from emisa.extensions import db
+from emisa.groups.membership import forget_memberships
+from emisa.groups.models import JoinRequest, Membership, WorkingGroup
+from emisa.signals import membership_ended
+from emisa.timeutil import utcnow
+
+SEED_GROUPS = [
+    (
+        "Foreign terrorist fighters",
+        "Detection, prosecution, rehabilitation and reintegration "
+        "of foreign terrorist fighters and returnees, and their families.",
+    ),
+    (
+        "P/CVE",
+        "Preventing and countering violent extremism: early intervention, community "
+        "engagement and exit programmes.",
+    ),
+    (
+        "Prison and probation",
+        "Managing terrorist and radicalised offenders in prison and on "
+        "probation: risk assessment, disengagement, release and supervision.",
+    ),
+    (
+        "Cyber capacities",
+        "Digital investigations, electronic evidence, encrypted "
+        "communications and cyber-enabled terrorism.",
+    ),
+    (
+        "Countering terrorism financing",
+        "Financial investigations, crypto-assets, non-profit abuse and asset freezing.",
+    ),
+    (
+        "Investigative capabilities",
+        "Special investigative techniques, joint investigations "
+        "and the use of intelligence as evidence.",
+    ),
+    (
+        "Online propaganda",
+        "Detecting and removing terrorist content online and countering its narratives.",
+    ),
+    (
+        "Judicial cooperation",
+        "Mutual legal assistance, extradition, battlefield evidence and "
+        "cooperation between prosecutors.",
+    ),
+]
+
+
+class GroupError(ValueError):
+    """A refused group operation; ``status`` says how the web and API answer it."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+def slugify(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:80] or "group"
+
+
+def _validated(name: str, allowed_countries, join_policy: str) -> tuple[str, list[str], str]:
+    name = (name or "").strip()
+    if not 3 <= len(name) <= 120:
+        raise GroupError("The group name must be 3 to 120 characters long.")
+    try:
+        countries = normalise_countries(allowed_countries)
+        policy = parse_enum(JoinPolicy, join_policy or JoinPolicy.REQUEST, "join policy")
+    except ValueError as error:
+        raise GroupError(str(error)) from None
+    return name, countries, policy
+
+
+def _ensure_unique(name: str, slug: str, exclude_id: int | None = None) -> None:
+    clash = db.session.scalar(
+        select(WorkingGroup).where((WorkingGroup.name == name) | (WorkingGroup.slug == slug))
+    )
+    if clash is not None and clash.id != exclude_id:
+        raise GroupError(f"A group named '{name}' already exists.", status=409)
+
+
+def create_group(
+    name: str,
+    mandate: str = "",
+    allowed_countries=None,
+    join_policy: str = JoinPolicy.REQUEST,
+    by: User | None = None,
+) -> WorkingGroup:
+    name, countries, policy = _validated(name, allowed_countries, join_policy)
+    slug = slugify(name)
+    _ensure_unique(name, slug)
+    group = WorkingGroup(
+        name=name,
+        slug=slug,
+        mandate=(mandate or "").strip(),
+        allowed_countries=countries,
+        join_policy=policy,
+    )
+    db.session.add(group)
+    db.session.flush()
+    audit.record(
+        "group.created", actor=by, target=group, details={"countries": countries, "policy": policy}
+    )
+    return group
+
+
+def update_group(
+    group: WorkingGroup, *, name: str, mandate: str, allowed_countries, join_policy: str, by: User
+) -> None:
+    name, countries, policy = _validated(name, allowed_countries, join_policy)
+    _ensure_unique(name, slugify(name), exclude_id=group.id)
+    group.name, group.mandate = name, (mandate or "").strip()
+    group.allowed_countries, group.join_policy = countries, policy
+    audit.record(
+        "group.updated", actor=by, target=group, details={"countries": countries, "policy": policy}
+    )
+
+
+def seed_groups() -> int:
+    """Create the EMISA thematic groups that do not exist yet; returns how many were made."""
+    existing = set(db.session.scalars(select(WorkingGroup.slug)))
+    made = 0
+    for name, mandate in SEED_GROUPS:
+        if slugify(name) not in existing:
+            create_group(name, mandate)
+            made += 1
+    return made
+
+
+def visible_groups(user: User) -> list[WorkingGroup]:
+    groups = db.session.scalars(select(WorkingGroup).order_by(WorkingGroup.name))
+    return [group for group in groups if can(user, "view", group)]
+
+
+def _parse_role(role: str) -> str:
+    try:
+        return parse_enum(GroupRole, role, "group role")
+    except ValueError as error:
+        raise GroupError(str(error)) from None
+
+
+def _coordinator_count(group: WorkingGroup) -> int:
+    return sum(1 for m in group.memberships if m.role == GroupRole.COORDINATOR)
+
+
+def add_member(group: WorkingGroup, user: User, role: str, by: User | None) -> Membership:
+    role = _parse_role(role)
+    if group.allowed_countries and user.country not in group.allowed_countries:
+        raise GroupError(
+            f"{user.name} is from {user.country_name}, which this group is not open to.", 409
+        )
+    if db.session.scalar(
+        select(Membership).where(Membership.group_id == group.id, Membership.user_id == user.id)
+    ):
+        raise GroupError(f"{user.name} is already a member of this group.", 409)
+    membership = Membership(group=group, user=user, role=role)
+    db.session.add(membership)
+    for pending in db.session.scalars(
+        select(JoinRequest).where(
+            JoinRequest.group_id == group.id,
+            JoinRequest.user_id == user.id,
+            JoinRequest.status == "pending",
+        )
+    ):
+        pending.status, pending.decided_at = "approved", utcnow()
+        pending.decided_by_id = by.id if by else None
+    db.session.flush()
+    forget_memberships()
+    audit.record(
+        "membership.added", actor=by, target=group, details={"user_id": user.id, "role": role}
+    )
+    return membership
+
+
+def change_role(membership: Membership, role: str, by: User) -> None:
+    role = _parse_role(role)
+    if (
+        membership.role == GroupRole.COORDINATOR
+        and role != GroupRole.COORDINATOR
+        and _coordinator_count(membership.group) == 1
+    ):
+        raise GroupError("A group needs at least one coordinator; appoint another first.", 409)
+    previous, membership.role = membership.role, role
+    forget_memberships()
+    audit.record(
+        "membership.role_changed",
+        actor=by,
+        target=membership.group,
+        details={"user_id": membership.user_id, "from": previous, "to": role},
+    )
+
+
+def remove_member(membership: Membership, by: User) -> None:
+    group, user_id = membership.group, membership.user_id
+    if membership.role == GroupRole.COORDINATOR and _coordinator_count(group) == 1:
+        raise GroupError(
+            "The last coordinator cannot leave or be removed; appoint another first.", 409
+        )
+    action = "membership.left" if by.id == user_id else "membership.removed"
+    group.memberships.remove(membership)
+    db.session.flush()
+    forget_memberships()
+    audit.record(action, actor=by, target=group, details={"user_id": user_id})
+    membership_ended.send(current_app._get_current_object(), group_id=group.id, user_id=user_id)
+
+
+def request_to_join(group: WorkingGroup, user: User, motivation: str) -> JoinRequest:
+    motivation = (motivation or "").strip()
+    if not 10 <= len(motivation) <= 2000:
+        raise GroupError("Tell the coordinators why you want to join (10 to 2000 characters).")
+    if db.session.scalar(
+        select(JoinRequest).where(
+            JoinRequest.group_id == group.id,
+            JoinRequest.user_id == user.id,
+            JoinRequest.status == "pending",
+        )
+    ):
+        raise GroupError("You already asked to join this group; a coordinator will decide.", 409)
+    join_request = JoinRequest(group=group, user=user, motivation=motivation)
+    db.session.add(join_request)
+    db.session.flush()
+    audit.record("join_request.created", actor=user, target=group, details={"id": join_request.id})
+    return join_request
+
+
+def decide_join_request(join_request: JoinRequest, approve: bool, reason: str, by: User) -> None:
+    if join_request.status != "pending":
+        raise GroupError(f"This request was already {join_request.status}.", 409)
+    reason = (reason or "").strip()
+    if not approve and not reason:
+        raise GroupError("Give the requester a reason for the rejection.")
+    if approve:
+        add_member(join_request.group, join_request.user, GroupRole.MEMBER, by)
+    join_request.status = "approved" if approve else "rejected"
+    join_request.reason = reason[:2000]
+    join_request.decided_by_id, join_request.decided_at = by.id, utcnow()
+    audit.record(
+        f"join_request.{join_request.status}",
+        actor=by,
+        target=join_request.group,
+        details={"id": join_request.id, "user_id": join_request.user_id},
+    )
+
+
+def pending_requests(group: WorkingGroup) -> list[JoinRequest]:
+    return list(
+        db.session.scalars(
+            select(JoinRequest)
+            .where(JoinRequest.group_id == group.id, JoinRequest.status == "pending")
+            .order_by(JoinRequest.created_at)
+        )
+    )
+
+
+def requests_of(user: User) -> list[JoinRequest]:
+    return list(
+        db.session.scalars(
+            select(JoinRequest)
+            .where(JoinRequest.user_id == user.id)
+            .order_by(JoinRequest.created_at.desc())
+            .limit(20)
+        )
+    )

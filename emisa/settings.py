@@ -1,0 +1,121 @@
+"""Settings: defaults for the embedded platform, environment overrides, production checks.
+
+The embedded default must run with no configuration at all, so secrets it needs
+are generated once and kept in the data directory with mode 0600. Production
+(``EMISA_ENV=production``) refuses to start unless real secrets are supplied.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+DEFAULT_SECRET_PLACEHOLDERS = {"", "change-me", "changeme", "dev", "secret", "default"}
+
+
+class ConfigurationError(RuntimeError):
+    """Raised at start-up when the configuration would be unsafe or unusable."""
+
+
+def _read_or_create_secret_file(path: Path, nbytes: int = 48) -> str:
+    """Return the secret kept in ``path``, creating it with mode 0600 on first start."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(nbytes))
+    return path.read_text().strip()
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def build_config(overrides: dict | None = None) -> dict:
+    """Collect the configuration from defaults, the environment and ``overrides``."""
+    overrides = dict(overrides or {})
+    environment = overrides.get("EMISA_ENV", os.environ.get("EMISA_ENV", "embedded"))
+    data_dir = Path(
+        overrides.get("EMISA_DATA_DIR", os.environ.get("EMISA_DATA_DIR", "instance"))
+    ).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    redis_url = overrides.get("EMISA_REDIS_URL", os.environ.get("EMISA_REDIS_URL") or None)
+    database_url = overrides.get("SQLALCHEMY_DATABASE_URI") or os.environ.get("DATABASE_URL")
+    if not database_url:
+        database_url = f"sqlite:///{data_dir / 'emisa.db'}"
+
+    secret_key = overrides.get("SECRET_KEY", os.environ.get("EMISA_SECRET_KEY"))
+    if environment == "production":
+        if not secret_key or secret_key.strip().lower() in DEFAULT_SECRET_PLACEHOLDERS:
+            raise ConfigurationError(
+                "EMISA_SECRET_KEY must be set to a long random value in production."
+            )
+        if len(secret_key) < 32:
+            raise ConfigurationError("EMISA_SECRET_KEY must be at least 32 characters long.")
+        if not (os.environ.get("EMISA_MASTER_KEY") or os.environ.get("EMISA_MASTER_KEYS")):
+            raise ConfigurationError(
+                "EMISA_MASTER_KEY (or EMISA_MASTER_KEYS) must be set in production."
+            )
+    elif not secret_key:
+        secret_key = _read_or_create_secret_file(data_dir / "secret_key")
+
+    secure_cookies = _env_bool("EMISA_SECURE_COOKIES", environment == "production")
+    config = {
+        "EMISA_ENV": environment,
+        "EMISA_DATA_DIR": data_dir,
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "EMISA_REDIS_URL": redis_url,
+        "EMISA_MASTER_KEY": os.environ.get("EMISA_MASTER_KEY"),
+        "EMISA_MASTER_KEYS": os.environ.get("EMISA_MASTER_KEYS"),
+        "EMISA_ICE_SERVERS": json.loads(
+            os.environ.get("EMISA_ICE_SERVERS", '[{"urls": "stun:stun.l.google.com:19302"}]')
+        ),
+        "EMISA_TOKEN_TTL": timedelta(hours=float(os.environ.get("EMISA_TOKEN_TTL_HOURS", "12"))),
+        "EMISA_INVITATION_TTL": timedelta(days=7),
+        # Browser sessions end after this much inactivity, and at the latest after the absolute TTL.
+        "EMISA_SESSION_IDLE": timedelta(hours=2),
+        "EMISA_SESSION_TTL": timedelta(hours=12),
+        "EMISA_LOCKOUT_THRESHOLD": 10,
+        "EMISA_LOCKOUT_WINDOW": timedelta(minutes=15),
+        "EMISA_MAX_UPLOAD_BYTES": int(os.environ.get("EMISA_MAX_UPLOAD_BYTES", 2 * 1024**3)),
+        "EMISA_GROUP_QUOTA_BYTES": int(os.environ.get("EMISA_GROUP_QUOTA_BYTES", 50 * 1024**3)),
+        "EMISA_SMTP_URL": os.environ.get("EMISA_SMTP_URL"),
+        "EMISA_MAIL_FROM": os.environ.get("EMISA_MAIL_FROM", "emisa@localhost"),
+        "EMISA_BASE_URL": os.environ.get("EMISA_BASE_URL"),
+        "SESSION_COOKIE_NAME": "emisa_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_SSL_STRICT": secure_cookies,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_KEY_PREFIX": "emisa",
+        "API_TITLE": "EMISA API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "API_SPEC_OPTIONS": {
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearerAuth": []}],
+        },
+        "PROPAGATE_EXCEPTIONS": False,
+        "DEBUG": False,
+    }
+    config.update(overrides)
+    if str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        # One connection per thread and a generous busy timeout: writers queue, they do not fail.
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    return config

@@ -1,0 +1,34 @@
+"""Entries of the main navigation that features add (the library, notifications, ...)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask
+from flask_login import current_user
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: Callable[[], str] | str
+
+    @property
+    def text(self) -> str:
+        return self.label() if callable(self.label) else self.label
+
+
+NAV_ITEMS: list[NavItem] = []
+
+
+def register_nav(endpoint: str, label: Callable[[], str] | str) -> None:
+    if all(item.endpoint != endpoint for item in NAV_ITEMS):
+        NAV_ITEMS.append(NavItem(endpoint, label))
+
+
+def init_app(app: Flask) -> None:
+    @app.context_processor
+    def _navigation():
+        signed_in = current_user.is_authenticated and current_user.is_fully_authenticated
+        return {"nav_items": NAV_ITEMS if signed_in else []}
