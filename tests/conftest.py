@@ -7,14 +7,21 @@ to run the whole suite on PostgreSQL; tables are emptied between tests.
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pyotp
 import pytest
 from sqlalchemy import select, text
 
 from emisa import create_app
+from emisa.database import upgrade_schema
 from emisa.extensions import db
 from tests.support.web import post_form, totp_code
 
@@ -26,18 +33,42 @@ def _database_url(tmp_path) -> str:
     return os.environ.get("EMISA_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'emisa.db'}"
 
 
-def _reset_schema(url: str) -> None:
+def _build_schema() -> None:
+    """The schema as production builds it: the migrations (create_all adds nothing then)."""
+    upgrade_schema()
+    db.create_all()
+
+
+def _reset_schema(app, url: str, template: Path) -> None:
+    """SQLite: copy a migrated template file. PostgreSQL: migrate once, then empty the tables."""
     if url.startswith("sqlite"):
-        db.create_all()
+        database = Path(url.removeprefix("sqlite:///"))
+        with app.app_context():
+            if not template.exists():
+                _build_schema()
+                db.engine.dispose()
+                shutil.copy(database, template)
+                return
+            db.engine.dispose()
+            for leftover in database.parent.glob(database.name + "-*"):
+                leftover.unlink()
+            shutil.copy(template, database)
         return
-    if url not in _schema_ready:
-        db.drop_all()
-        db.create_all()
-        _schema_ready.add(url)
-        return
-    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-    with db.engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    with app.app_context():
+        if url not in _schema_ready:
+            with db.engine.begin() as connection:
+                connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            _build_schema()
+            _schema_ready.add(url)
+            return
+        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        with db.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(scope="session")
+def schema_template(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("schema") / "template.db"
 
 
 @pytest.fixture
@@ -52,11 +83,10 @@ def app_config(tmp_path):
 
 
 @pytest.fixture
-def app(app_config):
+def app(app_config, schema_template):
     """A fresh platform. No app context stays pushed: each request gets its own, like production."""
     application = create_app(app_config)
-    with application.app_context():
-        _reset_schema(app_config["SQLALCHEMY_DATABASE_URI"])
+    _reset_schema(application, app_config["SQLALCHEMY_DATABASE_URI"], schema_template)
     yield application
     with application.app_context():
         db.session.remove()
@@ -207,3 +237,102 @@ def token_for(app):
 
 def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(app_config: dict, port: int, extra_env: dict | None = None) -> subprocess.Popen:
+    """``python app.py`` for real (gunicorn, threads) on the test's database and data dir."""
+    root = Path(__file__).resolve().parent.parent
+    env = dict(
+        os.environ,
+        EMISA_DATA_DIR=str(app_config["EMISA_DATA_DIR"]),
+        DATABASE_URL=app_config["SQLALCHEMY_DATABASE_URI"],
+        **(extra_env or {}),
+    )
+    process = subprocess.Popen(
+        [sys.executable, "app.py", "--port", str(port), "--threads", "32"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(process.stderr.read().decode()[-3000:])
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the server did not start within 30 s")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture
+def live_server(app, app_config):
+    """Base URL of the platform served by a real ``python app.py`` process on the test's data."""
+    port = free_port()
+    process = start_server(app_config, port)
+    yield f"http://127.0.0.1:{port}"
+    stop_server(process)
+
+
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (``playwright install`` cannot download here)."""
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    assert executable, "install Debian's chromium package (the CI script does)"
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    yield context.new_page()
+    context.close()
+
+
+def browser_login(page, base_url: str, persona: Persona, app) -> None:
+    """Sign in through the real pages: password form, then a fresh TOTP code."""
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=email]", persona.email)
+    page.fill("input[name=password]", persona.password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/login/code**")
+    page.fill("input[name=code]", totp_code(persona.secret, last_step(app, persona)))
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)

@@ -5,6 +5,11 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from emisa.groups import commands  # noqa: F401  (registers the CLI commands)
+    from flask_login import current_user
+
+    from emisa.groups.tabs import tabs_for
     from emisa.groups.views import bp
 
     app.register_blueprint(bp)
+    # Every group page renders "groups/_header.html", which asks for the tabs itself.
+    app.jinja_env.globals["group_tabs"] = lambda group: tabs_for(current_user, group)

@@ -16,6 +16,13 @@ class GroupTab:
 GROUP_TABS: list[GroupTab] = []
 
 
+def tabs_for(user, group) -> list[GroupTab]:
+    """The tabs of ``group`` that ``user`` may open, as the policy says."""
+    from emisa.access import can
+
+    return [tab for tab in GROUP_TABS if can(user, tab.action, group)]
+
+
 def register_tab(endpoint: str, label: str, action: str = "read_content") -> None:
     if all(tab.endpoint != endpoint for tab in GROUP_TABS):
         GROUP_TABS.append(GroupTab(endpoint, label, action))

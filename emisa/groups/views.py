@@ -12,7 +12,6 @@ from emisa.groups import operations
 from emisa.groups.forms import AddMemberForm, DecisionForm, GroupForm, JoinForm, RoleForm
 from emisa.groups.membership import membership_of, memberships_of
 from emisa.groups.models import JoinRequest, Membership, WorkingGroup
-from emisa.groups.tabs import GROUP_TABS
 from emisa.web import load, load_checked
 
 bp = Blueprint("groups", __name__)
@@ -70,7 +69,6 @@ def _group_page(group: WorkingGroup, status: int = 200, **forms):
             own_request=own_request,
             role_form=RoleForm(),
             decision_form=DecisionForm(),
-            tabs=[tab for tab in GROUP_TABS if can(current_user, tab.action, group)],
             **forms,
         ),
         status,
