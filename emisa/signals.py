@@ -12,3 +12,16 @@ _signals = Namespace()
 access_revoked = _signals.signal("access-revoked")
 # sender: the app; kwargs: group_id, user_id. Fired when someone leaves or is removed from a group.
 membership_ended = _signals.signal("membership-ended")
+
+# sender: the app; kwargs: group_id, kind ("document", "thread", "post", ...), item_id, text.
+# Fired when searchable text is written; ``text`` is plaintext held in memory only, for the
+# blind index, which stores nothing but keyed tokens.
+content_changed = _signals.signal("content-changed")
+# sender: the app; kwargs: kind, item_id. The item is gone; its index tokens go too.
+content_removed = _signals.signal("content-removed")
+# sender: the app; kwargs: user_ids (list[int]), kind (str), text (str), link (str).
+# An in-app notification. ``text`` must never carry content marked above TLP:GREEN.
+notify = _signals.signal("notify")
+# sender: the app; kwargs: group_id. Fired before a group is deleted and its keys shredded,
+# so features can delete their blobs and rows.
+group_deleting = _signals.signal("group-deleting")

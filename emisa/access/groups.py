@@ -36,7 +36,7 @@ def _visible_then(user, group, check) -> Decision:
     return check() if seen else seen
 
 
-@rule("group", "edit")
+@rule("group", "edit", "delete")
 def _edit_group(user, group) -> Decision:
     return _administer(user, None)
 

@@ -36,5 +36,9 @@ class JoinForm(FlaskForm):
     )
 
 
+class DeleteGroupForm(FlaskForm):
+    confirm_name = StringField("Type the group's name to confirm", validators=[DataRequired()])
+
+
 class DecisionForm(FlaskForm):
     reason = TextAreaField("Reason (required to reject)", validators=[Optional(), Length(max=2000)])

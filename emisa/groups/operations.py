@@ -21,7 +21,8 @@ from emisa.accounts.models import User
 from emisa.extensions import db
 from emisa.groups.membership import forget_memberships
 from emisa.groups.models import JoinRequest, Membership, WorkingGroup
-from emisa.signals import membership_ended
+from emisa.crypto import keyring
+from emisa.signals import group_deleting, membership_ended, notify
 from emisa.timeutil import utcnow
 
 SEED_GROUPS = [
@@ -133,6 +134,31 @@ def update_group(
     group.allowed_countries, group.join_policy = countries, policy
     audit.record(
         "group.updated", actor=by, target=group, details={"countries": countries, "policy": policy}
+    )
+
+
+def delete_group(group: WorkingGroup, confirm_name: str, by: User) -> None:
+    """Delete a group and crypto-shred its keys: its content is unreadable from then on.
+
+    Features delete their own rows and blobs on ``group_deleting``; the group's keys are
+    destroyed in the same transaction, so even a backup of the database and the disk cannot
+    be decrypted once the keys are gone from every live copy.
+    """
+    if confirm_name.strip() != group.name:
+        raise GroupError("Type the group's exact name to confirm the deletion.")
+    group_id, name = group.id, group.name
+    group_deleting.send(current_app._get_current_object(), group_id=group_id)
+    keyring.shred_group(group_id)
+    db.session.delete(group)
+    db.session.flush()
+    forget_memberships()
+    audit.record(
+        "group.deleted",
+        actor=by,
+        target_type="group",
+        target_id=group_id,
+        group_id=group_id,
+        details={"name": name},
     )
 
 
@@ -254,6 +280,14 @@ def decide_join_request(join_request: JoinRequest, approve: bool, reason: str, b
     join_request.status = "approved" if approve else "rejected"
     join_request.reason = reason[:2000]
     join_request.decided_by_id, join_request.decided_at = by.id, utcnow()
+    outcome = "approved" if approve else f"rejected: {join_request.reason}"
+    notify.send(
+        current_app._get_current_object(),
+        user_ids=[join_request.user_id],
+        kind="join_request",
+        text=f"Your request to join {join_request.group.name} was {outcome}",
+        link=f"/groups/{join_request.group_id}",
+    )
     audit.record(
         f"join_request.{join_request.status}",
         actor=by,

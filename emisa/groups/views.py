@@ -9,7 +9,14 @@ from emisa.access import can, require
 from emisa.accounts.operations import find_user
 from emisa.database import commit
 from emisa.groups import operations
-from emisa.groups.forms import AddMemberForm, DecisionForm, GroupForm, JoinForm, RoleForm
+from emisa.groups.forms import (
+    AddMemberForm,
+    DecisionForm,
+    DeleteGroupForm,
+    GroupForm,
+    JoinForm,
+    RoleForm,
+)
 from emisa.groups.membership import membership_of, memberships_of
 from emisa.groups.models import JoinRequest, Membership, WorkingGroup
 from emisa.web import load, load_checked
@@ -133,10 +140,30 @@ def edit(group_id: int):
         if saved is not None:
             flash("The group was saved.", "success")
             return redirect(url_for("groups.detail", group_id=group.id))
-    return render_template("groups/form.html", form=form, group=group), status
+    return render_template(
+        "groups/form.html", form=form, group=group, delete_form=DeleteGroupForm()
+    ), status
 
 
-@bp.route("/groups/<int:group_id>/join", methods=["POST"])
+@bp.route("/groups/<int:group_id>/delete", methods=["POST"])
+@login_required
+def delete(group_id: int):
+    group = load_checked(WorkingGroup, group_id, "delete")
+    form = DeleteGroupForm()
+    if form.validate_on_submit():
+        try:
+            operations.delete_group(group, form.confirm_name.data, current_user)
+        except operations.GroupError as error:
+            form.confirm_name.errors.append(str(error))
+        else:
+            commit()
+            flash("The group was deleted and its keys destroyed.", "success")
+            return redirect(url_for("groups.index"))
+    return render_template(
+        "groups/form.html", form=GroupForm(obj=group), group=group, delete_form=form
+    ), 400
+
+
 @login_required
 def request_join(group_id: int):
     group = load_checked(WorkingGroup, group_id, "request_join")
