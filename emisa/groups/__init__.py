@@ -4,9 +4,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from emisa.groups import commands  # noqa: F401  (registers the CLI commands)
     from flask_login import current_user
 
+    from emisa.groups import commands  # noqa: F401  (registers the CLI commands)
     from emisa.groups.tabs import tabs_for
     from emisa.groups.views import bp
 

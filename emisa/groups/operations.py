@@ -18,10 +18,10 @@ from emisa.access import can
 from emisa.access.countries import normalise_countries
 from emisa.access.roles import GroupRole, JoinPolicy, parse_enum
 from emisa.accounts.models import User
+from emisa.crypto import keyring
 from emisa.extensions import db
 from emisa.groups.membership import forget_memberships
 from emisa.groups.models import JoinRequest, Membership, WorkingGroup
-from emisa.crypto import keyring
 from emisa.signals import group_deleting, membership_ended, notify
 from emisa.timeutil import utcnow
 
