@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs everything the test suite needs on a fresh machine, then runs it twice:
+# on the embedded default (SQLite) and on PostgreSQL, with Redis for the scale-out tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n==> %s\n' "$*"; }
+
+apt_install() {
+  if [ -z "${APT_UPDATED:-}" ]; then apt-get update -qq; APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+log "Python packages"
+python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
+
+log "System packages (Chromium for browser tests, PostgreSQL and Redis clients/servers)"
+command -v chromium >/dev/null || apt_install chromium
+command -v pg_isready >/dev/null || apt_install postgresql postgresql-client
+command -v redis-server >/dev/null || apt_install redis-server
+
+log "PostgreSQL on 127.0.0.1:5432"
+if ! pg_isready -h 127.0.0.1 -p 5432 -q; then
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n 1)" main start
+  for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
+fi
+pg_isready -h 127.0.0.1 -p 5432
+
+log "Redis on 127.0.0.1:6379"
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  mkdir -p /var/lib/redis /var/log/redis
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log
+  for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done
+fi
+redis-cli -h 127.0.0.1 -p 6379 ping
+
+log "Lint"
+ruff check .
+ruff format --check .
+
+log "Test suite on SQLite"
+python3 -m pytest "$@"
+
+database="emisa_test_$(date +%s)_$$"
+cleanup() { psql -h 127.0.0.1 -U postgres -q -c "DROP DATABASE IF EXISTS $database" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+psql -h 127.0.0.1 -U postgres -q -c "CREATE DATABASE $database"
+
+log "Test suite on PostgreSQL ($database)"
+EMISA_TEST_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:5432/$database" python3 -m pytest "$@"
