@@ -22,7 +22,7 @@ from emisa.crypto import (
 from emisa.crypto import master as master_keys
 from emisa.crypto.commands import register_commands
 from emisa.crypto.models import GroupKey
-from emisa.crypto.stream import decrypt_stream, encrypt_stream, iter_chunks
+from emisa.crypto.stream import decrypt_stream, encrypt_stream, iter_encrypted
 from emisa.extensions import db
 from emisa.storage import blobs, new_blob_id
 
@@ -143,7 +143,7 @@ def test_file_encrypted_with_a_data_key_via_the_blob_store(app_ctx, kr: Keyring,
     restart(app_ctx)
     key = keyring.unwrap_data_key(gid, wrapped, "document-version:1")
     with blobs.open_reader(blob_id) as handle:
-        assert b"".join(decrypt_stream(key, aad, iter_chunks(handle))) == content
+        assert b"".join(decrypt_stream(key, aad, iter_encrypted(handle))) == content
 
 
 def test_platform_secrets(kr: Keyring) -> None:

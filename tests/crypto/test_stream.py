@@ -21,6 +21,7 @@ from emisa.crypto.stream import (
     decrypt_stream,
     encrypt_stream,
     iter_chunks,
+    iter_encrypted,
     plaintext_size,
     verify_stream,
 )
@@ -383,9 +384,20 @@ def test_key_and_prefix_sizes_are_checked() -> None:
         StreamEncryptor(KEY, AAD, nonce_prefix=b"short")
 
 
-def test_iter_chunks_reads_a_file(tmp_path) -> None:
-    data = pattern(3 * SEGMENT_SIZE)
+def test_file_helpers(tmp_path) -> None:
+    data = pattern(3 * SEGMENT_SIZE + 7)
+    plain = tmp_path / "plain"
+    plain.write_bytes(data)
+    with plain.open("rb") as handle:
+        chunks = list(iter_chunks(handle))
+    assert [len(c) for c in chunks] == [SEGMENT_SIZE] * 3 + [7]
     path = tmp_path / "blob"
     path.write_bytes(encrypt(data))
     with path.open("rb") as handle:
-        assert b"".join(decrypt_stream(KEY, AAD, iter_chunks(handle))) == data
+        chunks = list(iter_encrypted(handle))
+    assert [len(c) for c in chunks] == [HEADER_SIZE] + [SEALED_SEGMENT_SIZE] * 3 + [23]
+    assert b"".join(decrypt_stream(KEY, AAD, chunks)) == data
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    with empty.open("rb") as handle:
+        assert list(iter_encrypted(handle)) == []
