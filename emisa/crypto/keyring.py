@@ -28,7 +28,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
-from emisa.crypto import aead, envelope, master
+from emisa.crypto import aead, envelope
+from emisa.crypto import master as master_keys
 from emisa.crypto.errors import (
     CryptoError,
     IntegrityFailure,
@@ -90,13 +91,36 @@ class _Memo:
 class _State:
     """Per-app keyring state: master keys and the process-wide LRU."""
 
-    def __init__(self, master_keys: master.MasterKeySet, data_dir: Path, cache_size: int) -> None:
-        self.master = master_keys
+    def __init__(
+        self, keys: master_keys.MasterKeySet | None, data_dir: Path, cache_size: int
+    ) -> None:
+        self._master = keys
         self.data_dir = data_dir
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self.cache_size = cache_size
         self._cache: OrderedDict[tuple[int, int], _Unwrapped] = OrderedDict()
         self._platform: dict[tuple[int, str], AESGCM] = {}
+
+    @property
+    def master(self) -> master_keys.MasterKeySet:
+        """The master keys; a missing key file is created here, on first use.
+
+        Not at start-up: only inside a transaction can we check that the
+        database holds no group keys yet, i.e. that no key file was lost.
+        """
+        keys = self._master
+        if keys is None:
+            with self.lock:
+                if self._master is None:
+                    self._master = master_keys.read_or_create_key_file(
+                        self.data_dir, _database_has_group_keys
+                    )
+                keys = self._master
+        return keys
+
+    @master.setter
+    def master(self, keys: master_keys.MasterKeySet) -> None:
+        self._master = keys
 
     def cached(self, row: GroupKey) -> _Unwrapped | None:
         with self.lock:
@@ -149,17 +173,12 @@ def _setting(app: Flask, name: str) -> str | None:
     return value.strip() or None
 
 
-def _database_has_group_keys(app: Flask) -> bool:
-    try:
-        with app.app_context(), db.engine.connect() as conn:
-            if not sa.inspect(conn).has_table(GroupKey.__tablename__):
-                return False
-            return conn.execute(sa.select(GroupKey.id).limit(1)).first() is not None
-    except sa.exc.SQLAlchemyError as exc:
-        raise MasterKeyError(
-            "cannot check the database before creating a new master key file: "
-            f"{exc.__class__.__name__}"
-        ) from exc
+def _database_has_group_keys() -> bool:
+    """Whether any group key exists, asked in the caller's own transaction."""
+    connection = db.session.connection()
+    if not sa.inspect(connection).has_table(GroupKey.__tablename__):
+        return False
+    return db.session.execute(sa.select(GroupKey.id).limit(1)).first() is not None
 
 
 class Keyring:
@@ -171,16 +190,21 @@ class Keyring:
         self._master_hooks: list[MasterRotationHook] = []
 
     def init_app(self, app: Flask) -> None:
-        """Load the master keys now, so a bad key stops start-up rather than a request."""
+        """Load the configured master keys now, so a bad key stops start-up, not a request.
+
+        A key file that does not exist yet is created on first use instead (see
+        ``_State.master``).
+        """
         data_dir = Path(app.config["EMISA_DATA_DIR"])
-        master_keys = master.load_master_keys(
-            _setting(app, master.SOURCE_ENV_KEY),
-            _setting(app, master.SOURCE_ENV_KEYS),
-            data_dir,
-            lambda: _database_has_group_keys(app),
-        )
+        env_key = _setting(app, master_keys.SOURCE_ENV_KEY)
+        env_keys = _setting(app, master_keys.SOURCE_ENV_KEYS)
+        keys: master_keys.MasterKeySet | None = None
+        if env_key or env_keys:
+            keys = master_keys.load_master_keys(env_key, env_keys, data_dir)
+        elif (data_dir / master_keys.KEY_FILE_NAME).exists():
+            keys = master_keys.reload_key_file(data_dir)
         app.extensions[EXTENSION_KEY] = self
-        app.extensions[_STATE_KEY] = _State(master_keys, data_dir, self.cache_size)
+        app.extensions[_STATE_KEY] = _State(keys, data_dir, self.cache_size)
 
     # Hooks
 
@@ -350,7 +374,7 @@ class Keyring:
         """
         state = self._state()
         source = state.master.source
-        if source == master.SOURCE_ENV_KEY:
+        if source == master_keys.SOURCE_ENV_KEY:
             raise MasterKeyError(
                 "the master key comes from EMISA_MASTER_KEY and cannot be rotated in place; "
                 "generate a new key, set EMISA_MASTER_KEYS="
@@ -358,9 +382,9 @@ class Keyring:
                 "instead of EMISA_MASTER_KEY, restart, then run rotate-master-key again"
             )
         db.session.flush()
-        if source == master.SOURCE_FILE:
+        if source == master_keys.SOURCE_FILE:
             with state.lock:
-                state.master = master.add_key_file_version(state.data_dir)
+                state.master = master_keys.add_key_file_version(state.data_dir)
         new_version = state.master.current
         stale = list(
             db.session.scalars(
@@ -375,7 +399,7 @@ class Keyring:
                 .execution_options(populate_existing=True)
             )
         )
-        if source == master.SOURCE_ENV_KEYS and not stale:
+        if source == master_keys.SOURCE_ENV_KEYS and not stale:
             raise MasterKeyError(
                 f"every group key is already wrapped by master key version {new_version}; "
                 "to rotate, add a new version to EMISA_MASTER_KEYS, make it 'current', "
@@ -439,10 +463,10 @@ class Keyring:
 
     def _master_key(self, state: _State, version: int) -> bytes:
         key = state.master.keys.get(version)
-        if key is None and state.master.source == master.SOURCE_FILE:
+        if key is None and state.master.source == master_keys.SOURCE_FILE:
             # Another process may have rotated since we started.
             with state.lock:
-                state.master = master.reload_key_file(state.data_dir)
+                state.master = master_keys.reload_key_file(state.data_dir)
             key = state.master.keys.get(version)
         if key is None:
             raise KeyUnavailable(

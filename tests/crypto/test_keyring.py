@@ -155,8 +155,9 @@ def test_platform_secrets(kr: Keyring) -> None:
     assert kr.reseal_platform(blob, "totp-secret") is blob
 
 
-def test_key_file_in_data_dir_has_mode_0600(app_ctx) -> None:
+def test_key_file_is_created_on_first_use_with_mode_0600(app_ctx, kr: Keyring, gid: int) -> None:
     path = app_ctx.config["EMISA_DATA_DIR"] / master_keys.KEY_FILE_NAME
+    kr.current_group_key(gid)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert json.loads(path.read_text())["current"] == 1
 
@@ -449,12 +450,35 @@ def test_pruned_master_version_is_key_unavailable(env_key_app, make_group) -> No
         keyring.open_text(group, field, "post:1:body")
 
 
-def test_missing_key_file_with_existing_keys_refuses_to_start(app, app_config, make_group) -> None:
+def test_lost_key_file_is_not_silently_replaced(app, app_config, make_group) -> None:
+    group = make_group("Seeded")
     with app.app_context():
-        keyring.current_group_key(make_group("Seeded"))
+        blob = keyring.seal_text(group, "x", "post:1:body")
         db.session.commit()
-    (app_config["EMISA_DATA_DIR"] / master_keys.KEY_FILE_NAME).unlink()
-    with pytest.raises(MasterKeyError, match="restore the key file"):
+    key_file = app_config["EMISA_DATA_DIR"] / master_keys.KEY_FILE_NAME
+    key_file.unlink()
+    restarted = create_app(app_config)
+    with restarted.app_context():
+        with pytest.raises(MasterKeyError, match="restore the key file"):
+            keyring.open_text(group, blob, "post:1:body")
+        with pytest.raises(MasterKeyError, match="restore the key file"):
+            keyring.seal_platform(b"seed", "totp-secret")
+        db.session.rollback()
+    assert not key_file.exists()
+
+
+def test_unreadable_key_file_stops_start_up(app, app_config) -> None:
+    with app.app_context():
+        keyring.seal_platform(b"seed", "totp-secret")
+    key_file = app_config["EMISA_DATA_DIR"] / master_keys.KEY_FILE_NAME
+    key_file.chmod(0o644)
+    with pytest.raises(MasterKeyError, match="chmod 600"):
+        create_app(app_config)
+
+
+def test_invalid_env_master_key_stops_start_up(app_config) -> None:
+    app_config["EMISA_MASTER_KEY"] = "too-short"
+    with pytest.raises(MasterKeyError, match="EMISA_MASTER_KEY is not valid base64"):
         create_app(app_config)
 
 
