@@ -6,7 +6,8 @@ Sources, first match wins:
    for operators who keep keys outside the data directory and rotate them.
 2. ``EMISA_MASTER_KEY``: one base64 key, which is version 1.
 3. The key file ``<data dir>/master-keys.json`` (same JSON), created with mode
-   0600 on first start. Rotation adds a version to it and keeps the old ones.
+   0600 the first time a key is needed. Rotation adds a version to it and
+   keeps the old ones.
 
 Master keys never go into the database: whoever steals a database dump must
 not get the keys that unwrap it. The file is rewritten atomically (temp file,
@@ -167,7 +168,7 @@ def _fsync_dir(directory: Path) -> None:
 def read_or_create_key_file(
     data_dir: Path, has_wrapped_keys: Callable[[], bool] = lambda: False
 ) -> MasterKeySet:
-    """Load the key file, creating version 1 on first start.
+    """Load the key file, creating version 1 if it does not exist yet.
 
     ``has_wrapped_keys`` tells whether the database already holds keys wrapped
     by some master key: then a missing file was lost or the data directory is
