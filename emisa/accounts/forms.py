@@ -2,12 +2,14 @@
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from emisa.access.countries import COUNTRIES
 from emisa.access.roles import AccountKind, PlatformRole
 
-COUNTRY_CHOICES = [(code, f"{name} ({code})") for code, name in COUNTRIES.items()]
+# SelectChoice, not (value, label) tuples: WTForms 3.3 deprecates tuples and 3.4 drops them.
+COUNTRY_CHOICES = [SelectChoice(code, f"{name} ({code})") for code, name in COUNTRIES.items()]
 
 
 class LoginForm(FlaskForm):
@@ -50,8 +52,8 @@ class InviteForm(FlaskForm):
     name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
     organisation = StringField("Organisation", validators=[DataRequired(), Length(max=200)])
     country = SelectField("Country", choices=COUNTRY_CHOICES, validators=[DataRequired()])
-    kind = SelectField("Kind", choices=[(k.value, k.value) for k in AccountKind])
-    role = SelectField("Platform role", choices=[(r.value, r.value) for r in PlatformRole])
+    kind = SelectField("Kind", choices=[k.value for k in AccountKind])
+    role = SelectField("Platform role", choices=[r.value for r in PlatformRole])
     expires_on = DateField("Account expires on (optional)", validators=[Optional()])
 
 

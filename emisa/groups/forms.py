@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from emisa.access.roles import GroupRole, JoinPolicy
 from emisa.accounts.forms import COUNTRY_CHOICES
 
-ROLE_CHOICES = [(role.value, role.value) for role in GroupRole]
+ROLE_CHOICES = [role.value for role in GroupRole]
 
 
 class GroupForm(FlaskForm):
@@ -18,7 +18,7 @@ class GroupForm(FlaskForm):
         choices=COUNTRY_CHOICES,
         validators=[Optional()],
     )
-    join_policy = SelectField("Join policy", choices=[(p.value, p.value) for p in JoinPolicy])
+    join_policy = SelectField("Join policy", choices=[p.value for p in JoinPolicy])
 
 
 class AddMemberForm(FlaskForm):
