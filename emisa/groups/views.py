@@ -164,6 +164,7 @@ def delete(group_id: int):
     ), 400
 
 
+@bp.route("/groups/<int:group_id>/join", methods=["POST"])
 @login_required
 def request_join(group_id: int):
     group = load_checked(WorkingGroup, group_id, "request_join")
