@@ -38,7 +38,8 @@ def _visible_then(user, group, check) -> Decision:
 
 @rule("group", "edit", "delete")
 def _edit_group(user, group) -> Decision:
-    return _administer(user, None)
+    # Through _visible_then: a 403 here would tell a wrong-country user the group exists.
+    return _visible_then(user, group, lambda: _administer(user, None))
 
 
 @rule("group", "request_join")
