@@ -110,7 +110,7 @@ def runner(app):
     return app.test_cli_runner()
 
 
-@dataclass
+@dataclass(eq=False)  # hashable by identity: make_group takes {persona: role}
 class Persona:
     id: int
     email: str
