@@ -19,6 +19,8 @@ FEATURES = (
     "emisa.groups",
     "emisa.audit.views",
     "emisa.api",
+    "emisa.documents",
+    "emisa.library",
 )
 
 

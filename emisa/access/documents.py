@@ -1,0 +1,122 @@
+"""Rules for documents: the TLP marking decides who reads, the group role who manages.
+
+Every action first asks whether the user may read the document at all (a denial
+hides it: 404), so a coordinator who is not a named recipient of a TLP:RED
+document cannot even learn that it exists, let alone delete it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from emisa.access.decision import Decision, allow, deny
+from emisa.access.markings import Tlp, read_marked
+from emisa.access.policy import can, rule
+from emisa.access.roles import GroupRole
+from emisa.groups.membership import member_group_ids, membership_of
+
+
+def _read(user, document) -> Decision:
+    # The origin group's country restriction follows its documents wherever they are read.
+    if not can(user, "view", document.group):
+        return deny("This document's group is not open to your country.", hide=True)
+    return read_marked(user, document.marking, member_group_ids(user))
+
+
+def _role(user, group) -> str | None:
+    membership = membership_of(user, group)
+    return membership.role if membership is not None else None
+
+
+def _readable_then(user, document, check) -> Decision:
+    seen = _read(user, document)
+    return check() if seen else seen
+
+
+@rule("document", "read", "download", "preview")
+def _read_document(user, document) -> Decision:
+    return _read(user, document)
+
+
+@rule("document", "upload_version")
+def _upload_version(user, document) -> Decision:
+    def check() -> Decision:
+        if _role(user, document.group) not in (GroupRole.COORDINATOR, GroupRole.MEMBER):
+            return deny("Only members of the document's group can upload a new version.")
+        return allow("contributor of the document's group")
+
+    return _readable_then(user, document, check)
+
+
+@rule("document", "edit", "delete")
+def _manage(user, document) -> Decision:
+    def check() -> Decision:
+        role = _role(user, document.group)
+        if role == GroupRole.COORDINATOR:
+            return allow("coordinator")
+        if role == GroupRole.MEMBER and document.uploader_id == user.id:
+            return allow("uploader")
+        return deny("Only the uploader or a coordinator of the group may do this.")
+
+    return _readable_then(user, document, check)
+
+
+@rule("document", "reshare")
+def _may_reshare(user, document) -> Decision:
+    def check() -> Decision:
+        if not document.label.reshareable:
+            return deny(f"{document.tlp} documents cannot be re-shared; only TLP:AMBER can.")
+        if _role(user, document.group) != GroupRole.COORDINATOR:
+            return deny("Only a coordinator of the document's group may re-share it.")
+        return allow("coordinator of an AMBER document")
+
+    return _readable_then(user, document, check)
+
+
+@dataclass(frozen=True)
+class ShareTarget:
+    """A request to re-share ``document`` to ``group``, as the policy sees it."""
+
+    __policy_type__ = "document_share"
+    document: object
+    group: object
+
+
+@rule("document_share", "create")
+def _share_to(user, target: ShareTarget) -> Decision:
+    decision = _may_reshare(user, target.document)
+    if not decision:
+        return decision
+    if target.group.id == target.document.group_id:
+        return deny("The document already belongs to this group.", status=409)
+    if _role(user, target.group) != GroupRole.COORDINATOR:
+        return deny("You can only re-share to another group you coordinate.")
+    if any(s.group_id == target.group.id for s in target.document.shares):
+        return deny("The document is already shared with this group.", status=409)
+    return allow("coordinator of both groups")
+
+
+@rule("document", "publish")
+def _publish(user, document) -> Decision:
+    def check() -> Decision:
+        if document.label is not Tlp.CLEAR:
+            return deny("Only TLP:CLEAR documents can be made public.")
+        if document.releasable_to or document.group.allowed_countries:
+            return deny("A document restricted to some countries cannot be made public.")
+        if _role(user, document.group) != GroupRole.COORDINATOR:
+            return deny("Only a coordinator of the document's group may publish it.")
+        return allow("coordinator of a CLEAR document")
+
+    return _readable_then(user, document, check)
+
+
+def public_read(document) -> Decision:
+    """Anyone, signed in or not, may read a TLP:CLEAR document a coordinator published."""
+    if (
+        document.public
+        and document.label is Tlp.CLEAR
+        and not document.releasable_to
+        and not document.group.allowed_countries
+    ):
+        return allow("published TLP:CLEAR document")
+    return deny("not published", hide=True)

@@ -1,0 +1,33 @@
+"""The encrypted document space: uploads, versions, markings, re-sharing, fsck."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from emisa.api import register_api_blueprint
+    from emisa.cli import emisa_cli
+    from emisa.crypto import keyring
+    from emisa.documents import api, commands, operations
+    from emisa.documents.errors import register_error_handlers
+    from emisa.documents.upload import EncryptingRequest
+    from emisa.documents.views import bp
+    from emisa.groups.tabs import register_tab
+    from emisa.signals import group_deleting
+
+    # Every request: file parts are encrypted on arrival (documents) or kept small in memory.
+    app.request_class = EncryptingRequest
+    app.register_blueprint(bp)
+    register_api_blueprint(api.blp)
+    register_tab("documents.index", "Documents")
+    register_error_handlers(app)
+    keyring.on_group_key_rotation(operations.rewrap_after_rotation)
+    group_deleting.connect(_on_group_deleting, weak=False)
+    commands.register(emisa_cli)
+
+
+def _on_group_deleting(_sender, group_id: int, **_kwargs) -> None:
+    from emisa.documents.operations import delete_group_documents
+
+    delete_group_documents(group_id)

@@ -1,0 +1,319 @@
+"""Documents over the JSON API: upload (multipart), list, metadata, content, versions, delete."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_login import current_user
+from marshmallow import Schema, fields
+
+from emisa.access import require
+from emisa.access.documents import ShareTarget
+from emisa.api.blueprint import api_blueprint, errors
+from emisa.database import commit
+from emisa.documents import operations
+from emisa.documents.http import download_response, finish, receive_upload
+from emisa.documents.models import Document
+from emisa.documents.operations import DocumentError, read_fields
+from emisa.groups.models import WorkingGroup
+from emisa.web import load, load_checked
+
+blp = api_blueprint("api_documents", __name__, "Encrypted group documents")
+
+
+class Person(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    country = fields.String()
+
+
+class VersionOut(Schema):
+    number = fields.Integer()
+    size = fields.Integer(metadata={"description": "plaintext bytes"})
+    sha256 = fields.Function(
+        operations.version_sha256, metadata={"description": "of the plaintext"}
+    )
+    filename = fields.Function(operations.version_filename)
+    content_type = fields.String()
+    uploader = fields.Nested(Person, allow_none=True)
+    created_at = fields.DateTime()
+
+
+class DocumentSummary(Schema):
+    id = fields.Integer()
+    group_id = fields.Integer()
+    title = fields.Function(lambda d: read_fields(d).title)
+    tlp = fields.String()
+    releasable_to = fields.List(fields.String())
+    handling_code = fields.String(allow_none=True)
+    version = fields.Integer(attribute="current_version")
+    size = fields.Function(lambda d: d.latest.size)
+    content_type = fields.Function(lambda d: d.latest.content_type)
+    uploader = fields.Nested(Person, allow_none=True)
+    origin_country = fields.String()
+    public = fields.Boolean()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class DocumentOut(DocumentSummary):
+    description = fields.Function(lambda d: read_fields(d).description)
+    tags = fields.Function(lambda d: read_fields(d).tags)
+    handling_conditions = fields.Function(lambda d: read_fields(d).handling_conditions)
+    sha256 = fields.Function(lambda d: operations.version_sha256(d.latest))
+    filename = fields.Function(lambda d: operations.version_filename(d.latest))
+    recipients = fields.Function(lambda d: [r.user_id for r in d.recipients])
+    shared_with = fields.Function(lambda d: [s.group_id for s in d.shares])
+    versions = fields.Function(lambda d: VersionOut(many=True).dump(d.versions))
+
+
+class UploadedOut(Schema):
+    id = fields.Integer()
+    version = fields.Integer()
+    size = fields.Integer()
+    sha256 = fields.String()
+    tlp = fields.String()
+    content_type = fields.String()
+
+
+class DocumentEdit(Schema):
+    title = fields.String(required=True)
+    description = fields.String(load_default="")
+    tags = fields.List(fields.String(), load_default=list)
+
+
+class ShareIn(Schema):
+    group_id = fields.Integer(required=True)
+
+
+class PublicIn(Schema):
+    public = fields.Boolean(required=True)
+
+
+_FILE_FIELDS = {
+    "file": {"type": "string", "format": "binary", "description": "the file (one per request)"},
+}
+_UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file", "title", "tlp"],
+                "properties": {
+                    **_FILE_FIELDS,
+                    "title": {"type": "string", "maxLength": 200},
+                    "description": {"type": "string", "maxLength": 5000},
+                    "tlp": {
+                        "type": "string",
+                        "enum": [
+                            "TLP:CLEAR",
+                            "TLP:GREEN",
+                            "TLP:AMBER",
+                            "TLP:AMBER+STRICT",
+                            "TLP:RED",
+                        ],
+                    },
+                    "releasable_to": {
+                        "type": "string",
+                        "description": "comma-separated ISO 3166-1 alpha-2 codes",
+                    },
+                    "handling_code": {"type": "string", "enum": ["H0", "H1", "H2", "H3"]},
+                    "handling_conditions": {"type": "string", "description": "required for H3"},
+                    "recipients": {
+                        "type": "string",
+                        "description": "TLP:RED: comma-separated emails or user ids of members",
+                    },
+                    "tags": {"type": "string", "description": "comma-separated topic tags"},
+                },
+            }
+        }
+    },
+}
+_VERSION_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {"type": "object", "required": ["file"], "properties": _FILE_FIELDS}
+        }
+    },
+}
+
+
+def _uploaded(document: Document, version) -> dict:
+    return {
+        "id": document.id,
+        "version": version.number,
+        "size": version.size,
+        "sha256": operations.version_sha256(version),
+        "tlp": document.tlp,
+        "content_type": version.content_type,
+    }
+
+
+@blp.route("/groups/<int:group_id>/documents", methods=["POST"])
+@blp.doc(requestBody=_UPLOAD_BODY)
+@blp.response(201, UploadedOut)
+@errors(blp, 400, 401, 403, 404, 409, 413)
+def upload(group_id: int):
+    """Upload a document; the file is encrypted as it arrives."""
+    group = load_checked(WorkingGroup, group_id, "contribute")
+    target = receive_upload(group.id)
+    group = load_checked(WorkingGroup, group_id, "contribute")
+    form = request.form
+    title, description = operations.validate_text(form.get("title"), form.get("description"))
+    marking = operations.validate_marking(
+        group,
+        current_user,
+        tlp=form.get("tlp"),
+        releasable_to=form.get("releasable_to"),
+        handling_code=form.get("handling_code"),
+        handling_conditions=form.get("handling_conditions", ""),
+        recipients=form.get("recipients"),
+    )
+    tags = operations.parse_tags(form.get("tags"))
+    document = finish(
+        target,
+        lambda: operations.create_document(
+            group,
+            current_user,
+            target,
+            title=title,
+            description=description,
+            tags=tags,
+            marking=marking,
+        ),
+    )
+    return _uploaded(document, document.latest)
+
+
+@blp.route("/groups/<int:group_id>/documents", methods=["GET"])
+@blp.response(200, DocumentSummary(many=True))
+@errors(blp, 401, 403, 404)
+def list_documents(group_id: int):
+    """The group's documents (and those re-shared to it) the caller may read."""
+    group = load_checked(WorkingGroup, group_id, "read_content")
+    from emisa.access import can
+
+    return [d for d in operations.group_documents(group) if can(current_user, "read", d)]
+
+
+@blp.route("/documents/<int:document_id>", methods=["GET"])
+@blp.response(200, DocumentOut)
+@errors(blp, 401, 404)
+def get_document(document_id: int):
+    """A document's metadata, its marking and its versions."""
+    return load_checked(Document, document_id, "read")
+
+
+@blp.route("/documents/<int:document_id>", methods=["PATCH"])
+@blp.arguments(DocumentEdit)
+@blp.response(200, DocumentOut)
+@errors(blp, 400, 401, 403, 404)
+def edit_document(body, document_id: int):
+    """Change the title, description or tags (uploader or coordinator)."""
+    document = load_checked(Document, document_id, "edit")
+    operations.edit_document(document, current_user, **body)
+    commit()
+    return document
+
+
+@blp.route("/documents/<int:document_id>/content", methods=["GET"])
+@blp.doc(
+    parameters=[{"in": "query", "name": "version", "schema": {"type": "integer"}}],
+    responses={
+        "200": {
+            "description": "The exact bytes uploaded, as an attachment",
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        },
+        "500": {"description": "The stored file failed authentication (code integrity_failure)"},
+    },
+)
+@errors(blp, 400, 401, 404)
+def content(document_id: int):
+    """Download a version (the latest by default)."""
+    document = load_checked(Document, document_id, "download")
+    version = document.version(_version_arg())
+    if version is None:
+        raise DocumentError("This document has no such version.", 404, "not_found")
+    return download_response(version, via="api")
+
+
+def _version_arg() -> int | None:
+    raw = request.args.get("version")
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit():
+        raise DocumentError("version must be a positive integer.")
+    return int(raw)
+
+
+@blp.route("/documents/<int:document_id>/versions", methods=["POST"])
+@blp.doc(requestBody=_VERSION_BODY)
+@blp.response(201, UploadedOut)
+@errors(blp, 400, 401, 403, 404, 409, 413)
+def upload_version(document_id: int):
+    """Upload a new version of a document; earlier versions stay available."""
+    document = load_checked(Document, document_id, "upload_version")
+    target = receive_upload(document.group_id)
+    document = load_checked(Document, document_id, "upload_version")
+    version = finish(target, lambda: operations.add_version(document, current_user, target))
+    return _uploaded(document, version)
+
+
+@blp.route("/documents/<int:document_id>", methods=["DELETE"])
+@blp.response(204)
+@errors(blp, 401, 403, 404)
+def delete(document_id: int):
+    """Delete a document: its data keys are destroyed with the rows, then its files."""
+    document = load_checked(Document, document_id, "delete")
+    operations.delete_document(document, current_user)
+    commit()
+
+
+@blp.route("/documents/<int:document_id>/shares", methods=["POST"])
+@blp.arguments(ShareIn)
+@blp.response(201, DocumentOut)
+@errors(blp, 400, 401, 403, 404, 409)
+def share(body, document_id: int):
+    """Re-share a TLP:AMBER document to another group the caller coordinates."""
+    document = load_checked(Document, document_id, "read")
+    group = load(WorkingGroup, body["group_id"])
+    require(current_user, "view", group)
+    require(current_user, "create", ShareTarget(document, group))
+    operations.reshare(document, group, current_user)
+    commit()
+    return document
+
+
+@blp.route("/documents/<int:document_id>/public", methods=["PUT"])
+@blp.arguments(PublicIn)
+@blp.response(200, DocumentOut)
+@errors(blp, 400, 401, 403, 404)
+def publish(body, document_id: int):
+    """Show (or stop showing) a TLP:CLEAR document on the public library page."""
+    document = load_checked(Document, document_id, "publish")
+    operations.set_public(document, body["public"], current_user)
+    commit()
+    return document
+
+
+@blp.route("/library", methods=["GET"])
+@blp.doc(
+    parameters=[
+        {"in": "query", "name": name, "schema": {"type": "string"}}
+        for name in ("q", "group", "tag", "country")
+    ]
+)
+@blp.response(200, DocumentSummary(many=True))
+@errors(blp, 401)
+def library():
+    """TLP:GREEN and TLP:CLEAR documents from every group the caller may read."""
+    from emisa.library.operations import LibraryFilter, search
+
+    require(current_user, "use")
+    return search(current_user, LibraryFilter.from_args(request.args)).documents
+
+
+__all__ = ["blp"]

@@ -1,0 +1,84 @@
+"""``flask emisa fsck``: orphan blobs and temp files, rows whose blob is missing or damaged."""
+
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+
+from emisa import audit
+from emisa.database import commit
+from emisa.documents.models import Document, DocumentVersion
+from emisa.documents.operations import verify_version
+from emisa.extensions import db
+from emisa.storage import DEFAULT_ORPHAN_AGE, blobs
+
+
+def register(cli: click.Group) -> None:
+    @cli.command("fsck")
+    @click.option("--repair", is_flag=True, help="Delete orphan blobs and abandoned temp files.")
+    @click.option(
+        "--min-age",
+        type=float,
+        default=DEFAULT_ORPHAN_AGE,
+        show_default=True,
+        help="Seconds a blob or temp file must be untouched before it counts as an orphan "
+        "(an upload in progress writes its blob just before its row).",
+    )
+    def fsck_command(repair: bool, min_age: float) -> None:
+        """Check every document file; exit status 1 when a row's file is missing or damaged."""
+        import time
+
+        store = blobs.store
+        known = set(db.session.scalars(sa.select(DocumentVersion.blob_id)))
+        cutoff = time.time() - min_age
+        orphans = []
+        for blob_id in blobs.iter_blob_ids():
+            if blob_id in known:
+                continue
+            path = getattr(store, "path", None)
+            try:
+                mtime = path(blob_id).stat().st_mtime if path else 0.0
+            except FileNotFoundError:
+                continue
+            if mtime <= cutoff:
+                orphans.append(blob_id)
+        temps = list(blobs.iter_orphan_temp_files(min_age))
+        for blob_id in orphans:
+            click.echo(f"orphan blob {blob_id}" + (": removed" if repair else ""))
+            if repair:
+                blobs.delete(blob_id)
+        for temp in temps:
+            click.echo(f"orphan temp file {temp.name}" + (": removed" if repair else ""))
+            if repair:
+                temp.unlink(missing_ok=True)
+        bad = []
+        versions = db.session.scalars(
+            sa.select(DocumentVersion).join(Document).order_by(DocumentVersion.id)
+        )
+        checked = 0
+        for version in versions:
+            checked += 1
+            problem = verify_version(version)
+            if problem:
+                bad.append(version)
+                click.echo(
+                    f"document {version.document_id} version {version.number} "
+                    f"(blob {version.blob_id}): {problem}"
+                )
+        audit.record(
+            "documents.fsck",
+            details={
+                "checked": checked,
+                "damaged": [v.blob_id for v in bad],
+                "orphans": len(orphans) + len(temps),
+                "repair": repair,
+            },
+        )
+        commit()
+        click.echo(
+            f"{checked} document version(s) checked, {len(bad)} damaged or missing, "
+            f"{len(orphans)} orphan blob(s), {len(temps)} orphan temp file(s)"
+            + (" removed" if repair and (orphans or temps) else "")
+        )
+        if bad:
+            raise SystemExit(1)

@@ -1,0 +1,104 @@
+"""What the web pages and the API share: receiving an upload, answering with file content."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from urllib.parse import quote
+
+from flask import Response, request
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from emisa import audit
+from emisa.database import commit
+from emisa.documents import operations
+from emisa.documents.models import DocumentVersion
+from emisa.documents.operations import DocumentError
+from emisa.documents.upload import PREVIEWABLE, UploadTarget
+
+PREVIEW_CSP = "sandbox; default-src 'none'; img-src 'self' data:; object-src 'none'"
+
+
+def receive_upload(group_id: int, before_parse: Callable[[], None] | None = None) -> UploadTarget:
+    """Prepare the key, release the database, then read (and encrypt) the request body.
+
+    The caller has checked access. The transaction is committed before the body
+    is read so that a slow upload never holds SQLite's write lock or a row lock.
+    """
+    target = operations.begin_upload(group_id, request.content_length)
+    commit()
+    if before_parse is not None:
+        before_parse()
+    try:
+        request.form  # noqa: B018  (parses the body: the file goes through the sink)
+    except RequestEntityTooLarge as error:
+        raise DocumentError(str(error.description), 413, "too_large") from None
+    return target
+
+
+def finish(target: UploadTarget, store: Callable[[], object]):
+    """Make the blob durable, then commit the rows; on any failure nothing stays behind."""
+    try:
+        operations.complete_upload(target)
+        result = store()
+        commit()
+    except BaseException:
+        if target.sink is not None:
+            target.sink.discard()
+        raise
+    return result
+
+
+def ascii_filename(name: str) -> str:
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    safe = re.sub(r"[^A-Za-z0-9._ -]+", "_", folded).strip(" .") or "document"
+    return safe[:150]
+
+
+def content_disposition(kind: str, filename: str) -> str:
+    """RFC 6266: an ASCII fallback and the exact UTF-8 name in ``filename*``."""
+    fallback = ascii_filename(filename)
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def _stream(version: DocumentVersion, inline: bool) -> Response:
+    size, body = operations.open_content(current_user, version)
+    filename = operations.version_filename(version)
+    response = Response(
+        body, mimetype=version.content_type if inline else "application/octet-stream"
+    )
+    response.headers["Content-Length"] = str(size)
+    response.headers["Content-Disposition"] = content_disposition(
+        "inline" if inline else "attachment", filename
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    if inline:
+        response.headers["Content-Security-Policy"] = PREVIEW_CSP
+        response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    else:
+        response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response.headers["X-TLP"] = version.document.tlp
+    return response
+
+
+def download_response(version: DocumentVersion, via: str) -> Response:
+    response = _stream(version, inline=False)
+    audit.record_event(
+        "document.downloaded",
+        target=version.document,
+        details={"version": version.number, "size": version.size, "via": via},
+    )
+    return response
+
+
+def preview_response(version: DocumentVersion) -> Response:
+    if version.content_type not in PREVIEWABLE:
+        raise DocumentError("Only PDF files and images can be previewed; download it instead.", 415)
+    response = _stream(version, inline=True)
+    audit.record_event(
+        "document.previewed", target=version.document, details={"version": version.number}
+    )
+    return response

@@ -1,0 +1,367 @@
+"""Pages: the group's documents tab, upload, detail, download page, content and preview."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError, validate_csrf
+from wtforms import ValidationError
+
+from emisa.access import can, require
+from emisa.access.countries import COUNTRIES
+from emisa.access.documents import ShareTarget
+from emisa.access.markings import Tlp
+from emisa.database import commit
+from emisa.documents import operations
+from emisa.documents.http import download_response, finish, preview_response, receive_upload
+from emisa.documents.models import HANDLING_CODES, Document
+from emisa.documents.operations import DocumentError, read_fields, version_filename
+from emisa.documents.upload import PREVIEWABLE, human_size
+from emisa.extensions import csrf
+from emisa.groups.models import WorkingGroup
+from emisa.web import load, load_checked
+
+bp = Blueprint("documents", __name__)
+
+SORTS = {
+    "newest": ("Newest first", lambda d: d.updated_at, True),
+    "oldest": ("Oldest first", lambda d: d.created_at, False),
+    "title": ("Title", lambda d: read_fields(d).title.lower(), False),
+    "size": ("Largest first", lambda d: d.latest.size, True),
+}
+TYPE_FAMILIES = {
+    "pdf": ("PDF", lambda t: t == "application/pdf"),
+    "image": ("Images", lambda t: t.startswith("image/")),
+    "office": (
+        "Office documents",
+        lambda t: "officedocument" in t or "msword" in t or "ms-excel" in t or "opendocument" in t,
+    ),
+    "text": ("Text", lambda t: t.startswith("text/")),
+    "archive": ("Archives", lambda t: "zip" in t or "tar" in t or "compressed" in t),
+}
+
+
+def wants_json_answer() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _check_csrf_header() -> None:
+    token = request.headers.get("X-CSRFToken")
+    if token:
+        _validate_csrf(token)
+
+
+def _validate_csrf(token: str | None) -> None:
+    try:
+        validate_csrf(token)
+    except ValidationError:
+        raise CSRFError("The form expired or was sent from elsewhere.") from None
+
+
+def _parse_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _filtered(documents: list[Document], args) -> list[Document]:
+    tlp, uploader, kind = args.get("tlp", ""), args.get("uploader", ""), args.get("type", "")
+    since, until = _parse_date(args.get("from")), _parse_date(args.get("to"))
+    rows = []
+    for document in documents:
+        if tlp and document.tlp != tlp:
+            continue
+        if uploader.isdigit() and document.uploader_id != int(uploader):
+            continue
+        if kind in TYPE_FAMILIES and not TYPE_FAMILIES[kind][1](document.latest.content_type):
+            continue
+        if since and document.updated_at < datetime.combine(since, datetime.min.time()):
+            continue
+        if until and document.created_at >= datetime.combine(
+            until + timedelta(days=1), datetime.min.time()
+        ):
+            continue
+        rows.append(document)
+    _label, key, reverse = SORTS.get(args.get("sort", ""), SORTS["newest"])
+    return sorted(rows, key=key, reverse=reverse)
+
+
+def _index_page(group: WorkingGroup, status: int = 200):
+    readable = [d for d in operations.group_documents(group) if can(current_user, "read", d)]
+    documents = _filtered(readable, request.args)
+    uploaders = {d.uploader_id: d.uploader for d in readable if d.uploader is not None}
+    members = sorted(
+        (
+            m.user
+            for m in group.memberships
+            if not m.user.is_partner and m.user_id != current_user.id
+        ),
+        key=lambda u: u.name,
+    )
+    config = current_app.config
+    return (
+        render_template(
+            "documents/index.html",
+            group=group,
+            documents=documents,
+            total=len(readable),
+            fields={d.id: read_fields(d) for d in documents},
+            uploaders=sorted(uploaders.values(), key=lambda u: u.name),
+            type_families={k: v[0] for k, v in TYPE_FAMILIES.items()},
+            sorts={k: v[0] for k, v in SORTS.items()},
+            labels=[t.value for t in Tlp],
+            allowed_labels=[
+                t.value for t in Tlp if t.library_visible or not current_user.is_partner
+            ],
+            handling_codes=HANDLING_CODES,
+            countries=COUNTRIES,
+            members=members,
+            can_upload=bool(can(current_user, "contribute", group)),
+            max_upload=int(config["EMISA_MAX_UPLOAD_BYTES"]),
+            quota=int(config["EMISA_GROUP_QUOTA_BYTES"]),
+            used=operations.group_usage(group.id),
+            human_size=human_size,
+            args=request.args,
+        ),
+        status,
+    )
+
+
+@bp.route("/groups/<int:group_id>/documents")
+@login_required
+def index(group_id: int):
+    group = load_checked(WorkingGroup, group_id, "read_content")
+    return _index_page(group)
+
+
+def _refused(error: DocumentError, back: str):
+    if wants_json_answer():
+        code = error.code or {413: "too_large", 409: "conflict"}.get(error.status, "invalid_input")
+        response = jsonify({"error": {"code": code, "message": str(error)}})
+        return response, error.status
+    flash(str(error), "danger")
+    return redirect(back), 303
+
+
+@bp.route("/groups/<int:group_id>/documents", methods=["POST"])
+@csrf.exempt
+@login_required
+def upload(group_id: int):
+    """One file per request (the page's script sends several files one after the other).
+
+    CSRF is checked here rather than by CSRFProtect, which would parse the body
+    (and so receive the file) before the access check and the encryption are set up.
+    """
+    group = load_checked(WorkingGroup, group_id, "contribute")
+    back = url_for("documents.index", group_id=group_id)
+    header_token = request.headers.get("X-CSRFToken")
+    try:
+        target = receive_upload(group.id, before_parse=_check_csrf_header)
+        if not header_token:
+            _validate_csrf(request.form.get("csrf_token"))
+        group = load_checked(WorkingGroup, group_id, "contribute")
+        form = request.form
+        sink = target.sink
+        title = form.get("title", "").strip() or (sink.filename.rsplit(".", 1)[0] if sink else "")
+        title, description = operations.validate_text(title, form.get("description"))
+        marking = operations.validate_marking(
+            group,
+            current_user,
+            tlp=form.get("tlp"),
+            releasable_to=form.getlist("releasable_to") or form.get("releasable_to"),
+            handling_code=form.get("handling_code"),
+            handling_conditions=form.get("handling_conditions", ""),
+            recipients=form.getlist("recipients"),
+        )
+        tags = operations.parse_tags(form.get("tags"))
+        document = finish(
+            target,
+            lambda: operations.create_document(
+                group,
+                current_user,
+                target,
+                title=title,
+                description=description,
+                tags=tags,
+                marking=marking,
+            ),
+        )
+    except DocumentError as error:
+        return _refused(error, back)
+    link = url_for("documents.detail", document_id=document.id)
+    if wants_json_answer():
+        return jsonify({"id": document.id, "url": link, "tlp": document.tlp}), 201
+    flash(f"“{title}” was uploaded and encrypted.", "success")
+    return redirect(link, 303)
+
+
+def _detail_page(document: Document, status: int = 200):
+    shares_to = [
+        g
+        for g in operations.coordinated_groups(current_user)
+        if g.id != document.group_id and can(current_user, "create", ShareTarget(document, g))
+    ]
+    return (
+        render_template(
+            "documents/detail.html",
+            document=document,
+            group=document.group,
+            fields=read_fields(document),
+            filename=version_filename,
+            sha256=operations.version_sha256,
+            handling_codes=HANDLING_CODES,
+            previewable=PREVIEWABLE,
+            human_size=human_size,
+            can_upload_version=bool(can(current_user, "upload_version", document)),
+            can_edit=bool(can(current_user, "edit", document)),
+            can_delete=bool(can(current_user, "delete", document)),
+            can_publish=bool(can(current_user, "publish", document)),
+            can_read_group=bool(can(current_user, "read_content", document.group)),
+            share_targets=shares_to,
+            max_upload=int(current_app.config["EMISA_MAX_UPLOAD_BYTES"]),
+        ),
+        status,
+    )
+
+
+@bp.route("/documents/<int:document_id>")
+@login_required
+def detail(document_id: int):
+    document = load_checked(Document, document_id, "read")
+    return _detail_page(document)
+
+
+def _version(document: Document):
+    raw = request.args.get("version", "")
+    version = document.version(int(raw) if raw.isdigit() else None)
+    if version is None or (raw and not raw.isdigit()):
+        raise DocumentError("This document has no such version.", 404)
+    return version
+
+
+@bp.route("/documents/<int:document_id>/download")
+@login_required
+def download_page(document_id: int):
+    """The marking, shown before the bytes are fetched: the reader sees what they take."""
+    document = load_checked(Document, document_id, "download")
+    version = _version(document)
+    return render_template(
+        "documents/download.html",
+        document=document,
+        group=document.group,
+        version=version,
+        fields=read_fields(document),
+        filename=version_filename(version),
+        sha256=operations.version_sha256(version),
+        handling_codes=HANDLING_CODES,
+        human_size=human_size,
+    )
+
+
+@bp.route("/documents/<int:document_id>/content")
+@login_required
+def content(document_id: int):
+    document = load_checked(Document, document_id, "download")
+    return download_response(_version(document), via="web")
+
+
+@bp.route("/documents/<int:document_id>/preview")
+@login_required
+def preview(document_id: int):
+    document = load_checked(Document, document_id, "preview")
+    return preview_response(_version(document))
+
+
+@bp.route("/documents/<int:document_id>/versions", methods=["POST"])
+@csrf.exempt
+@login_required
+def upload_version(document_id: int):
+    document = load_checked(Document, document_id, "upload_version")
+    back = url_for("documents.detail", document_id=document_id)
+    header_token = request.headers.get("X-CSRFToken")
+    try:
+        target = receive_upload(document.group_id, before_parse=_check_csrf_header)
+        if not header_token:
+            _validate_csrf(request.form.get("csrf_token"))
+        document = load_checked(Document, document_id, "upload_version")
+        version = finish(target, lambda: operations.add_version(document, current_user, target))
+    except DocumentError as error:
+        return _refused(error, back)
+    if wants_json_answer():
+        return jsonify({"id": document.id, "version": version.number, "url": back}), 201
+    flash(f"Version {version.number} was uploaded.", "success")
+    return redirect(back, 303)
+
+
+@bp.route("/documents/<int:document_id>/edit", methods=["POST"])
+@login_required
+def edit(document_id: int):
+    document = load_checked(Document, document_id, "edit")
+    try:
+        operations.edit_document(
+            document,
+            current_user,
+            title=request.form.get("title"),
+            description=request.form.get("description"),
+            tags=request.form.get("tags"),
+        )
+    except DocumentError as error:
+        flash(str(error), "danger")
+        return _detail_page(document, error.status)
+    commit()
+    flash("The document was saved.", "success")
+    return redirect(url_for("documents.detail", document_id=document_id), 303)
+
+
+@bp.route("/documents/<int:document_id>/delete", methods=["POST"])
+@login_required
+def delete(document_id: int):
+    document = load_checked(Document, document_id, "delete")
+    group_id = document.group_id
+    title = read_fields(document).title
+    operations.delete_document(document, current_user)
+    commit()
+    flash(f"“{title}” was deleted; its files and keys were destroyed.", "success")
+    return redirect(url_for("documents.index", group_id=group_id), 303)
+
+
+@bp.route("/documents/<int:document_id>/share", methods=["POST"])
+@login_required
+def share(document_id: int):
+    document = load_checked(Document, document_id, "read")
+    raw = request.form.get("group_id", "")
+    group = load(WorkingGroup, int(raw) if raw.isdigit() else 0)
+    require(current_user, "view", group)
+    require(current_user, "create", ShareTarget(document, group))
+    operations.reshare(document, group, current_user)
+    commit()
+    flash(f"The document is now shared with {group.name}.", "success")
+    return redirect(url_for("documents.detail", document_id=document_id), 303)
+
+
+@bp.route("/documents/<int:document_id>/public", methods=["POST"])
+@login_required
+def publish(document_id: int):
+    document = load_checked(Document, document_id, "publish")
+    make_public = request.form.get("public") == "1"
+    operations.set_public(document, make_public, current_user)
+    commit()
+    flash(
+        "The document is on the public library page."
+        if make_public
+        else "The document was removed from the public library page.",
+        "success",
+    )
+    return redirect(url_for("documents.detail", document_id=document_id), 303)
