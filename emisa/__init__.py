@@ -21,6 +21,9 @@ FEATURES = (
     "emisa.api",
     "emisa.documents",
     "emisa.library",
+    "emisa.notifications",
+    "emisa.search",
+    "emisa.discussions",
 )
 
 

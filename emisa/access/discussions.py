@@ -1,0 +1,133 @@
+"""Rules for discussion threads and posts.
+
+Reading follows the thread's marking (``read_marked``) inside a group the user
+may see; writing needs the group's ``contribute`` right, moderating its
+``moderate`` right. A hidden post's text is for its author and the group's
+coordinators; a deleted post's text is for nobody.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from emisa.access.decision import Decision, allow, deny
+from emisa.access.groups import _contribute, _moderate, _view_group
+from emisa.access.markings import read_marked
+from emisa.access.policy import rule
+from emisa.groups.membership import member_group_ids
+
+
+@rule("thread", "read")
+def _read_thread(user, thread) -> Decision:
+    seen = _view_group(user, thread.group)
+    if not seen:
+        return seen
+    return read_marked(user, thread.marking, member_group_ids(user))
+
+
+def _readable_then(user, thread, check) -> Decision:
+    readable = _read_thread(user, thread)
+    return check() if readable else readable
+
+
+@rule("thread", "reply")
+def _reply(user, thread) -> Decision:
+    """Posting in a thread: readers who may contribute to its group (lock is a state rule)."""
+    return _readable_then(user, thread, lambda: _contribute(user, thread.group))
+
+
+@rule("thread", "moderate")
+def _moderate_thread(user, thread) -> Decision:
+    """Pin, lock, hide posts, see edit histories: the group's coordinators who can read it."""
+    return _readable_then(user, thread, lambda: _moderate(user, thread.group))
+
+
+@dataclass(frozen=True)
+class ThreadMove:
+    """Moving ``thread`` into ``target`` (another group), as one question to the policy."""
+
+    __policy_type__ = "thread_move"
+    thread: Any
+    target: Any
+
+
+@rule("thread_move", "perform")
+def _move(user, move: ThreadMove) -> Decision:
+    thread, target = move.thread, move.target
+    decision = _moderate_thread(user, thread)
+    if not decision:
+        return decision
+    if target.id == thread.group_id:
+        return deny("The thread is already in this group.", status=409)
+    tlp = thread.tlp_label
+    if not (tlp.library_visible or tlp.reshareable):
+        return deny(f"A {tlp.value} thread can never leave its group.")
+    decision = _moderate(user, target)
+    if not decision:
+        return deny("You can only move threads to groups you coordinate.")
+    countries = set(thread.releasable_to or ())
+    if target.allowed_countries and countries and not countries & set(target.allowed_countries):
+        return deny("Nobody in that group may read this thread's releasable-to countries.")
+    return allow("coordinator of both groups")
+
+
+def _moderator(user, post) -> bool:
+    return bool(_moderate(user, post.thread.group))
+
+
+@rule("post", "read")
+def _read_post(user, post) -> Decision:
+    """The post's place in the thread (author, time, tombstone); its text is ``read_body``."""
+    return _read_thread(user, post.thread)
+
+
+@rule("post", "read_body")
+def _read_body(user, post) -> Decision:
+    def check() -> Decision:
+        if post.deleted_at is not None:
+            return deny("This post was deleted by its author.", hide=True)
+        if post.hidden_at is not None and post.author_id != user.id and not _moderator(user, post):
+            return deny("This post was hidden by a coordinator.", hide=True)
+        return allow("reader")
+
+    return _readable_then(user, post.thread, check)
+
+
+@rule("post", "edit", "delete")
+def _edit_own(user, post) -> Decision:
+    def check() -> Decision:
+        if post.author_id != user.id:
+            return deny("Only the author can change or delete a post.")
+        if post.deleted_at is not None:
+            return deny("This post was deleted.", status=409)
+        return _contribute(user, post.thread.group)
+
+    return _readable_then(user, post.thread, check)
+
+
+@rule("post", "hide")
+def _hide(user, post) -> Decision:
+    return _moderate_thread(user, post.thread)
+
+
+@rule("post", "history")
+def _history(user, post) -> Decision:
+    """Earlier versions: the group's coordinators, and the author of the post."""
+
+    def check() -> Decision:
+        if post.deleted_at is not None:
+            return deny("This post was deleted.", hide=True)
+        if post.author_id == user.id or _moderator(user, post):
+            return allow("author or coordinator")
+        return deny("Only coordinators can see a post's earlier versions.")
+
+    return _readable_then(user, post.thread, check)
+
+
+@rule("notification", "open")
+def _open_notification(user, notification) -> Decision:
+    """A notification is its recipient's alone."""
+    if notification.user_id == user.id:
+        return allow("recipient")
+    return deny("Not your notification.", hide=True)

@@ -1,0 +1,21 @@
+"""Threaded discussions: Markdown posts, nesting, mentions, moderation."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from emisa.api import register_api_blueprint
+    from emisa.crypto import keyring
+    from emisa.discussions import api, commands  # noqa: F401  (commands register themselves)
+    from emisa.discussions.operations import delete_group_content, reseal_group
+    from emisa.discussions.search import register as register_search
+    from emisa.discussions.views import bp
+    from emisa.groups.tabs import register_tab
+    from emisa.signals import group_deleting
+
+    app.register_blueprint(bp)
+    register_api_blueprint(api.blp)
+    register_tab("discussions.index", "Discussions")
+    keyring.on_group_key_rotation(reseal_group)
+    group_deleting.connect(delete_group_content, weak=False)
+    register_search()

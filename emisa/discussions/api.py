@@ -1,0 +1,261 @@
+"""Threads and posts over the JSON API (paths and fields of CONTRACT.md)."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask_login import current_user
+from marshmallow import Schema, fields, validate
+
+from emisa import audit
+from emisa.access import require
+from emisa.access.markings import Tlp
+from emisa.api.blueprint import api_blueprint, errors
+from emisa.database import commit
+from emisa.discussions import operations as ops
+from emisa.discussions.models import Post, Thread
+from emisa.extensions import db
+from emisa.groups.models import WorkingGroup
+from emisa.text.markdown import MAX_SOURCE_CHARS
+from emisa.web import load_checked
+
+blp = api_blueprint("api_discussions", __name__, "Discussion threads and posts")
+
+TLP_VALUES = [label.value for label in Tlp]
+
+
+class ThreadCreate(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=3, max=200))
+    body = fields.String(required=True, metadata={"description": "Markdown"})
+    tlp = fields.String(required=True, validate=validate.OneOf(TLP_VALUES))
+    releasable_to = fields.List(fields.String(), load_default=list)
+    recipients = fields.List(
+        fields.Integer(), load_default=list, metadata={"description": "TLP:RED: user ids"}
+    )
+
+
+class PostCreate(Schema):
+    body = fields.String(required=True, validate=validate.Length(max=MAX_SOURCE_CHARS))
+    parent_id = fields.Integer(load_default=None, allow_none=True)
+
+
+class PostEdit(Schema):
+    body = fields.String(required=True, validate=validate.Length(max=MAX_SOURCE_CHARS))
+
+
+class ThreadUpdate(Schema):
+    pinned = fields.Boolean()
+    locked = fields.Boolean()
+
+
+class HideBody(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=500))
+
+
+class Created(Schema):
+    id = fields.Integer()
+
+
+class ThreadSummary(Schema):
+    id = fields.Integer()
+    group_id = fields.Integer()
+    title = fields.String()
+    tlp = fields.String()
+    releasable_to = fields.List(fields.String())
+    pinned = fields.Boolean()
+    locked = fields.Boolean()
+    post_count = fields.Integer()
+    unread = fields.Integer()
+    author = fields.String()
+    created_at = fields.DateTime()
+    last_activity_at = fields.DateTime()
+
+
+class PostOut(Schema):
+    id = fields.Integer()
+    parent_id = fields.Integer(allow_none=True)
+    author = fields.String(metadata={"description": "display name"})
+    author_id = fields.Integer(allow_none=True)
+    author_country = fields.String()
+    body_html = fields.String(allow_none=True, metadata={"description": "null: hidden/deleted"})
+    created_at = fields.DateTime()
+    edited_at = fields.DateTime(allow_none=True)
+    deleted = fields.Boolean()
+    hidden = fields.Boolean()
+    hidden_reason = fields.String(allow_none=True)
+    depth = fields.Integer()
+
+
+class ThreadOut(ThreadSummary):
+    recipients = fields.List(fields.Integer())
+    posts = fields.List(fields.Nested(PostOut))
+
+
+def _run(operation, *args, **kwargs):
+    try:
+        result = operation(*args, **kwargs)
+    except ops.DiscussionError as error:
+        db.session.rollback()
+        abort(error.status, description=str(error))
+    commit()
+    return result
+
+
+@blp.route("/groups/<int:gid>/threads", methods=["POST"])
+@blp.arguments(ThreadCreate)
+@blp.response(201, Created)
+@errors(blp, 400, 401, 403, 404)
+def create_thread(body, gid: int):
+    """Start a thread: title, Markdown body, TLP label, optional releasable-to countries."""
+    group = load_checked(WorkingGroup, gid, "contribute")
+    thread = _run(
+        ops.create_thread,
+        group,
+        current_user,
+        body["title"],
+        body["body"],
+        body["tlp"],
+        body["releasable_to"],
+        body["recipients"],
+    )
+    return {"id": thread.id}
+
+
+@blp.route("/groups/<int:gid>/threads")
+@blp.response(200, ThreadSummary(many=True))
+@errors(blp, 401, 403, 404)
+def list_threads(gid: int):
+    """The group's threads the caller may read: pinned first, then by last activity."""
+    group = load_checked(WorkingGroup, gid, "read_content")
+    rows, _more = ops.visible_threads(current_user, group, 1)
+    result, page = [], 1
+    while True:
+        result.extend(_summary(row.thread, row.title, row.unread, row.author_name) for row in rows)
+        if not _more:
+            return result
+        page += 1
+        rows, _more = ops.visible_threads(current_user, group, page)
+
+
+def _summary(thread: Thread, title: str, unread: int | None, author: str) -> dict:
+    return {
+        "id": thread.id,
+        "group_id": thread.group_id,
+        "title": title,
+        "tlp": thread.tlp,
+        "releasable_to": thread.releasable_to,
+        "pinned": thread.pinned,
+        "locked": thread.locked,
+        "post_count": thread.post_count,
+        "unread": unread,
+        "author": author,
+        "created_at": thread.created_at,
+        "last_activity_at": thread.last_activity_at,
+    }
+
+
+@blp.route("/threads/<int:tid>")
+@blp.response(200, ThreadOut)
+@errors(blp, 401, 404)
+def get_thread(tid: int):
+    """A thread with every post in reading order; hidden and deleted posts have no body."""
+    thread = load_checked(Thread, tid, "read")
+    views, _pages = ops.post_views(current_user, thread)
+    audit.record_event("thread.read", target=thread, details={"api": True})
+    ops.mark_seen(current_user, thread)
+    author = ops._names([thread.author_id]).get(thread.author_id, "former member")
+    out = _summary(thread, ops.thread_title(thread), None, author)
+    out["recipients"] = thread.recipient_ids
+    out["posts"] = [
+        {
+            "id": v.post.id,
+            "parent_id": v.post.parent_id,
+            "author": v.author_name,
+            "author_id": v.post.author_id,
+            "author_country": v.author_country,
+            "body_html": v.html,
+            "created_at": v.post.created_at,
+            "edited_at": v.post.edited_at,
+            "deleted": v.post.deleted_at is not None,
+            "hidden": v.post.hidden_at is not None,
+            "hidden_reason": v.hidden_reason or None,
+            "depth": v.depth,
+        }
+        for v in views
+    ]
+    return out
+
+
+@blp.route("/threads/<int:tid>/posts", methods=["POST"])
+@blp.arguments(PostCreate)
+@blp.response(201, Created)
+@errors(blp, 400, 401, 403, 404, 409)
+def create_post(body, tid: int):
+    """Reply in a thread, optionally to one of its posts (``parent_id``); 409 when locked."""
+    thread = load_checked(Thread, tid, "reply")
+    post = _run(ops.add_post, thread, current_user, body["body"], body["parent_id"])
+    return {"id": post.id}
+
+
+@blp.route("/threads/<int:tid>", methods=["PATCH"])
+@blp.arguments(ThreadUpdate)
+@blp.response(200, Created)
+@errors(blp, 400, 401, 403, 404)
+def update_thread(body, tid: int):
+    """Pin or lock a thread (coordinators)."""
+    thread = load_checked(Thread, tid, "moderate")
+    if "pinned" in body:
+        ops.set_pinned(thread, body["pinned"], current_user)
+    if "locked" in body:
+        ops.set_locked(thread, body["locked"], current_user)
+    commit()
+    return {"id": thread.id}
+
+
+@blp.route("/posts/<int:pid>", methods=["PATCH"])
+@blp.arguments(PostEdit)
+@blp.response(200, Created)
+@errors(blp, 400, 401, 403, 404, 409)
+def edit_post(body, pid: int):
+    """Edit your own post; the earlier version is kept."""
+    post = load_checked(Post, pid, "edit")
+    _run(ops.edit_post, post, body["body"], current_user)
+    return {"id": post.id}
+
+
+@blp.route("/posts/<int:pid>", methods=["DELETE"])
+@blp.response(204)
+@errors(blp, 401, 403, 404, 409)
+def delete_post(pid: int):
+    """Delete your own post; a tombstone keeps the thread readable."""
+    post = load_checked(Post, pid, "delete")
+    _run(ops.delete_post, post, current_user)
+
+
+@blp.route("/posts/<int:pid>/hide", methods=["POST"])
+@blp.arguments(HideBody)
+@blp.response(200, Created)
+@errors(blp, 400, 401, 403, 404, 409)
+def hide_post(body, pid: int):
+    """Hide a post with a reason (coordinators); its author and coordinators still see it."""
+    post = load_checked(Post, pid, "hide")
+    _run(ops.hide_post, post, body["reason"], current_user)
+    return {"id": post.id}
+
+
+@blp.route("/posts/<int:pid>/history")
+@errors(blp, 401, 403, 404)
+def post_history(pid: int):
+    """Earlier versions of a post's Markdown source (coordinators and the author)."""
+    post = load_checked(Post, pid, "history")
+    audit.record_event("post.history_read", target=post, group_id=post.group_id)
+    return {
+        "id": post.id,
+        "current": ops.post_source(post),
+        "revisions": [
+            {"written_at": when.isoformat() + "Z", "body": body}
+            for when, body in ops.revisions_of(post)
+        ],
+    }
+
+
+__all__ = ["blp", "require"]

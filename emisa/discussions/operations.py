@@ -1,0 +1,643 @@
+"""Discussion operations: threads, posts, edits, moderation, moves, reading.
+
+Rights are checked by the caller through the access policy; these functions
+enforce the state rules (a locked thread takes no posts, a reply stays in its
+thread, a TLP:RED thread names its recipients), seal everything a person
+wrote, keep the blind index in step and audit what they change. They flush,
+never commit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app
+
+from emisa import audit
+from emisa.access import can
+from emisa.access.countries import normalise_countries
+from emisa.access.markings import InvalidMarking, Tlp, parse_tlp
+from emisa.accounts.models import User
+from emisa.crypto import keyring
+from emisa.discussions.models import Post, PostRevision, Thread, ThreadRead
+from emisa.extensions import db
+from emisa.groups.models import Membership, WorkingGroup
+from emisa.notifications.operations import followers_of, notify_users
+from emisa.search import index as search_index
+from emisa.text import SANITISER_VERSION, extract_mentions, render_markdown, to_plain_text
+from emisa.text.markdown import MAX_SOURCE_CHARS
+from emisa.timeutil import utcnow
+
+PAGE_SIZE = 50  # posts per thread page
+THREADS_PER_PAGE = 30
+MAX_INDENT = 4  # deeper replies are shown at this indentation
+MAX_TITLE = 200
+
+
+class DiscussionError(ValueError):
+    """A refused operation; ``status`` says how the web and API answer it."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+LOCKED_MESSAGE = "This thread is locked by a coordinator: no new posts can be added."
+
+
+# Sealing
+
+
+def thread_title(thread: Thread) -> str:
+    return keyring.open_text(thread.group_id, thread.title_sealed, thread.title_aad())
+
+
+def post_source(post: Post) -> str:
+    if post.body_sealed is None:
+        return ""
+    return keyring.open_text(post.group_id, post.body_sealed, post.aad("body"))
+
+
+def post_html(post: Post) -> str:
+    """The sanitised HTML; rendered again from the source if an older sanitiser made it."""
+    if post.html_sealed is None:
+        return ""
+    if post.sanitiser_version != SANITISER_VERSION:
+        return render_markdown(post_source(post))
+    return keyring.open_text(post.group_id, post.html_sealed, post.aad("html"))
+
+
+def hidden_reason(post: Post) -> str:
+    if post.hidden_reason_sealed is None:
+        return ""
+    return keyring.open_text(post.group_id, post.hidden_reason_sealed, post.aad("hidden-reason"))
+
+
+def _seal_body(post: Post, source: str) -> str:
+    html = render_markdown(source)
+    post.body_sealed = keyring.seal_text(post.group_id, source, post.aad("body"))
+    post.html_sealed = keyring.seal_text(post.group_id, html, post.aad("html"))
+    post.sanitiser_version = SANITISER_VERSION
+    return html
+
+
+# Validation
+
+
+def _clean_title(title: str) -> str:
+    title = " ".join((title or "").split())
+    if not 3 <= len(title) <= MAX_TITLE:
+        raise DiscussionError(f"The title must be 3 to {MAX_TITLE} characters long.")
+    return title
+
+
+def _clean_body(body: str) -> str:
+    body = (body or "").replace("\r\n", "\n").strip("\n")
+    if not body.strip():
+        raise DiscussionError("Write something first: the post is empty.")
+    if len(body) > MAX_SOURCE_CHARS:
+        raise DiscussionError(f"A post can hold at most {MAX_SOURCE_CHARS:,} characters.", 413)
+    return body
+
+
+def _members(group_id: int) -> list[User]:
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.group_id == group_id)
+        )
+    )
+
+
+def _marking(group: WorkingGroup, author: User, tlp: str, releasable_to, recipient_ids):
+    try:
+        label = parse_tlp(tlp)
+        countries = normalise_countries(releasable_to)
+    except (InvalidMarking, ValueError) as error:
+        raise DiscussionError(str(error)) from None
+    if countries and author.country not in countries:
+        raise DiscussionError(
+            "Include your own country in releasable-to, or you could not read your own thread."
+        )
+    if author.is_partner and not label.library_visible:
+        raise DiscussionError("Partner accounts can only share TLP:GREEN or TLP:CLEAR content.")
+    recipients: list[int] = []
+    if label is Tlp.RED:
+        member_ids = {m.id for m in _members(group.id)}
+        wanted = {int(r) for r in recipient_ids or ()} | {author.id}
+        strangers = wanted - member_ids
+        if strangers:
+            raise DiscussionError("TLP:RED recipients must be members of this group.")
+        recipients = sorted(wanted)
+    elif recipient_ids:
+        raise DiscussionError("Named recipients only apply to TLP:RED threads.")
+    return label, countries, recipients
+
+
+# Threads
+
+
+def create_thread(
+    group: WorkingGroup,
+    author: User,
+    title: str,
+    body: str,
+    tlp: str,
+    releasable_to=None,
+    recipient_ids=None,
+) -> Thread:
+    """A new thread with its opening post."""
+    title, body = _clean_title(title), _clean_body(body)
+    label, countries, recipients = _marking(group, author, tlp, releasable_to, recipient_ids)
+    now = utcnow()
+    thread = Thread(
+        group_id=group.id,
+        author_id=author.id,
+        title_sealed=b"",
+        tlp=label.value,
+        releasable_to=countries,
+        recipient_ids=recipients,
+        pinned=False,
+        locked=False,
+        post_count=0,
+        created_at=now,
+        last_activity_at=now,
+    )
+    db.session.add(thread)
+    db.session.flush()
+    thread.title_sealed = keyring.seal_text(group.id, title, thread.title_aad())
+    search_index.index_item(group.id, "thread", thread.id, title)
+    audit.record(
+        "thread.created",
+        actor=author,
+        target=thread,
+        details={"tlp": label.value, "releasable_to": countries, "recipients": recipients},
+    )
+    add_post(thread, author, body, notify=False)
+    _notify_new_thread(thread, author)
+    return thread
+
+
+def set_pinned(thread: Thread, pinned: bool, by: User) -> None:
+    thread.pinned = pinned
+    audit.record("thread.pinned" if pinned else "thread.unpinned", actor=by, target=thread)
+
+
+def set_locked(thread: Thread, locked: bool, by: User) -> None:
+    thread.locked = locked
+    audit.record("thread.locked" if locked else "thread.unlocked", actor=by, target=thread)
+
+
+def move_thread(thread: Thread, target: WorkingGroup, by: User) -> None:
+    """Move the thread with all its posts to ``target``: re-seal under its key, re-index."""
+    source_id = thread.group_id
+    title = thread_title(thread)
+    posts = list(db.session.scalars(sa.select(Post).where(Post.thread_id == thread.id)))
+    revisions = list(
+        db.session.scalars(
+            sa.select(PostRevision).where(PostRevision.post_id.in_([p.id for p in posts]))
+        )
+    )
+    opened = {}
+    for post in posts:
+        opened[post.id] = (post_source(post), hidden_reason(post))
+    opened_revisions = {
+        rev.id: keyring.open_text(source_id, rev.body_sealed, rev.aad()) for rev in revisions
+    }
+    thread.group_id = target.id
+    thread.title_sealed = keyring.seal_text(target.id, title, thread.title_aad())
+    search_index.index_item(target.id, "thread", thread.id, title)
+    for post in posts:
+        post.group_id = target.id
+        source, reason = opened[post.id]
+        if post.deleted_at is None:
+            html = _seal_body(post, source)
+            search_index.index_item(target.id, "post", post.id, to_plain_text(html))
+        if reason:
+            post.hidden_reason_sealed = keyring.seal_text(
+                target.id, reason, post.aad("hidden-reason")
+            )
+    for rev in revisions:
+        rev.group_id = target.id
+        rev.body_sealed = keyring.seal_text(target.id, opened_revisions[rev.id], rev.aad())
+    db.session.flush()
+    audit.record(
+        "thread.moved",
+        actor=by,
+        target=thread,
+        group_id=source_id,
+        details={"from_group": source_id, "to_group": target.id},
+    )
+
+
+# Posts
+
+
+def add_post(
+    thread: Thread, author: User, body: str, parent_id: int | None = None, *, notify: bool = True
+) -> Post:
+    """One short transaction: claim a slot in the (unlocked) thread, insert, seal, index."""
+    body = _clean_body(body)
+    parent = None
+    if parent_id is not None:
+        parent = db.session.get(Post, parent_id)
+        if parent is None or parent.thread_id != thread.id:
+            raise DiscussionError("You can only reply to a post of the same thread.", 404)
+    now = utcnow()
+    # Atomic: a lock that commits first wins; this UPDATE also serialises writers on the row.
+    claimed = db.session.execute(
+        sa.update(Thread)
+        .where(Thread.id == thread.id, Thread.locked.is_(False))
+        .values(post_count=Thread.post_count + 1, last_activity_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise DiscussionError(LOCKED_MESSAGE, 409)
+    post = Post(
+        thread_id=thread.id,
+        group_id=thread.group_id,
+        author_id=author.id,
+        parent_id=parent.id if parent else None,
+        body_sealed=b"",
+        html_sealed=b"",
+        created_at=now,
+    )
+    db.session.add(post)
+    db.session.flush()
+    html = _seal_body(post, body)
+    search_index.index_item(thread.group_id, "post", post.id, to_plain_text(html))
+    audit.record("post.created", actor=author, target=post, group_id=thread.group_id)
+    if notify:
+        _notify_post(thread, author, post, parent, body)
+    else:
+        _notify_mentions(thread, author, post, body)
+    return post
+
+
+def edit_post(post: Post, body: str, by: User) -> None:
+    body = _clean_body(body)
+    previous = post_source(post)
+    if previous == body:
+        return
+    revision = PostRevision(
+        post_id=post.id,
+        group_id=post.group_id,
+        body_sealed=b"",
+        written_at=post.edited_at or post.created_at,
+        replaced_at=utcnow(),
+    )
+    db.session.add(revision)
+    db.session.flush()
+    revision.body_sealed = keyring.seal_text(post.group_id, previous, revision.aad())
+    html = _seal_body(post, body)
+    post.edited_at = revision.replaced_at
+    search_index.index_item(post.group_id, "post", post.id, to_plain_text(html))
+    audit.record("post.edited", actor=by, target=post, group_id=post.group_id)
+
+
+def delete_post(post: Post, by: User) -> None:
+    """The author's delete: the text and its history are destroyed, a tombstone stays."""
+    post.deleted_at = utcnow()
+    post.body_sealed = post.html_sealed = None
+    post.hidden_reason_sealed = None
+    db.session.execute(sa.delete(PostRevision).where(PostRevision.post_id == post.id))
+    search_index.remove_item("post", post.id)
+    audit.record("post.deleted", actor=by, target=post, group_id=post.group_id)
+
+
+def hide_post(post: Post, reason: str, by: User) -> None:
+    reason = " ".join((reason or "").split())
+    if not 3 <= len(reason) <= 500:
+        raise DiscussionError("Give a reason for hiding the post (3 to 500 characters).")
+    if post.deleted_at is not None:
+        raise DiscussionError("This post was deleted.", 409)
+    post.hidden_at, post.hidden_by_id = utcnow(), by.id
+    post.hidden_reason_sealed = keyring.seal_text(post.group_id, reason, post.aad("hidden-reason"))
+    # The reason is the coordinator's text about content: sealed here, never in the audit log.
+    audit.record("post.hidden", actor=by, target=post, group_id=post.group_id)
+
+
+def unhide_post(post: Post, by: User) -> None:
+    post.hidden_at = post.hidden_by_id = post.hidden_reason_sealed = None
+    audit.record("post.unhidden", actor=by, target=post, group_id=post.group_id)
+
+
+def revisions_of(post: Post) -> list[tuple[datetime, str]]:
+    """(written at, source) of every earlier version, oldest first."""
+    rows = db.session.scalars(
+        sa.select(PostRevision).where(PostRevision.post_id == post.id).order_by(PostRevision.id)
+    )
+    return [
+        (rev.written_at, keyring.open_text(post.group_id, rev.body_sealed, rev.aad()))
+        for rev in rows
+    ]
+
+
+# Reading
+
+
+@dataclass
+class ThreadRow:
+    thread: Thread
+    title: str
+    unread: int
+    author_name: str
+
+
+def visible_threads(user: User, group: WorkingGroup, page: int = 1) -> tuple[list[ThreadRow], bool]:
+    """The group's threads ``user`` may read: pinned first, then by last activity."""
+    rows = db.session.scalars(
+        sa.select(Thread)
+        .where(Thread.group_id == group.id)
+        .order_by(Thread.pinned.desc(), Thread.last_activity_at.desc(), Thread.id.desc())
+    )
+    readable = [t for t in rows if can(user, "read", t)]
+    start = (page - 1) * THREADS_PER_PAGE
+    chunk = readable[start : start + THREADS_PER_PAGE]
+    seen = dict(
+        db.session.execute(
+            sa.select(ThreadRead.thread_id, ThreadRead.seen_count).where(
+                ThreadRead.user_id == user.id, ThreadRead.thread_id.in_([t.id for t in chunk])
+            )
+        ).all()
+    )
+    authors = _names({t.author_id for t in chunk})
+    result = [
+        ThreadRow(
+            thread=t,
+            title=thread_title(t),
+            unread=max(0, t.post_count - seen.get(t.id, 0)),
+            author_name=authors.get(t.author_id, "former member"),
+        )
+        for t in chunk
+    ]
+    return result, len(readable) > start + THREADS_PER_PAGE
+
+
+def _names(user_ids) -> dict[int, str]:
+    ids = [i for i in user_ids if i is not None]
+    if not ids:
+        return {}
+    return dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_(ids))).all())
+
+
+def ordered_post_ids(thread_id: int) -> list[tuple[int, int | None, int]]:
+    """(post id, parent id, depth) of every post, in reading order (replies under their parent)."""
+    rows = db.session.execute(
+        sa.select(Post.id, Post.parent_id).where(Post.thread_id == thread_id).order_by(Post.id)
+    ).all()
+    ids = {row.id for row in rows}
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for row in rows:
+        children[row.parent_id if row.parent_id in ids else None].append(row.id)
+    parent_of = {row.id: row.parent_id for row in rows}
+    ordered: list[tuple[int, int | None, int]] = []
+    stack = [(pid, 0) for pid in reversed(children[None])]
+    while stack:
+        post_id, depth = stack.pop()
+        ordered.append((post_id, parent_of[post_id], depth))
+        stack.extend((child, depth + 1) for child in reversed(children.get(post_id, ())))
+    return ordered
+
+
+def page_of_post(thread_id: int, post_id: int) -> int | None:
+    for index, (pid, _parent, _depth) in enumerate(ordered_post_ids(thread_id)):
+        if pid == post_id:
+            return index // PAGE_SIZE + 1
+    return None
+
+
+@dataclass
+class PostView:
+    post: Post
+    depth: int
+    author_name: str
+    author_country: str
+    html: str | None  # None: the reader may not see the text (hidden or deleted)
+    hidden_reason: str = ""
+    can_edit: bool = False
+    can_moderate: bool = False
+    can_history: bool = False
+    parent_author: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def indent(self) -> int:
+        return min(self.depth, MAX_INDENT)
+
+
+def post_views(user: User, thread: Thread, page: int | None = None) -> tuple[list[PostView], int]:
+    """The posts of one page (all pages when ``page`` is None) as ``user`` may see them."""
+    ordered = ordered_post_ids(thread.id)
+    pages = max(1, -(-len(ordered) // PAGE_SIZE))
+    if page is not None:
+        ordered = ordered[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    wanted = [pid for pid, _parent, _depth in ordered]
+    posts = (
+        {p.id: p for p in db.session.scalars(sa.select(Post).where(Post.id.in_(wanted)))}
+        if wanted
+        else {}
+    )
+    for post in posts.values():
+        post.thread = thread  # already loaded: no lazy load per post
+    parents = {parent for _pid, parent, _d in ordered if parent is not None}
+    parent_authors = (
+        dict(
+            db.session.execute(sa.select(Post.id, Post.author_id).where(Post.id.in_(parents))).all()
+        )
+        if parents
+        else {}
+    )
+    users = {
+        u.id: u
+        for u in db.session.scalars(
+            sa.select(User).where(
+                User.id.in_({p.author_id for p in posts.values()} | set(parent_authors.values()))
+            )
+        )
+    }
+    moderator = bool(can(user, "moderate", thread))
+    contributor = bool(can(user, "reply", thread))
+    views = []
+    for pid, parent_id, depth in ordered:
+        post = posts[pid]
+        author = users.get(post.author_id)
+        deleted = post.deleted_at is not None
+        own = post.author_id == user.id
+        visible = not deleted and (post.hidden_at is None or own or moderator)
+        parent_author = users.get(parent_authors.get(parent_id)) if parent_id else None
+        views.append(
+            PostView(
+                post=post,
+                depth=depth,
+                author_name=author.name if author else "former member",
+                author_country=author.country if author else "",
+                html=post_html(post) if visible else None,
+                hidden_reason=hidden_reason(post) if visible and post.hidden_at else "",
+                can_edit=own and not deleted and contributor,
+                can_moderate=moderator and not deleted,
+                can_history=(own or moderator) and post.edited_at is not None and not deleted,
+                parent_author=parent_author.name if parent_author else "",
+            )
+        )
+    return views, pages
+
+
+def mark_seen(user: User, thread: Thread) -> None:
+    """Remember that ``user`` saw every post so far, in its own short write transaction.
+
+    Called from GET requests, whose SQLite transaction is a reader: the upsert
+    runs on its own connection that begins IMMEDIATE, so it queues behind
+    writers instead of failing, and is skipped when nothing changed.
+    """
+    current = db.session.scalar(
+        sa.select(ThreadRead.seen_count).where(
+            ThreadRead.user_id == user.id, ThreadRead.thread_id == thread.id
+        )
+    )
+    if current is not None and current >= thread.post_count:
+        return
+    values = {
+        "user_id": user.id,
+        "thread_id": thread.id,
+        "seen_count": thread.post_count,
+        "seen_at": utcnow(),
+    }
+    with db.engine.connect() as connection:
+        connection = connection.execution_options(sqlite_immediate=True)
+        if connection.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        statement = insert(ThreadRead).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=["user_id", "thread_id"],
+            set_={
+                "seen_count": statement.excluded.seen_count,
+                "seen_at": statement.excluded.seen_at,
+            },
+        )
+        with connection.begin():
+            connection.execute(statement)
+
+
+def first_post(thread: Thread) -> Post | None:
+    return db.session.scalar(
+        sa.select(Post).where(Post.thread_id == thread.id).order_by(Post.id).limit(1)
+    )
+
+
+# Notifications: who did what where, never a title or a body (see emisa.notifications).
+
+
+def _readers(user_ids, thread: Thread, exclude: int) -> list[int]:
+    ids = {uid for uid in user_ids if uid is not None and uid != exclude}
+    if not ids:
+        return []
+    users = db.session.scalars(sa.select(User).where(User.id.in_(ids)))
+    return [u.id for u in users if can(u, "read", thread)]
+
+
+def _post_link(thread: Thread, post: Post) -> str:
+    return f"/posts/{post.id}"
+
+
+def _notify_mentions(thread: Thread, author: User, post: Post, body: str) -> set[int]:
+    members = [(m.id, m.name) for m in _members(thread.group_id)]
+    mentioned = _readers(extract_mentions(body, members), thread, author.id)
+    if mentioned:
+        group = db.session.get(WorkingGroup, thread.group_id)
+        notify_users(
+            mentioned,
+            "mention",
+            f"{author.name} mentioned you in a {thread.tlp} discussion in {group.name}",
+            _post_link(thread, post),
+        )
+    return set(mentioned)
+
+
+def _notify_post(thread: Thread, author: User, post: Post, parent: Post | None, body: str) -> None:
+    mentioned = _notify_mentions(thread, author, post, body)
+    replied_to = parent.author_id if parent is not None else thread.author_id
+    targets = [uid for uid in _readers([replied_to], thread, author.id) if uid not in mentioned]
+    if targets:
+        group = db.session.get(WorkingGroup, thread.group_id)
+        what = "your post" if parent is not None else "your thread"
+        notify_users(
+            targets,
+            "reply",
+            f"{author.name} replied to {what} in a {thread.tlp} discussion in {group.name}",
+            _post_link(thread, post),
+        )
+
+
+def _notify_new_thread(thread: Thread, author: User) -> None:
+    group = db.session.get(WorkingGroup, thread.group_id)
+    targets = _readers(followers_of(group.id), thread, author.id)
+    if targets:
+        notify_users(
+            targets,
+            "new_thread",
+            f"{author.name} started a new {thread.tlp} discussion in {group.name}",
+            f"/threads/{thread.id}",
+        )
+
+
+# Key rotation and group deletion
+
+
+def reseal_group(group_id: int, _old_versions: list[int], _new_version: int) -> None:
+    """Group key rotation hook: every sealed discussion field moves to the new key version."""
+    for thread in db.session.scalars(sa.select(Thread).where(Thread.group_id == group_id)):
+        thread.title_sealed = keyring.reseal(group_id, thread.title_sealed, thread.title_aad())
+    for post in db.session.scalars(sa.select(Post).where(Post.group_id == group_id)):
+        for name, column in (
+            ("body", "body_sealed"),
+            ("html", "html_sealed"),
+            ("hidden-reason", "hidden_reason_sealed"),
+        ):
+            blob = getattr(post, column)
+            if blob:
+                setattr(post, column, keyring.reseal(group_id, blob, post.aad(name)))
+    for rev in db.session.scalars(sa.select(PostRevision).where(PostRevision.group_id == group_id)):
+        rev.body_sealed = keyring.reseal(group_id, rev.body_sealed, rev.aad())
+    db.session.flush()
+
+
+def delete_group_content(_sender, group_id: int, **_extra) -> None:
+    """Receiver of ``group_deleting``: the rows go with the group (their keys are shredded)."""
+    thread_ids = list(db.session.scalars(sa.select(Thread.id).where(Thread.group_id == group_id)))
+    if thread_ids:
+        post_ids = list(
+            db.session.scalars(sa.select(Post.id).where(Post.thread_id.in_(thread_ids)))
+        )
+        db.session.execute(sa.delete(PostRevision).where(PostRevision.post_id.in_(post_ids)))
+        db.session.execute(sa.update(Post).where(Post.id.in_(post_ids)).values(parent_id=None))
+        db.session.execute(sa.delete(Post).where(Post.id.in_(post_ids)))
+        db.session.execute(sa.delete(ThreadRead).where(ThreadRead.thread_id.in_(thread_ids)))
+        db.session.execute(sa.delete(Thread).where(Thread.id.in_(thread_ids)))
+    search_index.remove_group(group_id)
+
+
+def rerender_stale(batch: int = 500) -> int:
+    """Re-render and re-seal the HTML of posts made by another sanitiser version."""
+    done = 0
+    while True:
+        posts = list(
+            db.session.scalars(
+                sa.select(Post)
+                .where(Post.sanitiser_version != SANITISER_VERSION, Post.deleted_at.is_(None))
+                .limit(batch)
+            )
+        )
+        if not posts:
+            return done
+        for post in posts:
+            _seal_body(post, post_source(post))
+        db.session.flush()
+        done += len(posts)
+        current_app.logger.info("re-rendered %d posts", done)

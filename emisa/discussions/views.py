@@ -1,0 +1,329 @@
+"""Discussion pages: thread list, thread with nested posts, editor, moderation."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
+
+from emisa import audit
+from emisa.access import can, require
+from emisa.access.discussions import ThreadMove
+from emisa.database import commit
+from emisa.discussions import operations as ops
+from emisa.discussions.forms import (
+    BODY_HELP,
+    ConfirmForm,
+    EditForm,
+    HideForm,
+    MoveForm,
+    ReplyForm,
+    ThreadForm,
+)
+from emisa.discussions.models import Post, Thread
+from emisa.extensions import db
+from emisa.groups.models import WorkingGroup
+from emisa.groups.operations import visible_groups
+from emisa.notifications.operations import follows
+from emisa.web import load, load_checked, page_number
+
+bp = Blueprint("discussions", __name__)
+
+
+def _fail(error: ops.DiscussionError) -> None:
+    db.session.rollback()
+    flash(str(error), "danger")
+
+
+@bp.route("/groups/<int:group_id>/discussions")
+@login_required
+def index(group_id: int):
+    group = load_checked(WorkingGroup, group_id, "read_content")
+    page = page_number()
+    rows, more = ops.visible_threads(current_user, group, page)
+    return render_template(
+        "discussions/index.html",
+        group=group,
+        rows=rows,
+        page=page,
+        more=more,
+        can_post=bool(can(current_user, "contribute", group)),
+        following=follows(current_user.id, group.id),
+        confirm_form=ConfirmForm(),
+    )
+
+
+def _thread_form(group: WorkingGroup) -> ThreadForm:
+    form = ThreadForm()
+    form.recipients.choices = [
+        SelectChoice(m.user_id, f"{m.user.name} ({m.user.country})")
+        for m in sorted(group.memberships, key=lambda m: m.user.name.casefold())
+    ]
+    return form
+
+
+@bp.route("/groups/<int:group_id>/discussions/new", methods=["GET", "POST"])
+@login_required
+def new_thread(group_id: int):
+    group = load_checked(WorkingGroup, group_id, "contribute")
+    form = _thread_form(group)
+    status = 400 if request.method == "POST" else 200
+    if form.validate_on_submit():
+        try:
+            thread = ops.create_thread(
+                group,
+                current_user,
+                form.title.data,
+                form.body.data,
+                form.tlp.data,
+                form.releasable_to.data,
+                form.recipients.data,
+            )
+        except ops.DiscussionError as error:
+            _fail(error)
+            status = error.status
+        else:
+            commit()
+            flash("Your thread was posted.", "success")
+            return redirect(url_for("discussions.thread", thread_id=thread.id))
+    return render_template(
+        "discussions/new.html", group=group, form=form, body_help=BODY_HELP
+    ), status
+
+
+def _thread_page(thread: Thread, status: int = 200, reply_form: ReplyForm | None = None):
+    pages_total = None
+    page = page_number()
+    views, pages_total = ops.post_views(current_user, thread, page)
+    if page > pages_total:
+        abort(404)
+    audit.record_event("thread.read", target=thread, details={"page": page})
+    ops.mark_seen(current_user, thread)
+    group = thread.group
+    moderator = bool(can(current_user, "moderate", thread))
+    return render_template(
+        "discussions/thread.html",
+        group=group,
+        thread=thread,
+        title=ops.thread_title(thread),
+        posts=views,
+        page=page,
+        pages=pages_total,
+        can_reply=bool(can(current_user, "reply", thread)) and not thread.locked,
+        can_moderate=moderator,
+        can_move=moderator
+        and any(can(current_user, "perform", ThreadMove(thread, g)) for g in _other_groups(thread)),
+        reply_form=reply_form or ReplyForm(),
+        hide_form=HideForm(),
+        confirm_form=ConfirmForm(),
+        body_help=BODY_HELP,
+        recipients=ops._names(thread.recipient_ids).values() if thread.recipient_ids else (),
+        locked_message=ops.LOCKED_MESSAGE,
+    ), status
+
+
+def _other_groups(thread: Thread) -> list[WorkingGroup]:
+    return [g for g in visible_groups(current_user) if g.id != thread.group_id]
+
+
+@bp.route("/threads/<int:thread_id>")
+@login_required
+def thread(thread_id: int):
+    return _thread_page(load_checked(Thread, thread_id, "read"))
+
+
+@bp.route("/threads/<int:thread_id>/posts", methods=["POST"])
+@login_required
+def reply(thread_id: int):
+    thread = load_checked(Thread, thread_id, "reply")
+    form = ReplyForm()
+    if not form.validate_on_submit():
+        return _thread_page(thread, 400, form)
+    try:
+        parent_id = int(form.parent_id.data) if form.parent_id.data else None
+    except ValueError:
+        abort(400)
+    try:
+        post = ops.add_post(thread, current_user, form.body.data, parent_id)
+    except ops.DiscussionError as error:
+        _fail(error)
+        return _thread_page(db.session.get(Thread, thread_id), error.status, form)
+    commit()
+    return redirect(url_for("discussions.post_link", post_id=post.id))
+
+
+@bp.route("/posts/<int:post_id>")
+@login_required
+def post_link(post_id: int):
+    """A stable link to a post: opens the page of the thread that holds it, at the post."""
+    post = load_checked(Post, post_id, "read")
+    page = ops.page_of_post(post.thread_id, post.id) or 1
+    return redirect(
+        url_for(
+            "discussions.thread", thread_id=post.thread_id, page=page, _anchor=f"post-{post.id}"
+        )
+    )
+
+
+@bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_post(post_id: int):
+    post = load_checked(Post, post_id, "edit")
+    form = EditForm()
+    status = 400 if request.method == "POST" else 200
+    if request.method == "GET":
+        form.body.data = ops.post_source(post)
+    elif form.validate_on_submit():
+        try:
+            ops.edit_post(post, form.body.data, current_user)
+        except ops.DiscussionError as error:
+            _fail(error)
+            status = error.status
+        else:
+            commit()
+            flash("Your post was updated.", "success")
+            return redirect(url_for("discussions.post_link", post_id=post.id))
+    return render_template(
+        "discussions/edit.html",
+        post=post,
+        thread=post.thread,
+        group=post.thread.group,
+        form=form,
+        body_help=BODY_HELP,
+    ), status
+
+
+@bp.route("/posts/<int:post_id>/delete", methods=["POST"])
+@login_required
+def delete_post(post_id: int):
+    post = load_checked(Post, post_id, "delete")
+    if ConfirmForm().validate_on_submit():
+        ops.delete_post(post, current_user)
+        commit()
+        flash("Your post was deleted.", "success")
+    return redirect(url_for("discussions.post_link", post_id=post.id))
+
+
+@bp.route("/posts/<int:post_id>/hide", methods=["POST"])
+@login_required
+def hide_post(post_id: int):
+    post = load_checked(Post, post_id, "hide")
+    form = HideForm()
+    if not form.validate_on_submit():
+        flash("Give a reason for hiding the post (3 to 500 characters).", "danger")
+    else:
+        try:
+            ops.hide_post(post, form.reason.data, current_user)
+        except ops.DiscussionError as error:
+            _fail(error)
+        else:
+            commit()
+            flash("The post is hidden; its author and the coordinators still see it.", "success")
+    return redirect(url_for("discussions.post_link", post_id=post.id))
+
+
+@bp.route("/posts/<int:post_id>/unhide", methods=["POST"])
+@login_required
+def unhide_post(post_id: int):
+    post = load_checked(Post, post_id, "hide")
+    if ConfirmForm().validate_on_submit():
+        ops.unhide_post(post, current_user)
+        commit()
+        flash("The post is visible again.", "success")
+    return redirect(url_for("discussions.post_link", post_id=post.id))
+
+
+@bp.route("/posts/<int:post_id>/history")
+@login_required
+def history(post_id: int):
+    post = load_checked(Post, post_id, "history")
+    audit.record_event("post.history_read", target=post, group_id=post.group_id)
+    return render_template(
+        "discussions/history.html",
+        post=post,
+        thread=post.thread,
+        group=post.thread.group,
+        title=ops.thread_title(post.thread),
+        current=ops.post_source(post),
+        revisions=ops.revisions_of(post),
+    )
+
+
+@bp.route("/threads/<int:thread_id>/<any(pin, unpin, lock, unlock):action>", methods=["POST"])
+@login_required
+def moderate(thread_id: int, action: str):
+    thread = load_checked(Thread, thread_id, "moderate")
+    if ConfirmForm().validate_on_submit():
+        if action in ("pin", "unpin"):
+            ops.set_pinned(thread, action == "pin", current_user)
+        else:
+            ops.set_locked(thread, action == "lock", current_user)
+        commit()
+        flash(
+            f"The thread was {action}ned."
+            if action.endswith("pin")
+            else f"The thread was {action}ed.",
+            "success",
+        )
+    return redirect(url_for("discussions.thread", thread_id=thread.id))
+
+
+@bp.route("/threads/<int:thread_id>/move", methods=["GET", "POST"])
+@login_required
+def move(thread_id: int):
+    thread = load_checked(Thread, thread_id, "moderate")
+    targets = [
+        g for g in _other_groups(thread) if can(current_user, "perform", ThreadMove(thread, g))
+    ]
+    form = MoveForm()
+    form.target.choices = [SelectChoice(g.id, g.name) for g in targets]
+    status = 400 if request.method == "POST" else 200
+    if form.validate_on_submit():
+        target = load(WorkingGroup, form.target.data)
+        require(current_user, "perform", ThreadMove(thread, target))
+        ops.move_thread(thread, target, current_user)
+        commit()
+        flash(f"The thread was moved to {target.name}.", "success")
+        return redirect(url_for("discussions.thread", thread_id=thread.id))
+    return render_template(
+        "discussions/move.html",
+        thread=thread,
+        group=thread.group,
+        title=ops.thread_title(thread),
+        form=form,
+        targets=targets,
+    ), status
+
+
+@bp.route("/groups/<int:group_id>/discussions/members.json")
+@login_required
+def members_json(group_id: int):
+    """Names for the editor's @mention autocomplete: members of a group the caller reads."""
+    group = load_checked(WorkingGroup, group_id, "read_content")
+    members = sorted(
+        (
+            {"id": m.user_id, "name": m.user.name, "country": m.user.country}
+            for m in group.memberships
+            if m.user.is_usable
+        ),
+        key=lambda m: m["name"].casefold(),
+    )
+    return jsonify(members)
+
+
+@bp.route("/groups/<int:group_id>/<any(follow, unfollow):action>", methods=["POST"])
+@login_required
+def follow(group_id: int, action: str):
+    from emisa.notifications.operations import set_follow
+
+    group = load_checked(WorkingGroup, group_id, "read_content")
+    if ConfirmForm().validate_on_submit():
+        set_follow(current_user.id, group.id, action == "follow")
+        commit()
+        flash(
+            "You will be notified of new threads in this group."
+            if action == "follow"
+            else "You no longer follow this group.",
+            "success",
+        )
+    return redirect(url_for("discussions.index", group_id=group.id))

@@ -1,0 +1,22 @@
+"""``flask emisa send-digests``: the daily email digest (run it from cron once a day)."""
+
+from __future__ import annotations
+
+import click
+
+from emisa.cli import emisa_cli
+from emisa.database import commit
+
+
+@emisa_cli.command("send-digests")
+def send_digests_command() -> None:
+    """Mail unread notifications to users who asked for a daily digest (needs EMISA_SMTP_URL)."""
+    from emisa.mail import mail_configured
+    from emisa.notifications.operations import send_digests
+
+    if not mail_configured():
+        click.echo("EMISA_SMTP_URL is not set: no digest sent")
+        return
+    sent = send_digests()
+    commit()
+    click.echo(f"{sent} digest(s) sent")

@@ -1,0 +1,68 @@
+"""The notification inbox and settings."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from emisa.access import require
+from emisa.database import commit
+from emisa.discussions.forms import ConfirmForm
+from emisa.extensions import db
+from emisa.mail import mail_configured
+from emisa.notifications import operations as ops
+from emisa.notifications.forms import SettingsForm
+from emisa.notifications.models import Notification
+from emisa.web import load_checked, page_number
+
+bp = Blueprint("notifications", __name__)
+
+
+@bp.route("/notifications")
+@login_required
+def index():
+    require(current_user, "use")
+    page = page_number()
+    rows, more = ops.page_of(current_user.id, page)
+    return render_template(
+        "notifications/index.html", rows=rows, page=page, more=more, form=ConfirmForm()
+    )
+
+
+@bp.route("/notifications/<int:notification_id>/open", methods=["POST"])
+@login_required
+def open_one(notification_id: int):
+    """Mark as read and follow the link (the target page checks access again)."""
+    row = load_checked(Notification, notification_id, "open")
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("notifications.index"))
+    ops.mark_read(current_user.id, row.id)
+    commit()
+    return redirect(row.link or url_for("notifications.index"))
+
+
+@bp.route("/notifications/read-all", methods=["POST"])
+@login_required
+def read_all():
+    require(current_user, "use")
+    if ConfirmForm().validate_on_submit():
+        ops.mark_read(current_user.id)
+        commit()
+    return redirect(url_for("notifications.index"))
+
+
+@bp.route("/notifications/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    require(current_user, "use")
+    current = ops.settings_of(current_user.id)
+    form = SettingsForm(obj=current)
+    if request.method == "POST" and form.validate_on_submit():
+        form.populate_obj(current)
+        db.session.merge(current)
+        commit()
+        flash("Your notification settings were saved.", "success")
+        return redirect(url_for("notifications.settings"))
+    return render_template(
+        "notifications/settings.html", form=form, mail_configured=mail_configured()
+    )

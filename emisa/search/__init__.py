@@ -1,0 +1,19 @@
+"""Search over encrypted content through a keyed blind index (see ``index``)."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from emisa.api import register_api_blueprint
+    from emisa.crypto import keyring
+    from emisa.search import api, documents
+    from emisa.search.index import reseal_index_key
+    from emisa.search.views import bp
+    from emisa.signals import content_changed, content_removed
+
+    app.register_blueprint(bp)
+    register_api_blueprint(api.blp)
+    keyring.on_group_key_rotation(reseal_index_key)
+    content_changed.connect(documents.on_content_changed, weak=False)
+    content_removed.connect(documents.on_content_removed, weak=False)
+    documents.register()

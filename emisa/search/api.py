@@ -1,0 +1,42 @@
+"""Search over the API."""
+
+from __future__ import annotations
+
+from flask_login import current_user
+from marshmallow import Schema, fields, validate
+
+from emisa import audit
+from emisa.api.blueprint import api_blueprint, errors
+from emisa.search.index import search
+from emisa.search.views import searchable_groups
+
+blp = api_blueprint("api_search", __name__, "Search over encrypted content (blind index)")
+
+
+class SearchArgs(Schema):
+    q = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    group_id = fields.Integer(load_default=None)
+
+
+class Hit(Schema):
+    kind = fields.String(metadata={"description": "thread, post or document"})
+    id = fields.Integer(attribute="item_id")
+    group_id = fields.Integer()
+    group_name = fields.String()
+    title = fields.String()
+    excerpt = fields.String()
+    url = fields.String()
+    tlp = fields.String()
+
+
+@blp.route("/search")
+@blp.arguments(SearchArgs, location="query")
+@blp.response(200, Hit(many=True))
+@errors(blp, 400, 401, 403, 404)
+def search_api(args):
+    """Items holding every word of ``q`` (case- and accent-insensitive) that the caller may read,
+    in one group (``group_id``) or in all the caller's groups."""
+    groups = searchable_groups(args["group_id"])
+    hits = search(current_user, args["q"], groups)
+    audit.record_event("search.query", details={"words": len(args["q"].split()), "hits": len(hits)})
+    return hits

@@ -1,0 +1,73 @@
+"""Indexing what other features announce (``content_changed``), and document hits.
+
+The documents feature fires ``content_changed(group_id, kind="document",
+item_id, text)`` with a document's title and description held in memory; the
+tokens land in the same index as threads and posts. A document hit is shown
+only when the policy lets the caller ``read`` that Document, like its page.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from emisa.access import can
+from emisa.extensions import db
+from emisa.search import index
+
+# Threads and posts are indexed by the discussions feature itself.
+_OWN_KINDS = {"thread", "post"}
+
+
+def on_content_changed(_sender, group_id: int, kind: str, item_id: int, text: str, **_extra):
+    if kind not in _OWN_KINDS:
+        index.index_item(group_id, kind, item_id, text or "")
+
+
+def on_content_removed(_sender, kind: str, item_id: int, **_extra):
+    if kind not in _OWN_KINDS:
+        index.remove_item(kind, item_id)
+
+
+def _document_model():
+    try:
+        from emisa.documents.models import Document
+    except ImportError:  # the documents feature is not installed
+        return None
+    return Document
+
+
+def _open(document, name: str) -> str:
+    from emisa.crypto import keyring
+
+    blob = getattr(document, f"{name}_sealed", b"") or b""
+    if not blob:
+        return ""
+    return keyring.open_text(document.group_id, blob, f"document:{document.id}:{name}")
+
+
+def resolve_documents(user, ids: list[int]) -> list[index.SearchHit]:
+    model = _document_model()
+    if model is None:
+        return []
+    hits = []
+    for document in db.session.scalars(sa.select(model).where(model.id.in_(ids))):
+        if not can(user, "read", document):
+            continue
+        hits.append(
+            index.SearchHit(
+                kind="document",
+                item_id=document.id,
+                group_id=document.group_id,
+                group_name=document.group.name,
+                title=_open(document, "title") or "(untitled document)",
+                excerpt=_open(document, "description")[:240],
+                url=f"/documents/{document.id}",
+                tlp=document.tlp,
+                when=getattr(document, "updated_at", None),
+            )
+        )
+    return hits
+
+
+def register() -> None:
+    index.register_resolver("document", resolve_documents)

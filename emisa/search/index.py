@@ -1,0 +1,199 @@
+"""Search over encrypted content without plaintext in the database.
+
+Each group has a random index key, stored only sealed by the group key. A
+word is indexed as HMAC-SHA256(index key, normalised word)[:16]; the same
+word in two groups gives unrelated tokens, and without the group key the
+tokens cannot be tested against guessed words. What the database does reveal
+within a group: which items share a word and how often words repeat (the
+price of any deterministic index); never the words themselves.
+
+A query computes the tokens of its words under each group the caller belongs
+to, finds the items holding all of them, and hands the hits to the resolver
+of their kind, which loads them and keeps only those the access policy lets
+the caller read (the same rule as the pages).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from emisa.crypto import keyring
+from emisa.extensions import db
+from emisa.search.models import SearchIndexKey, SearchToken
+from emisa.search.normalise import query_words, words
+
+TOKEN_BYTES = 16
+MAX_RESULTS = 100
+
+
+@dataclass
+class SearchHit:
+    kind: str
+    item_id: int
+    group_id: int
+    group_name: str
+    title: str
+    excerpt: str
+    url: str
+    tlp: str
+    when: datetime | None = None
+
+
+# kind -> fn(user, item_ids) -> list[SearchHit] of the items the user may read.
+Resolver = Callable[[object, list[int]], list[SearchHit]]
+_RESOLVERS: dict[str, Resolver] = {}
+
+
+def register_resolver(kind: str, resolver: Resolver) -> None:
+    _RESOLVERS[kind] = resolver
+
+
+def _aad(group_id: int) -> str:
+    return f"search-index-key:{group_id}"
+
+
+class _KeyCache:
+    """Unsealed index keys, reused only while their sealed row is unchanged (like the keyring)."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[int, tuple[bytes, bytes]] = OrderedDict()
+        self._size = size
+
+    def get(self, group_id: int, sealed: bytes) -> bytes | None:
+        with self._lock:
+            entry = self._entries.get(group_id)
+            if entry is None or entry[0] != sealed:
+                return None
+            self._entries.move_to_end(group_id)
+            return entry[1]
+
+    def put(self, group_id: int, sealed: bytes, key: bytes) -> None:
+        with self._lock:
+            self._entries[group_id] = (sealed, key)
+            self._entries.move_to_end(group_id)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def forget(self, group_id: int) -> None:
+        with self._lock:
+            self._entries.pop(group_id, None)
+
+
+_cache = _KeyCache()
+
+
+def _index_key(group_id: int, *, create: bool) -> bytes | None:
+    sealed = db.session.scalar(
+        sa.select(SearchIndexKey.sealed_key).where(SearchIndexKey.group_id == group_id)
+    )
+    if sealed is None:
+        if not create:
+            return None
+        key = os.urandom(32)
+        sealed = keyring.seal_bytes(group_id, key, _aad(group_id))
+        try:
+            # A savepoint: two first writers of one group on PostgreSQL race here.
+            with db.session.begin_nested():
+                db.session.add(SearchIndexKey(group_id=group_id, sealed_key=sealed))
+        except IntegrityError:
+            return _index_key(group_id, create=False)
+        _cache.put(group_id, sealed, key)
+        return key
+    key = _cache.get(group_id, sealed)
+    if key is None:
+        key = keyring.open_bytes(group_id, sealed, _aad(group_id))
+        _cache.put(group_id, sealed, key)
+    return key
+
+
+def _token(key: bytes, word: str) -> bytes:
+    return hmac.new(key, word.encode("utf-8"), hashlib.sha256).digest()[:TOKEN_BYTES]
+
+
+def index_item(group_id: int, kind: str, item_id: int, text: str) -> None:
+    """(Re)index one item's searchable text; the plaintext stays in memory."""
+    remove_item(kind, item_id)
+    found = words(text)
+    if not found:
+        return
+    key = _index_key(group_id, create=True)
+    db.session.execute(
+        sa.insert(SearchToken),
+        [
+            {"group_id": group_id, "kind": kind, "item_id": item_id, "token": _token(key, word)}
+            for word in sorted(found)
+        ],
+    )
+
+
+def remove_item(kind: str, item_id: int) -> None:
+    remove_items(kind, [item_id])
+
+
+def remove_items(kind: str, item_ids: Iterable[int]) -> None:
+    ids = list(item_ids)
+    if ids:
+        db.session.execute(
+            sa.delete(SearchToken).where(SearchToken.kind == kind, SearchToken.item_id.in_(ids))
+        )
+
+
+def remove_group(group_id: int) -> None:
+    db.session.execute(sa.delete(SearchToken).where(SearchToken.group_id == group_id))
+    db.session.execute(sa.delete(SearchIndexKey).where(SearchIndexKey.group_id == group_id))
+    _cache.forget(group_id)
+
+
+def reseal_index_key(group_id: int, _old_versions: list[int], _new_version: int) -> None:
+    """Group key rotation hook: the index key itself (and so every token) stays the same."""
+    row = db.session.get(SearchIndexKey, group_id)
+    if row is not None:
+        row.sealed_key = keyring.reseal(group_id, row.sealed_key, _aad(group_id))
+        db.session.flush()
+
+
+def matching_items(group_id: int, query: str) -> list[tuple[str, int]]:
+    """(kind, item_id) of the group's items holding every word of ``query``."""
+    terms = query_words(query)
+    if not terms:
+        return []
+    key = _index_key(group_id, create=False)
+    if key is None:
+        return []
+    tokens = {_token(key, term) for term in terms}
+    rows = db.session.execute(
+        sa.select(SearchToken.kind, SearchToken.item_id)
+        .where(SearchToken.group_id == group_id, SearchToken.token.in_(tokens))
+        .group_by(SearchToken.kind, SearchToken.item_id)
+        .having(sa.func.count(sa.distinct(SearchToken.token)) == len(tokens))
+        .order_by(SearchToken.item_id.desc())
+        .limit(MAX_RESULTS * 4)
+    )
+    return [(row.kind, row.item_id) for row in rows]
+
+
+def search(user, query: str, group_ids: Iterable[int]) -> list[SearchHit]:
+    """Hits in ``group_ids`` for ``query`` that ``user`` may read, newest first."""
+    by_kind: dict[str, list[int]] = {}
+    for group_id in sorted(set(group_ids)):
+        for kind, item_id in matching_items(group_id, query):
+            by_kind.setdefault(kind, []).append(item_id)
+    hits: list[SearchHit] = []
+    for kind, ids in by_kind.items():
+        resolver = _RESOLVERS.get(kind)
+        if resolver is None:
+            continue  # a kind whose feature is not installed: nothing to show, nothing leaked
+        hits.extend(resolver(user, ids))
+    hits.sort(key=lambda hit: hit.when or datetime.min, reverse=True)
+    return hits[:MAX_RESULTS]

@@ -1,0 +1,37 @@
+"""The search page: one group or every group the user belongs to."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask_login import current_user, login_required
+
+from emisa import audit
+from emisa.access import require
+from emisa.groups.membership import member_group_ids
+from emisa.groups.models import WorkingGroup
+from emisa.search.index import search
+from emisa.web import load_checked
+
+bp = Blueprint("search", __name__)
+
+
+def searchable_groups(group_id: int | None) -> list[int]:
+    """The groups a query runs over: one the user reads, or all the groups they belong to."""
+    if group_id is not None:
+        return [load_checked(WorkingGroup, group_id, "read_content").id]
+    require(current_user, "use")
+    return sorted(member_group_ids(current_user))
+
+
+@bp.route("/search")
+@login_required
+def index():
+    query = (request.args.get("q") or "").strip()[:200]
+    group_id = request.args.get("group", type=int)
+    groups = searchable_groups(group_id)
+    group = load_checked(WorkingGroup, group_id, "read_content") if group_id else None
+    hits = search(current_user, query, groups) if query else []
+    if query:
+        # The query is what the user looks for, possibly sensitive: only its size is logged.
+        audit.record_event("search.query", details={"words": len(query.split()), "hits": len(hits)})
+    return render_template("search/index.html", query=query, hits=hits, group=group)
