@@ -37,3 +37,12 @@ def audit_verify_command() -> None:
     if not result.ok:
         fail(f"audit log broken: {result.message}")
     click.echo(result.message)
+
+
+def _register_key_commands() -> None:
+    from emisa.crypto.commands import register_commands
+
+    register_commands(emisa_cli)
+
+
+_register_key_commands()
