@@ -131,3 +131,9 @@ def _open_notification(user, notification) -> Decision:
     if notification.user_id == user.id:
         return allow("recipient")
     return deny("Not your notification.", hide=True)
+
+
+def could_read(user, thread) -> bool:
+    """Would ``user`` be allowed to read ``thread`` once signed in? For choosing whom to notify:
+    the account must be usable and the same read rule must allow it."""
+    return bool(user.is_usable and _read_thread(user, thread))

@@ -19,6 +19,7 @@ from flask import current_app
 from emisa import audit
 from emisa.access import can
 from emisa.access.countries import normalise_countries
+from emisa.access.discussions import could_read
 from emisa.access.markings import InvalidMarking, Tlp, parse_tlp
 from emisa.accounts.models import User
 from emisa.crypto import keyring
@@ -539,7 +540,7 @@ def _readers(user_ids, thread: Thread, exclude: int) -> list[int]:
     if not ids:
         return []
     users = db.session.scalars(sa.select(User).where(User.id.in_(ids)))
-    return [u.id for u in users if can(u, "read", thread)]
+    return [u.id for u in users if could_read(u, thread)]
 
 
 def _post_link(thread: Thread, post: Post) -> str:

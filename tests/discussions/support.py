@@ -84,3 +84,19 @@ def reply(client, team: Team, thread_id: int, body: str, *, by=None, parent_id=N
         json={"body": body, "parent_id": parent_id},
         headers=team.h(by or team.member),
     )
+
+
+def sign_in(page, base_url: str, persona: Persona, app) -> None:
+    """Like ``tests.conftest.browser_login``, but clicks the form's own submit button: on the
+    code page the first submit button of the document is the top bar's "Cancel sign-in"."""
+    from tests.conftest import last_step
+    from tests.support.web import totp_code
+
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=email]", persona.email)
+    page.fill("input[name=password]", persona.password)
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/login/code**")
+    page.fill("input[name=code]", totp_code(persona.secret, last_step(app, persona)))
+    page.click("main button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)

@@ -1,0 +1,55 @@
+"""Hostile posts on the real thread page, in Chromium: no script runs, no dialog opens."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.discussions.support import new_thread, reply, sign_in
+from tests.text.hostile import HOSTILE
+
+
+@pytest.mark.browser
+def test_hostile_posts_are_inert_in_a_real_browser(client, team, app, live_server, page):
+    tid = new_thread(
+        client,
+        team,
+        title='<img src=x onerror="alert(1)"><script>alert(2)</script>',
+        body=HOSTILE[0],
+    )
+    for source in HOSTILE[1:]:
+        assert reply(client, team, tid, source).status_code == 201
+
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(page, live_server, team.observer, app)
+    page.goto(f"{live_server}/threads/{tid}")
+    page.wait_for_load_state("load")
+    assert page.locator("article.post").count() == len(HOSTILE)
+    # Give anything that would fire (onload, onerror, autofocus, timers) the chance to.
+    page.wait_for_timeout(500)
+    for link in page.locator(".post-body a").all():
+        link.hover()
+    assert dialogs == []
+    findings = page.evaluate(
+        """() => {
+          const bad = [];
+          for (const el of document.querySelectorAll('.post-body *, .thread-heading *')) {
+            if (el.closest('.tlp')) continue;
+            const allowed = ['P','BR','HR','EM','STRONG','DEL','S','UL','OL','LI','CODE','PRE',
+              'BLOCKQUOTE','TABLE','THEAD','TBODY','TR','TH','TD','H1','H2','H3','H4','H5','H6','A'];
+            if (!allowed.includes(el.tagName)) bad.push('tag ' + el.tagName);
+            for (const attr of el.attributes) {
+              if (attr.name.startsWith('on') || attr.name === 'style' || attr.name === 'src')
+                bad.push(el.tagName + ' ' + attr.name);
+              if (attr.name === 'href' && !/^(https?:|mailto:)/i.test(attr.value))
+                bad.push('href ' + attr.value);
+            }
+          }
+          return bad;
+        }"""
+    )
+    assert findings == []
+    assert page.locator(".thread-heading").inner_text().count("<img") == 1  # shown as text
+    assert not [e for e in errors if "alert" in e]
