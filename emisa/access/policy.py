@@ -9,7 +9,7 @@ decides a right on its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from emisa.access.decision import Decision, allow, deny
@@ -58,15 +58,39 @@ def actor_decision(user: Any) -> Decision:
     return allow("active account")
 
 
+def _unproxied(user: Any) -> Any:
+    """``current_user`` is a LocalProxy; resolve it once instead of on every attribute."""
+    resolve = getattr(user, "_get_current_object", None)
+    return resolve() if resolve is not None else user
+
+
+def _rule_for(action: str, resource: Any) -> Rule | None:
+    return _RULES.get((resource_type_of(resource) or "", action))
+
+
 def can(user: Any, action: str, resource: Any = None) -> Decision:
+    user = _unproxied(user)
     actor = actor_decision(user)
     if not actor:
         return actor
-    resource_type = resource_type_of(resource)
-    check = _RULES.get((resource_type or "", action))
+    check = _rule_for(action, resource)
     if check is None:
-        return deny(f"No rule allows '{action}' on {resource_type or type(resource).__name__}.")
+        kind = resource_type_of(resource) or type(resource).__name__
+        return deny(f"No rule allows '{action}' on {kind}.")
     return check(user, resource)
+
+
+def filter_allowed(user: Any, action: str, resources: Iterable[Any]) -> list[Any]:
+    """The resources on which ``action`` is allowed: ``can`` for each, the actor checked once."""
+    user = _unproxied(user)
+    if not actor_decision(user):
+        return []
+    allowed = []
+    for resource in resources:
+        check = _rule_for(action, resource)
+        if check is not None and check(user, resource):
+            allowed.append(resource)
+    return allowed
 
 
 def require(user: Any, action: str, resource: Any = None) -> Decision:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from emisa.accounts.models import ApiToken, AuthSession, User
 from emisa.audit.log import client_address
@@ -51,7 +52,11 @@ def _live(expires_at: datetime, revoked_at: datetime | None) -> bool:
 
 
 def user_for_session_key(key: str) -> User | None:
-    session = db.session.scalar(select(AuthSession).where(AuthSession.key_hash == digest(key)))
+    session = db.session.scalar(
+        select(AuthSession)
+        .options(joinedload(AuthSession.user))
+        .where(AuthSession.key_hash == digest(key))
+    )
     if session is None or not _live(session.expires_at, session.revoked_at):
         return None
     session.key = key
@@ -73,7 +78,11 @@ def issue_token(user: User, name: str = "API token") -> tuple[ApiToken, str]:
 
 
 def user_for_token(plain: str) -> User | None:
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(plain)))
+    token = db.session.scalar(
+        select(ApiToken)
+        .options(joinedload(ApiToken.user))
+        .where(ApiToken.token_hash == digest(plain))
+    )
     if token is None or not _live(token.expires_at, token.revoked_at):
         return None
     user = token.user

@@ -12,9 +12,10 @@ import unicodedata
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from emisa import audit
-from emisa.access import can
+from emisa.access import filter_allowed
 from emisa.access.countries import normalise_countries
 from emisa.access.roles import GroupRole, JoinPolicy, parse_enum
 from emisa.accounts.models import User
@@ -175,7 +176,7 @@ def seed_groups() -> int:
 
 def visible_groups(user: User) -> list[WorkingGroup]:
     groups = db.session.scalars(select(WorkingGroup).order_by(WorkingGroup.name))
-    return [group for group in groups if can(user, "view", group)]
+    return filter_allowed(user, "view", groups)
 
 
 def _parse_role(role: str) -> str:
@@ -297,13 +298,23 @@ def decide_join_request(join_request: JoinRequest, approve: bool, reason: str, b
 
 
 def pending_requests(group: WorkingGroup) -> list[JoinRequest]:
-    return list(
-        db.session.scalars(
-            select(JoinRequest)
-            .where(JoinRequest.group_id == group.id, JoinRequest.status == "pending")
-            .order_by(JoinRequest.created_at)
-        )
+    return pending_requests_by_group([group]).get(group.id, [])
+
+
+def pending_requests_by_group(groups: list[WorkingGroup]) -> dict[int, list[JoinRequest]]:
+    """Pending join requests of several groups in one query, keyed by group id."""
+    by_group: dict[int, list[JoinRequest]] = {}
+    if not groups:
+        return by_group
+    rows = db.session.scalars(
+        select(JoinRequest)
+        .options(joinedload(JoinRequest.user))
+        .where(JoinRequest.group_id.in_([g.id for g in groups]), JoinRequest.status == "pending")
+        .order_by(JoinRequest.created_at)
     )
+    for row in rows:
+        by_group.setdefault(row.group_id, []).append(row)
+    return by_group
 
 
 def requests_of(user: User) -> list[JoinRequest]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from emisa.access import can, require
+from emisa.access import can, filter_allowed, require
 from emisa.accounts.operations import find_user
 from emisa.database import commit
 from emisa.groups import operations
@@ -30,14 +30,14 @@ def dashboard():
     require(current_user, "use")
     groups = operations.visible_groups(current_user)
     mine = memberships_of(current_user)
-    coordinated = [g for g in groups if can(current_user, "decide_join_requests", g)]
-    pending = {g.id: operations.pending_requests(g) for g in coordinated}
+    coordinated = filter_allowed(current_user, "decide_join_requests", groups)
+    pending = operations.pending_requests_by_group(coordinated)
     return render_template(
         "groups/dashboard.html",
         my_groups=[g for g in groups if g.id in mine],
         other_groups=[g for g in groups if g.id not in mine],
         memberships=mine,
-        pending={gid: rows for gid, rows in pending.items() if rows},
+        pending=pending,
         groups_by_id={g.id: g for g in groups},
         my_requests=operations.requests_of(current_user),
     )

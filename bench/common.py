@@ -1,0 +1,178 @@
+"""Shared benchmark plumbing: start servers the way production does, load them, report.
+
+Loads go over loopback only, with bounded request counts, from separate client processes
+(so the client does not share the server's interpreter lock).
+"""
+
+from __future__ import annotations
+
+import http.client
+import multiprocessing
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+def start_platform(env: dict, port: int, threads: int = 32) -> subprocess.Popen:
+    """``python app.py``: gunicorn, one gthread worker, exactly as the embedded default runs."""
+    process = subprocess.Popen(
+        [sys.executable, "app.py", "--port", str(port), "--threads", str(threads)],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for_port(port, process)
+    return process
+
+
+def start_gunicorn(app_spec: str, env: dict, port: int, threads: int = 32) -> subprocess.Popen:
+    """Any WSGI app under the same gunicorn settings, for the baselines."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(threads),
+            app_spec,
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for_port(port, process)
+    return process
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@dataclass
+class Stats:
+    requests: int
+    errors: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile(self, fraction: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
+
+    def line(self, label: str) -> str:
+        return (
+            f"{label:<44} {self.rps:8.0f} req/s  p50 {self.percentile(0.5):6.1f} ms  "
+            f"p99 {self.percentile(0.99):6.1f} ms  errors {self.errors}"
+        )
+
+
+def _client_worker(args) -> tuple[int, list[float]]:
+    port, method, path, headers, body, count, connections = args
+    import threading
+
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+
+    def run(n: int) -> None:
+        nonlocal errors
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine = []
+        bad = 0
+        for _ in range(n):
+            started = time.perf_counter()
+            try:
+                connection.request(method, path, body=body, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                if response.status >= 400:
+                    bad += 1
+            except (OSError, http.client.HTTPException):
+                bad += 1
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            mine.append(time.perf_counter() - started)
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+            errors += bad
+
+    per_thread = count // connections
+    threads = [threading.Thread(target=run, args=(per_thread,)) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors, latencies
+
+
+def load(
+    port: int,
+    path: str,
+    *,
+    method: str = "GET",
+    headers: dict | None = None,
+    body: bytes | None = None,
+    total: int = 3000,
+    concurrency: int = 16,
+    processes: int = 2,
+) -> Stats:
+    """Send ``total`` requests over ``concurrency`` keep-alive connections; time all of them."""
+    headers = dict(headers or {})
+    per_process = total // processes
+    jobs = [
+        (port, method, path, headers, body, per_process, max(1, concurrency // processes))
+        for _ in range(processes)
+    ]
+    started = time.perf_counter()
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        results = pool.map(_client_worker, jobs)
+    elapsed = time.perf_counter() - started
+    latencies = [value for _, values in results for value in values]
+    return Stats(len(latencies), sum(errors for errors, _ in results), elapsed, latencies)
+
+
+def median_of(values: list[float]) -> float:
+    return statistics.median(values)
