@@ -19,6 +19,7 @@ FEATURES = (
     "emisa.groups",
     "emisa.audit.views",
     "emisa.api",
+    "emisa.meetings",
     "emisa.documents",
     "emisa.library",
     "emisa.notifications",

@@ -1,0 +1,124 @@
+"""Rules for meetings: who sees a meeting, attends it, speaks in it and chairs it.
+
+A meeting is group content marked with a TLP label: ``read_marked`` decides who
+may see it (TLP:RED meetings are for their named invitees), and only members of
+the group see any meeting at all, even a TLP:GREEN one (a meeting is a place,
+not a document to be shared). The room rules add the meeting's state and the
+member's role. Socket.IO handlers ask these rules on every event.
+"""
+
+from __future__ import annotations
+
+from emisa.access.decision import Decision, allow, deny
+from emisa.access.markings import Marking, parse_tlp, read_marked
+from emisa.access.policy import can, rule
+from emisa.access.roles import GroupRole
+from emisa.groups.membership import member_group_ids, membership_of
+
+LIVE_STATES = ("scheduled", "open")
+
+
+def meeting_marking(meeting) -> Marking:
+    return Marking(
+        tlp=parse_tlp(meeting.tlp),
+        group_id=meeting.group_id,
+        releasable_to=tuple(meeting.releasable_to or ()),
+        recipient_ids=frozenset(meeting.named_invitee_ids),
+    )
+
+
+@rule("group", "schedule_meeting")
+def _schedule(user, group) -> Decision:
+    """Coordinators schedule their group's meetings."""
+    decision = can(user, "moderate", group)
+    return decision if decision else deny("Only the group's coordinators schedule meetings.")
+
+
+@rule("group", "list_meetings")
+def _list(user, group) -> Decision:
+    return can(user, "read_content", group)
+
+
+@rule("meeting", "view", "read_minutes")
+def _view(user, meeting) -> Decision:
+    if not can(user, "view", meeting.group):
+        return deny("This meeting is not visible to you.", hide=True)
+    if membership_of(user, meeting.group) is None:
+        return deny("Only members of the group see its meetings.", hide=True)
+    return read_marked(user, meeting_marking(meeting), member_group_ids(user))
+
+
+def _seen_then(user, meeting, check) -> Decision:
+    seen = _view(user, meeting)
+    return check() if seen else seen
+
+
+@rule("meeting", "attend", "hand", "signal")
+def _attend(user, meeting) -> Decision:
+    def check() -> Decision:
+        if meeting.state not in LIVE_STATES:
+            return deny(f"This meeting is {meeting.state}.", status=409)
+        return allow("invitee")
+
+    return _seen_then(user, meeting, check)
+
+
+@rule("meeting", "chat", "vote")
+def _speak(user, meeting) -> Decision:
+    def check() -> Decision:
+        attend = _attend(user, meeting)
+        if not attend:
+            return attend
+        membership = membership_of(user, meeting.group)
+        if membership.role == GroupRole.OBSERVER:
+            return deny("Observers attend and listen but cannot chat or vote.")
+        return allow(membership.role)
+
+    return _seen_then(user, meeting, check)
+
+
+def _coordinator(user, meeting) -> Decision:
+    membership = membership_of(user, meeting.group)
+    if membership is not None and membership.role == GroupRole.COORDINATOR:
+        return allow("coordinator")
+    return deny("Only the group's coordinators chair meetings.")
+
+
+@rule("meeting", "chair")
+def _chair(user, meeting) -> Decision:
+    """Open, close, lock, admit, remove, polls, minutes: the coordinators, while it is live."""
+
+    def check() -> Decision:
+        decision = _coordinator(user, meeting)
+        if decision and meeting.state not in LIVE_STATES:
+            return deny(f"This meeting is {meeting.state}.", status=409)
+        return decision
+
+    return _seen_then(user, meeting, check)
+
+
+@rule("meeting", "edit", "cancel")
+def _edit(user, meeting) -> Decision:
+    def check() -> Decision:
+        decision = _coordinator(user, meeting)
+        if decision and meeting.state in ("closed", "cancelled"):
+            return deny(f"This meeting is {meeting.state}; it can no longer change.", status=409)
+        return decision
+
+    return _seen_then(user, meeting, check)
+
+
+@rule("meeting", "attendance")
+def _attendance(user, meeting) -> Decision:
+    return _seen_then(user, meeting, lambda: _coordinator(user, meeting))
+
+
+def invited(user, meeting) -> Decision:
+    """Is ``user`` (another account, not the caller) invited to ``meeting``?
+
+    For lists of invitees and notifications: the account must be usable and the
+    ``view`` rule must allow it; the caller's own sign-in state does not matter.
+    """
+    if not user.is_usable:
+        return deny(f"This account is {user.effective_state}.")
+    return _view(user, meeting)

@@ -1,0 +1,23 @@
+"""Online meetings of working groups: scheduling, calendars and the live room."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from emisa.api import register_api_blueprint
+    from emisa.extensions import socketio
+    from emisa.groups.tabs import register_tab
+    from emisa.meetings import api, events, views
+    from emisa.ui import register_nav
+
+    app.config.setdefault("EMISA_MEETING_CHAT_RATE", (10, 10))
+    app.register_blueprint(views.bp)
+    register_api_blueprint(api.blp)
+    register_tab("meetings.group_meetings", "Meetings")
+    register_nav("meetings.index", "Meetings")
+    # create_app made a new Socket.IO server for this app: give it its own namespace instance.
+    socketio.on_namespace(events.MeetingNamespace(events.NAMESPACE))
+    app.extensions[events.SERVER_KEY] = socketio.server
+    events.connect_signals()

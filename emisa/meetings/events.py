@@ -1,0 +1,646 @@
+"""The live meeting room: Socket.IO namespace ``/meetings``.
+
+Every connection is authenticated at connect (browser session or API token);
+anything else is refused there. ``login_required`` means nothing to socket
+events, so every event reloads the account and its credential and asks the
+access policy again: an account suspended, a token revoked or a member removed
+a second ago can do nothing more, and is disconnected.
+
+State lives in the database, never in process memory, and events travel through
+the Socket.IO message queue (Redis when ``EMISA_REDIS_URL`` is set): a meeting
+whose participants are connected to different server processes works the same.
+Effects (emits, room changes, disconnects) run after the commit, so whoever
+receives an event and asks the server sees the state that caused it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any
+
+from flask import current_app, request
+from flask_login import current_user
+from flask_socketio import Namespace
+from limits import RateLimitItemPerSecond
+from limits.strategies import MovingWindowRateLimiter
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
+
+from emisa import audit
+from emisa.access import can
+from emisa.access.policy import actor_decision
+from emisa.accounts.models import ApiToken, AuthSession, User
+from emisa.accounts.sessions import user_for_token
+from emisa.database import commit
+from emisa.extensions import db, limiter
+from emisa.meetings import operations
+from emisa.meetings.models import Meeting, Participant, ParticipantState
+from emisa.signals import access_revoked, group_deleting, membership_ended
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "/meetings"
+SERVER_KEY = "emisa.meetings.server"
+GENERIC_ERROR = "Something went wrong on our side; try again."
+
+
+def room(meeting_id: int) -> str:
+    return f"meeting:{meeting_id}"
+
+
+def chair_room(meeting_id: int) -> str:
+    return f"meeting:{meeting_id}:chairs"
+
+
+def error(message: str) -> dict:
+    return {"ok": False, "error": message}
+
+
+@dataclass
+class Turn:
+    """One event being handled: who, where, and what to do once the data is committed."""
+
+    sid: str
+    user: User
+    stay: Participant | None
+    meeting: Meeting | None
+    server: Any
+    effects: list[Callable[[], None]] = field(default_factory=list)
+
+    def emit(self, event: str, data: dict, to: str, **kwargs) -> None:
+        self.effects.append(
+            lambda: self.server.emit(event, data, to=to, namespace=NAMESPACE, **kwargs)
+        )
+
+    def enter(self, sid: str, room_name: str) -> None:
+        self.effects.append(lambda: self.server.enter_room(sid, room_name, namespace=NAMESPACE))
+
+    def leave(self, sid: str, room_name: str) -> None:
+        self.effects.append(lambda: self.server.leave_room(sid, room_name, namespace=NAMESPACE))
+
+    def disconnect(self, sid: str) -> None:
+        self.effects.append(lambda: self.server.disconnect(sid, namespace=NAMESPACE))
+
+    def presence(self, meeting: Meeting) -> None:
+        self.emit("presence", {"participants": operations.presence(meeting)}, room(meeting.id))
+
+    def lobby(self, meeting: Meeting) -> None:
+        self.emit("lobby", {"waiting": operations.lobby(meeting)}, chair_room(meeting.id))
+
+
+def _chat_limit() -> tuple[RateLimitItemPerSecond, str]:
+    count, seconds = current_app.config.get("EMISA_MEETING_CHAT_RATE", (10, 10))
+    message = (
+        f"You are sending messages too fast: at most {count} every {seconds} seconds. "
+        "Wait a moment and send it again."
+    )
+    return RateLimitItemPerSecond(count, seconds), message
+
+
+def _begin_writing() -> None:
+    """On SQLite, take the write lock at BEGIN (IMMEDIATE): the event writes and must not fail
+    half-way on a lock upgrade. Reads done before (the sign-in lookup) are simply repeated."""
+    if db.engine.dialect.name != "sqlite":
+        return
+    if db.session().in_transaction():
+        db.session.rollback()
+    db.session.connection(execution_options={"sqlite_immediate": True})
+
+
+def _authenticate(auth) -> tuple[User | None, str, int]:
+    """The account behind a new connection: an API token in ``auth``, or the browser session."""
+    if isinstance(auth, dict) and auth.get("token"):
+        user = user_for_token(str(auth["token"])[:200])
+        if user is None:
+            return None, "", 0
+        return user, "token", user.api_token.id
+    user = current_user._get_current_object() if current_user else None
+    if user is None or not user.is_authenticated or user.auth_session is None:
+        return None, "", 0
+    return user, "session", user.auth_session.id
+
+
+def _actor_for(stay: Participant) -> User | None:
+    """Reload the account and its credential; None when either no longer allows anything."""
+    if not operations.credential_live(stay):
+        return None
+    user = db.session.get(User, stay.user_id)
+    if user is None:
+        return None
+    if stay.auth_kind == "token":
+        user.api_token = db.session.get(ApiToken, stay.auth_id)
+    else:
+        user.auth_session = db.session.get(AuthSession, stay.auth_id)
+    return user if actor_decision(user) else None
+
+
+def room_event(action: str | None, *, in_room: bool = True):
+    """Wrap a handler: reload and check the actor, the stay and ``action`` on the meeting.
+
+    ``action`` None: the handler needs no meeting (join, leave). Refusals answer
+    ``{"ok": false, "error": ...}`` and are audited; losing the right to see the
+    meeting ends the stay and the connection.
+    """
+
+    def decorate(fn):
+        @wraps(fn)
+        def handler(self, data=None):
+            sid = request.sid
+            data = data if isinstance(data, dict) else {}
+            turn = None
+            try:
+                _begin_writing()
+                stay = self._stay(sid)
+                user = _actor_for(stay) if stay is not None else None
+                if user is None:
+                    db.session.rollback()
+                    self._server().disconnect(sid, namespace=NAMESPACE)
+                    return error("Your session has ended; sign in again.")
+                meeting = stay.meeting if stay.state in operations.LIVE else None
+                turn = Turn(sid, user, stay, meeting, self._server())
+                if action is not None:
+                    wanted = ParticipantState.IN if in_room else None
+                    if meeting is None or (wanted and stay.state != wanted):
+                        return error("Join the meeting first.")
+                    decision = can(user, action, meeting)
+                    if not decision:
+                        return self._refused(turn, action, decision)
+                result = fn(self, turn, data)
+                commit()
+            except operations.MeetingError as refusal:
+                db.session.rollback()
+                audit.flush_pending(committed=False)
+                return error(str(refusal))
+            except Exception:
+                log.exception("meeting event %s failed", fn.__name__)
+                db.session.rollback()
+                audit.flush_pending(committed=False)
+                return error(GENERIC_ERROR)
+            for effect in turn.effects:
+                effect()
+            return result
+
+        return handler
+
+    return decorate
+
+
+class MeetingNamespace(Namespace):
+    """Class-based namespace; registered once per app (and Socket.IO server) in init_app."""
+
+    def _server(self):
+        return self.server
+
+    def _stay(self, sid: str) -> Participant | None:
+        current = self.server.get_session(sid, namespace=NAMESPACE).get("participant")
+        return operations.current_stay(sid, current) if current else None
+
+    def _remember(self, sid: str, participant: Participant) -> None:
+        with self.server.session(sid, namespace=NAMESPACE) as session:
+            session["participant"] = participant.id
+
+    def _refused(self, turn: Turn, action: str, decision) -> dict:
+        db.session.rollback()
+        audit.record_denial(turn.user, action, turn.meeting, decision)
+        audit.flush_pending(committed=False)
+        if turn.meeting is not None and not can(turn.user, "attend", turn.meeting):
+            # No longer allowed in the room at all (removed, marking changed, meeting ended).
+            self._kick(turn)
+        return error(decision.reason)
+
+    def _kick(self, turn: Turn) -> None:
+        operations.leave(turn.stay, state=ParticipantState.REFUSED)
+        commit()
+        meeting = turn.meeting
+        turn.leave(turn.sid, room(meeting.id))
+        turn.presence(meeting)
+        turn.disconnect(turn.sid)
+        for effect in turn.effects:
+            effect()
+
+    # Connection
+
+    def on_connect(self, auth=None):
+        user, kind, credential_id = _authenticate(auth)
+        if user is None or not actor_decision(user):
+            audit.record_event("meeting.connect_refused", outcome="denied")
+            audit.flush_pending(committed=False)
+            raise ConnectionRefusedError(
+                "Sign in first: connect with your browser session or an API token."
+            )
+        _begin_writing()
+        participant = operations.connect(user, request.sid, kind, credential_id)
+        commit()
+        self._remember(request.sid, participant)
+
+    def on_disconnect(self, reason=None):
+        sid = request.sid
+        try:
+            _begin_writing()
+            ended = operations.disconnected(sid)
+            for stay in ended:
+                audit.record(
+                    "meeting.left",
+                    actor=stay.user,
+                    target=stay.meeting,
+                    details={"participant": stay.id},
+                )
+            commit()
+            for stay in ended:
+                self.server.emit(
+                    "presence",
+                    {"participants": operations.presence(stay.meeting)},
+                    to=room(stay.meeting_id),
+                    namespace=NAMESPACE,
+                )
+                self.server.emit(
+                    "lobby",
+                    {"waiting": operations.lobby(stay.meeting)},
+                    to=chair_room(stay.meeting_id),
+                    namespace=NAMESPACE,
+                )
+        except Exception:
+            log.exception("meeting disconnect of %s failed", sid)
+            db.session.rollback()
+
+    # Joining and leaving
+
+    @room_event(None)
+    def on_join(self, turn: Turn, data: dict) -> dict:
+        meeting_id = data.get("meeting_id")
+        if isinstance(meeting_id, str) and meeting_id.isdigit():
+            meeting_id = int(meeting_id)
+        meeting = db.session.get(Meeting, meeting_id) if isinstance(meeting_id, int) else None
+        if meeting is None:
+            return error("There is no such meeting, or you may not attend it.")
+        decision = can(turn.user, "attend", meeting)
+        if not decision:
+            db.session.rollback()
+            audit.record_denial(turn.user, "attend", meeting, decision)
+            audit.flush_pending(committed=False)
+            hidden = decision.status == 404
+            return error(
+                "There is no such meeting, or you may not attend it." if hidden else decision.reason
+            )
+        stay = operations.join(turn.stay, meeting, turn.user)
+        turn.stay, turn.meeting = stay, meeting
+        turn.effects.append(lambda: self._remember(turn.sid, stay))
+        if can(turn.user, "chair", meeting):
+            turn.enter(turn.sid, chair_room(meeting.id))
+        if stay.state == ParticipantState.IN:
+            turn.enter(turn.sid, room(meeting.id))
+            turn.presence(meeting)
+            return {"ok": True, "you": stay.id, **self._state(turn.user, stay, meeting)}
+        turn.lobby(meeting)
+        return {
+            "ok": True,
+            "you": stay.id,
+            "participants": [],
+            "waiting": True,
+            "meeting": _meeting_view(meeting),
+            "message": _waiting_message(meeting),
+        }
+
+    @room_event(None)
+    def on_leave(self, turn: Turn, data: dict) -> dict:
+        stay, meeting = turn.stay, turn.meeting
+        if meeting is None:
+            return {"ok": True}
+        was_in = stay.state == ParticipantState.IN
+        operations.leave(stay)
+        audit.record(
+            "meeting.left", actor=turn.user, target=meeting, details={"participant": stay.id}
+        )
+        turn.leave(turn.sid, room(meeting.id))
+        turn.leave(turn.sid, chair_room(meeting.id))
+        if was_in:
+            turn.presence(meeting)
+        else:
+            turn.lobby(meeting)
+        return {"ok": True}
+
+    @room_event("attend")
+    def on_sync(self, turn: Turn, data: dict) -> dict:
+        """The whole room state, e.g. after being admitted from the lobby or a reconnect."""
+        return {"ok": True, "you": turn.stay.id, **self._state(turn.user, turn.stay, turn.meeting)}
+
+    def _state(self, user: User, stay: Participant, meeting: Meeting) -> dict:
+        chair = bool(can(user, "chair", meeting))
+        state = {
+            "participants": operations.presence(meeting),
+            "meeting": _meeting_view(meeting),
+            "role": operations.participant_view(stay, meeting)["role"],
+            "can": {
+                "chat": bool(can(user, "chat", meeting)),
+                "vote": bool(can(user, "vote", meeting)),
+                "chair": chair,
+            },
+            "history": operations.chat_history(meeting),
+            "hands": operations.hand_queue(meeting),
+            "polls": operations.polls(meeting, user),
+            "minutes": operations.minutes_of(meeting),
+            "ice_servers": current_app.config["EMISA_ICE_SERVERS"],
+        }
+        if chair:
+            state["lobby"] = operations.lobby(meeting)
+        return state
+
+    # Talking
+
+    @room_event("chat")
+    def on_chat(self, turn: Turn, data: dict) -> dict:
+        text = data.get("text")
+        if not isinstance(text, str) or not text.strip():
+            return error("Write something first.")
+        if len(text.strip()) > operations.CHAT_MAX:
+            return error(
+                f"A chat message has at most {operations.CHAT_MAX} characters "
+                f"(this one has {len(text.strip())})."
+            )
+        item, message = _chat_limit()
+        strategy = MovingWindowRateLimiter(limiter.storage)
+        if not strategy.hit(item, "meeting-chat", str(turn.meeting.id), str(turn.user.id)):
+            return error(message)
+        stored = operations.post_chat(turn.stay, turn.meeting, text)
+        view = operations.chat_view(stored, text.strip())
+        turn.emit("chat", view, room(turn.meeting.id))
+        return {"ok": True, "id": stored.id}
+
+    @room_event("hand")
+    def on_hand(self, turn: Turn, data: dict) -> dict:
+        raised = bool(data.get("raised"))
+        operations.set_hand(turn.stay, raised)
+        self._hand(turn, turn.stay, raised)
+        return {"ok": True}
+
+    def _hand(self, turn: Turn, stay: Participant, raised: bool, by_chair: bool = False) -> None:
+        payload = {
+            "participant": stay.id,
+            "raised": raised,
+            "queue": operations.hand_queue(turn.meeting),
+        }
+        if by_chair:
+            payload["by_chair"] = True
+        turn.emit("hand", payload, room(turn.meeting.id))
+
+    @room_event("signal")
+    def on_signal(self, turn: Turn, data: dict) -> dict:
+        payload = data.get("data")
+        target = operations.in_room(turn.meeting, data.get("to"))
+        if not isinstance(payload, dict):
+            return error("A signal carries a data object.")
+        if target is None or target.state != ParticipantState.IN or target.id == turn.stay.id:
+            return error("That participant is not in this meeting.")
+        turn.emit("signal", {"from": turn.stay.id, "data": payload}, target.sid)
+        return {"ok": True}
+
+    @room_event("vote")
+    def on_vote(self, turn: Turn, data: dict) -> dict:
+        poll = operations.poll_of(turn.meeting, data.get("poll"))
+        operations.vote(poll, turn.user, data.get("option"))
+        db.session.flush()
+        turn.emit(
+            "poll_votes",
+            {"poll": poll.id, "votes": operations.vote_count(poll)},
+            room(poll.meeting_id),
+        )
+        return {"ok": True}
+
+    # Chairing
+
+    @room_event("chair")
+    def on_open(self, turn: Turn, data: dict) -> dict:
+        admitted = operations.open_meeting(turn.meeting, turn.user)
+        self._announce(turn, admitted)
+        return {"ok": True, "meeting": _meeting_view(turn.meeting)}
+
+    @room_event("chair")
+    def on_lock(self, turn: Turn, data: dict) -> dict:
+        admitted = operations.set_locked(turn.meeting, bool(data.get("locked")), turn.user)
+        self._announce(turn, admitted)
+        return {"ok": True, "meeting": _meeting_view(turn.meeting)}
+
+    def _announce(self, turn: Turn, admitted: list[Participant]) -> None:
+        meeting = turn.meeting
+        turn.emit("meeting", _meeting_view(meeting), room(meeting.id))
+        for waiting in operations.stays(meeting, ParticipantState.LOBBY):
+            turn.emit("meeting", _meeting_view(meeting), waiting.sid)
+        for participant in admitted:
+            self._let_in(turn, participant)
+        if admitted:
+            turn.presence(meeting)
+        turn.lobby(meeting)
+
+    def _let_in(self, turn: Turn, participant: Participant) -> None:
+        turn.enter(participant.sid, room(turn.meeting.id))
+        turn.emit(
+            "admitted",
+            {"you": participant.id, "meeting": _meeting_view(turn.meeting)},
+            participant.sid,
+        )
+
+    @room_event("chair")
+    def on_admit(self, turn: Turn, data: dict) -> dict:
+        target = self._target(turn, data, ParticipantState.LOBBY)
+        operations.admit(target, turn.meeting, turn.user)
+        self._let_in(turn, target)
+        turn.presence(turn.meeting)
+        turn.lobby(turn.meeting)
+        return {"ok": True}
+
+    @room_event("chair")
+    def on_refuse(self, turn: Turn, data: dict) -> dict:
+        target = self._target(turn, data, ParticipantState.LOBBY)
+        operations.refuse(target, turn.meeting, turn.user, removal=False)
+        turn.emit("refused", {"message": "A coordinator did not admit you."}, target.sid)
+        turn.disconnect(target.sid)
+        turn.lobby(turn.meeting)
+        return {"ok": True}
+
+    @room_event("chair")
+    def on_remove(self, turn: Turn, data: dict) -> dict:
+        target = self._target(turn, data, ParticipantState.IN)
+        if target.id == turn.stay.id:
+            return error("Use leave to leave the meeting yourself.")
+        operations.refuse(target, turn.meeting, turn.user, removal=True)
+        turn.emit("removed", {"message": "A coordinator removed you from the meeting."}, target.sid)
+        turn.leave(target.sid, room(turn.meeting.id))
+        turn.disconnect(target.sid)
+        turn.presence(turn.meeting)
+        return {"ok": True}
+
+    @room_event("chair")
+    def on_mute_request(self, turn: Turn, data: dict) -> dict:
+        payload = {"by": turn.user.name}
+        if data.get("participant"):
+            target = self._target(turn, data, ParticipantState.IN)
+            turn.emit("mute_request", payload, target.sid)
+        else:
+            turn.emit("mute_request", payload, room(turn.meeting.id), skip_sid=turn.sid)
+        audit.record(
+            "meeting.mute_requested",
+            actor=turn.user,
+            target=turn.meeting,
+            details={"participant": data.get("participant") or "all"},
+        )
+        return {"ok": True}
+
+    @room_event("chair")
+    def on_lower_hand(self, turn: Turn, data: dict) -> dict:
+        target = self._target(turn, data, ParticipantState.IN)
+        operations.set_hand(target, False)
+        self._hand(turn, target, False, by_chair=True)
+        return {"ok": True}
+
+    @room_event("chair")
+    def on_close(self, turn: Turn, data: dict) -> dict:
+        meeting = turn.meeting
+        sids = operations.close_meeting(meeting, turn.user)
+        view = _meeting_view(meeting)
+        for sid in sids:
+            turn.emit("meeting", view, sid)
+            turn.leave(sid, room(meeting.id))
+            turn.leave(sid, chair_room(meeting.id))
+        return {"ok": True, "meeting": view}
+
+    @room_event("chair")
+    def on_poll(self, turn: Turn, data: dict) -> dict:
+        poll = operations.create_poll(
+            turn.meeting, data.get("question"), data.get("options"), turn.user
+        )
+        view = operations.poll_view(poll, turn.meeting)
+        turn.emit("poll", view, room(turn.meeting.id))
+        return {"ok": True, "poll": view}
+
+    @room_event("chair")
+    def on_close_poll(self, turn: Turn, data: dict) -> dict:
+        poll = operations.poll_of(turn.meeting, data.get("poll"))
+        operations.close_poll(poll, turn.meeting, turn.user)
+        view = operations.poll_view(poll, turn.meeting)
+        turn.emit("poll", view, room(turn.meeting.id))
+        return {"ok": True, "poll": view}
+
+    @room_event("chair")
+    def on_minutes(self, turn: Turn, data: dict) -> dict:
+        operations.save_minutes(turn.meeting, data.get("text"), turn.user)
+        payload = {
+            "text": operations.minutes_of(turn.meeting),
+            "updated_at": operations.iso(turn.meeting.minutes_updated_at),
+        }
+        turn.emit("minutes", payload, room(turn.meeting.id), skip_sid=turn.sid)
+        return {"ok": True, "updated_at": payload["updated_at"]}
+
+    def _target(self, turn: Turn, data: dict, state: str) -> Participant:
+        target = operations.in_room(turn.meeting, data.get("participant"))
+        if target is None or target.state != state:
+            where = "in the lobby" if state == ParticipantState.LOBBY else "in the meeting"
+            raise operations.MeetingError(f"That participant is not {where}.", 404)
+        return target
+
+
+def _meeting_view(meeting: Meeting) -> dict:
+    return {
+        "id": meeting.id,
+        "title": operations.title_of(meeting),
+        "tlp": meeting.tlp,
+        "state": meeting.state,
+        "locked": meeting.locked,
+        "starts_at": operations.iso(meeting.starts_at),
+        "ends_at": operations.iso(meeting.ends_at),
+    }
+
+
+def _waiting_message(meeting: Meeting) -> str:
+    if meeting.state != "open":
+        return "The coordinator has not opened the meeting yet; you will be let in when it opens."
+    return "The meeting is locked; a coordinator will admit you shortly."
+
+
+# Ending live connections when access ends, in this process or another.
+
+_PENDING = "emisa_meeting_disconnects"
+
+
+def disconnect_after_commit(sids: list[str]) -> None:
+    """Close these connections once the current transaction commits (never if it rolls back).
+
+    Disconnecting runs the disconnect handler, which writes; doing it inside
+    the transaction that revoked the access would wait for its own lock.
+    """
+    if not sids:
+        return
+    server = current_app.extensions.get(SERVER_KEY)
+    if server is None:
+        return
+    db.session.info.setdefault(_PENDING, []).append((server, list(sids)))
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _run_pending_disconnects(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    for server, sids in pending or ():
+        server.start_background_task(_disconnect_all, server, sids)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _drop_pending_disconnects(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def _disconnect_all(server, sids: list[str]) -> None:
+    for sid in sids:
+        try:
+            # With a message queue this reaches the process holding the connection.
+            server.disconnect(sid, namespace=NAMESPACE)
+        except Exception:
+            log.exception("could not disconnect %s", sid)
+
+
+def _on_access_revoked(_app, user_id: int, **_kwargs) -> None:
+    """Signed out everywhere or suspended: close every connection whose access ended."""
+    user = db.session.get(User, user_id)
+    usable = user is not None and user.is_usable
+    sids = [
+        c.sid
+        for c in operations.live_connections(user_id=user_id)
+        if not usable or not operations.credential_live(c)
+    ]
+    disconnect_after_commit(sids)
+
+
+def _on_membership_ended(_app, group_id: int, user_id: int, **_kwargs) -> None:
+    connections = operations.live_connections(user_id=user_id, group_id=group_id)
+    disconnect_after_commit([c.sid for c in connections])
+
+
+def _on_group_deleting(_app, group_id: int, **_kwargs) -> None:
+    from sqlalchemy import select
+
+    sids = db.session.scalars(
+        select(Participant.sid)
+        .join(Meeting, Meeting.id == Participant.meeting_id)
+        .where(Meeting.group_id == group_id, Participant.state.in_(operations.LIVE))
+    )
+    disconnect_after_commit(sorted(set(sids)))
+
+
+def connect_signals() -> None:
+    """Blinker keeps one connection per receiver, so repeated create_app calls are harmless."""
+    access_revoked.connect(_on_access_revoked, weak=False)
+    membership_ended.connect(_on_membership_ended, weak=False)
+    group_deleting.connect(_on_group_deleting, weak=False)
+
+
+def broadcast_state(meeting: Meeting, sids: list[str]) -> None:
+    """From a page (cancel): tell everyone who was in or waiting that the meeting ended."""
+    server = current_app.extensions.get(SERVER_KEY)
+    if server is None:
+        return
+    view = _meeting_view(meeting)
+    for sid in sids:
+        server.emit("meeting", view, to=sid, namespace=NAMESPACE)
+        server.leave_room(sid, room(meeting.id), namespace=NAMESPACE)
+        server.leave_room(sid, chair_room(meeting.id), namespace=NAMESPACE)

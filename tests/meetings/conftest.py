@@ -1,0 +1,176 @@
+"""Meeting fixtures: the test's app served for real in a thread, python-socketio clients."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from datetime import timedelta
+
+import pytest
+import socketio
+from werkzeug.serving import make_server
+
+from emisa.extensions import db
+from tests.conftest import free_port
+
+NS = "/meetings"
+TIMEOUT = 10
+
+
+@pytest.fixture
+def sio_server(app):
+    """The test's own app on a real HTTP server (threads, WebSocket), so events run in-process."""
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+class Peer:
+    """A python-socketio client that keeps every event it receives, for the test to wait on."""
+
+    def __init__(self, url: str, *, token: str | None = None, cookie: str | None = None):
+        self.events: dict[str, list] = defaultdict(list)
+        self.lock = threading.Condition()
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("*", self._record, namespace=NS)
+        headers = {"Cookie": cookie} if cookie else {}
+        self.client.connect(
+            url,
+            namespaces=[NS],
+            auth={"token": token} if token else None,
+            headers=headers,
+            transports=["websocket"],
+            wait_timeout=TIMEOUT,
+        )
+        self.you: str | None = None
+
+    def _record(self, event, data=None):
+        with self.lock:
+            self.events[event].append(data)
+            self.lock.notify_all()
+
+    def call(self, event: str, data: dict | None = None):
+        return self.client.call(event, data or {}, namespace=NS, timeout=TIMEOUT)
+
+    def join(self, meeting_id: int) -> dict:
+        answer = self.call("join", {"meeting_id": meeting_id})
+        if answer.get("ok"):
+            self.you = answer["you"]
+        return answer
+
+    def wait_for(self, event: str, predicate=lambda data: True, timeout: float = TIMEOUT):
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while True:
+                for data in self.events[event]:
+                    if predicate(data):
+                        return data
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"no '{event}' event matching within {timeout} s")
+                self.lock.wait(remaining)
+
+    def received(self, event: str) -> list:
+        with self.lock:
+            return list(self.events[event])
+
+    @property
+    def connected(self) -> bool:
+        return self.client.connected and NS in self.client.namespaces
+
+    def wait_disconnected(self, timeout: float = TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while self.connected:
+            if time.monotonic() > deadline:
+                raise AssertionError("still connected")
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        if self.client.connected:
+            self.client.disconnect()
+
+
+@pytest.fixture
+def peers():
+    opened: list[Peer] = []
+
+    def open_peer(url: str, **kwargs) -> Peer:
+        peer = Peer(url, **kwargs)
+        opened.append(peer)
+        return peer
+
+    yield open_peer
+    for peer in opened:
+        peer.close()
+
+
+@pytest.fixture
+def make_meeting(app):
+    """``make_meeting(group_id, by=persona, tlp=, invitees=[personas], state=, locked=)`` -> id."""
+    from emisa.accounts.models import User
+    from emisa.database import commit
+    from emisa.groups.models import WorkingGroup
+    from emisa.meetings import operations
+    from emisa.timeutil import utcnow
+
+    def factory(
+        group_id,
+        *,
+        by,
+        tlp="TLP:AMBER",
+        invitees=(),
+        state="open",
+        locked=False,
+        title="Returnee case conference",
+        agenda=("Welcome", "Case review"),
+    ):
+        with app.app_context():
+            group = db.session.get(WorkingGroup, group_id)
+            user = db.session.get(User, by.id)
+            start = utcnow() + timedelta(minutes=10)
+            meeting = operations.create_meeting(
+                group,
+                operations.MeetingInput(
+                    title=title,
+                    starts_at=start,
+                    ends_at=start + timedelta(hours=1),
+                    agenda=list(agenda),
+                    tlp=tlp,
+                    invitee_ids=[p.id for p in invitees],
+                    releasable_to=[],
+                ),
+                user,
+            )
+            meeting.state, meeting.locked = state, locked
+            commit()
+            return meeting.id
+
+    return factory
+
+
+def session_cookie(client) -> str:
+    domain = client.application.config.get("SERVER_NAME") or "localhost"
+    cookie = client.get_cookie("emisa_session", domain=domain)
+    assert cookie is not None, "not signed in"
+    return f"emisa_session={cookie.value}"
+
+
+@pytest.fixture
+def api_token(app):
+    """A bearer token issued directly (the real sign-in is tested with the accounts)."""
+    from emisa.accounts.models import User
+    from emisa.accounts.sessions import issue_token
+    from emisa.database import commit
+
+    def issue(persona) -> str:
+        with app.app_context():
+            _token, plain = issue_token(db.session.get(User, persona.id), "meeting test")
+            commit()
+            return plain
+
+    return issue
