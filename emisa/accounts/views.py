@@ -196,11 +196,18 @@ def enrol():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Signs this account out everywhere and revokes its API tokens."""
+    """Signs this account out everywhere and revokes its API tokens.
+
+    A sign-in that has not passed the second factor only ends itself: knowing the password
+    alone must not let anyone sign the real user out of their other sessions.
+    """
     if current_user.is_authenticated:
         user = current_user._get_current_object()
-        end_all_access(user)
-        audit.record("auth.logout", actor=user, target=user)
+        if user.is_fully_authenticated:
+            end_all_access(user)
+            audit.record("auth.logout", actor=user, target=user)
+        elif user.auth_session is not None:
+            user.auth_session.revoked_at = utcnow()
         commit()
         logout_user()
     flash("You are signed out.", "info")
