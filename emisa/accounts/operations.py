@@ -164,8 +164,11 @@ def confirm_enrolment(user: User, code: str) -> list[str] | None:
     secret = pending_secret(user)
     if secret is None:
         return None
-    user.totp_last_step = 0
+    # The new secret may confirm with the step just spent on re-authentication; a failure must
+    # put the guard back, or the caller's commit would make spent codes of the old secret valid.
+    previous_step, user.totp_last_step = user.totp_last_step, 0
     if not totp.check_code_once(user, code, secret=secret):
+        user.totp_last_step = previous_step
         audit.record_event("auth.totp_enrolment_failed", actor=user, outcome="failed", target=user)
         return None
     user.totp_secret = user.totp_pending_secret
