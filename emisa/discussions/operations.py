@@ -15,6 +15,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import defer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from emisa import audit
 from emisa.access import can
@@ -438,13 +440,12 @@ def post_views(user: User, thread: Thread, page: int | None = None) -> tuple[lis
     if page is not None:
         ordered = ordered[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     wanted = [pid for pid, _parent, _depth in ordered]
-    posts = (
-        {p.id: p for p in db.session.scalars(sa.select(Post).where(Post.id.in_(wanted)))}
-        if wanted
-        else {}
-    )
+    # The Markdown source is not needed to show a post (unless its HTML is stale).
+    query = sa.select(Post).options(defer(Post.body_sealed)).where(Post.id.in_(wanted))
+    posts = {p.id: p for p in db.session.scalars(query)} if wanted else {}
     for post in posts.values():
-        post.thread = thread  # already loaded: no lazy load per post
+        # Already loaded: no lazy load per post, and nothing marked dirty (no flush).
+        set_committed_value(post, "thread", thread)
     parents = {parent for _pid, parent, _d in ordered if parent is not None}
     parent_authors = (
         dict(

@@ -1,0 +1,159 @@
+"""Benchmark: the thread page, ``GET /api/v1/threads/{id}`` (100 posts, every one decrypted)
+and posting, next to a bare Flask endpoint doing one SQLite SELECT, in the same run.
+
+The platform is served as ``python app.py`` serves it (gunicorn, one gthread worker), the
+baseline under the same gunicorn settings; load comes from separate client processes over
+loopback with bounded request counts. Not part of the test suite.
+
+    python -m bench.discussions [--requests 2000] [--posts 600] [--concurrency 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import pyotp
+
+from bench.api import PASSWORD, browser_cookie
+from bench.common import free_port, load, start_gunicorn, start_platform, stop
+
+POSTS = 100
+BODY = (
+    "In our probation service we **screen returnees** with a structured interview "
+    "in the first week, then every quarter.\n\n"
+    "- risk factors reviewed with the prosecutor\n- family and housing\n- `VERA-2R` scoring\n\n"
+    "> Keep the interviewer the same person where you can.\n\n"
+    "More at [the handbook](https://example.org/handbook). Contact @Officer Two for details."
+)
+
+
+def seed(data_dir: Path, database_url: str) -> dict:
+    from emisa import create_app
+    from emisa.accounts import totp
+    from emisa.accounts.models import User
+    from emisa.accounts.passwords import hash_password
+    from emisa.accounts.sessions import issue_token
+    from emisa.database import commit
+    from emisa.discussions import operations as ops
+    from emisa.extensions import db
+    from emisa.groups.operations import add_member, create_group
+    from emisa.platform import prepare_platform
+    from emisa.timeutil import utcnow
+
+    app = create_app({"EMISA_DATA_DIR": data_dir, "SQLALCHEMY_DATABASE_URI": database_url})
+    prepare_platform(app)
+    with app.app_context():
+        # Until the integration migration includes the discussion tables.
+        db.create_all()
+        secret = pyotp.random_base32(32)
+        users = [
+            User(
+                email=f"officer{n}@bench.example",
+                name=f"Officer {['One', 'Two', 'Three'][n]}",
+                organisation="Benchmark agency",
+                country="BE",
+                state="active",
+                password_hash=hash_password(PASSWORD),
+                totp_secret=totp.seal_secret(secret),
+                totp_enrolled_at=utcnow(),
+            )
+            for n in range(3)
+        ]
+        db.session.add_all(users)
+        group = create_group("Benchmark discussions", "Load test group")
+        for user in users:
+            add_member(group, user, "member", by=None)
+        thread = ops.create_thread(group, users[0], "Screening returnees", BODY, "TLP:AMBER")
+        parent = None
+        for n in range(POSTS - 1):
+            post = ops.add_post(thread, users[n % 3], f"Reply {n}.\n\n{BODY}", parent, notify=True)
+            parent = post.id if n % 4 else None  # some nesting
+        target = ops.create_thread(group, users[0], "Posting target", "Start", "TLP:AMBER")
+        _, token = issue_token(users[0], "benchmark")
+        commit()
+        return {
+            "email": users[0].email,
+            "secret": secret,
+            "token": token,
+            "thread": thread.id,
+            "target": target.id,
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--posts", type=int, default=600)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="emisa-bench-discussions-"))
+    database_url = f"sqlite:///{workdir / 'emisa.db'}"
+    env = {"EMISA_DATA_DIR": str(workdir / "data"), "DATABASE_URL": database_url}
+    print(f"seeding one thread of {POSTS} posts ...", flush=True)
+    seeded = seed(workdir / "data", database_url)
+
+    platform_port, bare_port = free_port(), free_port()
+    platform = start_platform(env, platform_port)
+    bare = start_gunicorn("bench.bare_app:app", env, bare_port)
+    bearer = {"Authorization": f"Bearer {seeded['token']}"}
+    try:
+        cookie = browser_cookie(platform_port, seeded["email"], seeded["secret"])
+        runs = {
+            "bare Flask + one SQLite SELECT": (bare_port, "GET", "/bare", {}, None, args.requests),
+            f"GET /threads/{{id}} page (50 of {POSTS} posts)": (
+                platform_port,
+                "GET",
+                f"/threads/{seeded['thread']}",
+                {"Cookie": cookie},
+                None,
+                args.requests,
+            ),
+            f"GET /api/v1/threads/{{id}} ({POSTS} posts)": (
+                platform_port,
+                "GET",
+                f"/api/v1/threads/{seeded['thread']}",
+                bearer,
+                None,
+                args.requests,
+            ),
+            "POST /api/v1/threads/{id}/posts": (
+                platform_port,
+                "POST",
+                f"/api/v1/threads/{seeded['target']}/posts",
+                {**bearer, "Content-Type": "application/json"},
+                json.dumps({"body": BODY}).encode(),
+                args.posts,
+            ),
+        }
+        results = {}
+        for label, (port, method, path, headers, body, total) in runs.items():
+            if method == "GET":
+                load(port, path, headers=headers, total=200, concurrency=args.concurrency)
+                time.sleep(0.5)
+            results[label] = load(
+                port,
+                path,
+                method=method,
+                headers=headers,
+                body=body,
+                total=total,
+                concurrency=args.concurrency,
+            )
+            print(results[label].line(label), flush=True)
+    finally:
+        stop(platform)
+        stop(bare)
+
+    baseline = results["bare Flask + one SQLite SELECT"].rps
+    for label, stats in list(results.items())[1:]:
+        target = "  (target >= 0.25)" if label.startswith("GET") else ""
+        print(f"ratio {label:<40} / bare {stats.rps / baseline:5.2f}{target}")
+
+
+if __name__ == "__main__":
+    main()
