@@ -1,0 +1,1 @@
+from tests.documents.conftest import team, upload  # noqa: F401  (shared fixtures)
