@@ -23,12 +23,16 @@ def _country_allowed(user, group) -> bool:
     return not group.allowed_countries or user.country in group.allowed_countries
 
 
+_GROUP_VISIBLE = allow("group visible")
+_GROUP_HIDDEN = deny("This group is not open to your country.", hide=True)
+
+
 @rule("group", "view")
 def _view_group(user, group) -> Decision:
     """A group restricted to other countries does not exist for the user (404)."""
-    if user.is_admin or _country_allowed(user, group):
-        return allow("group visible")
-    return deny("This group is not open to your country.", hide=True)
+    if _country_allowed(user, group) or user.is_admin:
+        return _GROUP_VISIBLE
+    return _GROUP_HIDDEN
 
 
 def _visible_then(user, group, check) -> Decision:
