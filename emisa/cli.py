@@ -46,12 +46,3 @@ def _register_key_commands() -> None:
 
 
 _register_key_commands()
-
-
-def _register_feature_commands() -> None:
-    from emisa.crypto.commands import register_commands
-
-    register_commands(emisa_cli)
-
-
-_register_feature_commands()
