@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from emisa.access.decision import Decision, allow, deny
 from emisa.access.markings import Marking, parse_tlp, read_marked
-from emisa.access.policy import can, rule
+from emisa.access.policy import _RULES, can, rule
 from emisa.access.roles import GroupRole
 from emisa.groups.membership import member_group_ids, membership_of
 
@@ -39,9 +39,15 @@ def _list(user, group) -> Decision:
     return can(user, "read_content", group)
 
 
+def _group_rule(action: str, user, group) -> Decision:
+    """The registered group rule itself: the actor was checked once on the way in (by ``can``
+    for the caller, by ``invited`` for another account), so it is not asked again here."""
+    return _RULES[("group", action)](user, group)
+
+
 @rule("meeting", "view", "read_minutes")
 def _view(user, meeting) -> Decision:
-    if not can(user, "view", meeting.group):
+    if not _group_rule("view", user, meeting.group):
         return deny("This meeting is not visible to you.", hide=True)
     if membership_of(user, meeting.group) is None:
         return deny("Only members of the group see its meetings.", hide=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -15,7 +16,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from emisa.access.markings import Tlp
 from emisa.accounts.forms import COUNTRY_CHOICES
 
-TLP_CHOICES = [(label.value, label.value) for label in Tlp]
+TLP_CHOICES = [SelectChoice(label.value, label.value) for label in Tlp]
 
 
 class MeetingForm(FlaskForm):

@@ -19,6 +19,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 
 from emisa import audit
 from emisa.access import can, require
@@ -44,7 +45,9 @@ def _in_zone(dt: datetime | None, fmt: str = "%a %d %b %Y, %H:%M") -> str:
 
 def _zone_form() -> TimeZoneForm:
     form = TimeZoneForm(time_zone=current_user.time_zone or "UTC")
-    form.time_zone.choices = [(z, z.replace("_", " ")) for z in operations.available_zones()]
+    form.time_zone.choices = [
+        SelectChoice(z, z.replace("_", " ")) for z in operations.available_zones()
+    ]
     return form
 
 

@@ -105,8 +105,12 @@ def peers():
         return peer
 
     yield open_peer
-    for peer in opened:
-        peer.close()
+    # A WebSocket close handshake takes a moment; close them all at once.
+    closers = [threading.Thread(target=peer.close) for peer in opened]
+    for closer in closers:
+        closer.start()
+    for closer in closers:
+        closer.join(timeout=TIMEOUT)
 
 
 @pytest.fixture
