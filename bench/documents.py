@@ -191,10 +191,29 @@ def start_platform(data_dir: Path) -> tuple[subprocess.Popen, int, str, int]:
     env = dict(os.environ, EMISA_DATA_DIR=str(data_dir), EMISA_MAX_UPLOAD_BYTES=str(4 * 1024**3))
     env.pop("DATABASE_URL", None)
     flask = [sys.executable, "-m", "flask", "--app", "app", "emisa"]
-    run = lambda *args, **kw: subprocess.run(  # noqa: E731
-        [*flask, *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True, **kw
-    )
+
+    def run(*args: str, **kw) -> subprocess.CompletedProcess:
+        done = subprocess.run(
+            [*flask, *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False, **kw
+        )
+        if done.returncode:
+            raise RuntimeError(f"{args[0]} failed: {done.stderr.strip()[-500:]}")
+        return done
+
     run("init-db")
+    # Until the integration migration includes the document tables, add any missing ones.
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from app import app\nfrom emisa.extensions import db\n"
+            "with app.app_context(): db.create_all()",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     out = (
         run(
             "create-user",
@@ -206,7 +225,7 @@ def start_platform(data_dir: Path) -> tuple[subprocess.Popen, int, str, int]:
             "BE",
             "--organisation",
             "Bench",
-            input="bench password that is long enough\n",
+            input="correct horse battery staple quietly\n",
         )
         .stdout.strip()
         .splitlines()[-1]
@@ -220,7 +239,7 @@ def start_platform(data_dir: Path) -> tuple[subprocess.Popen, int, str, int]:
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=open(data_dir / "server.log", "wb"),  # noqa: SIM115
     )
     wait_for(port, process)
     conn = http.client.HTTPConnection("127.0.0.1", port)
@@ -230,7 +249,7 @@ def start_platform(data_dir: Path) -> tuple[subprocess.Popen, int, str, int]:
         body=json.dumps(
             {
                 "email": "bench@police.example",
-                "password": "bench password that is long enough",
+                "password": "correct horse battery staple quietly",
                 "otp": pyotp.TOTP(secret).now(),
             }
         ),
@@ -363,6 +382,10 @@ def main() -> None:
             up_s, body = upload(port, f"/api/v1/groups/{group}/documents", args.mib, fields, auth)
             down_s, got = download(port, f"/api/v1/documents/{body['id']}/content", auth)
             assert got == size, (got, size)
+        except Exception:
+            log = (tmp_path / "platform" / "server.log").read_text(errors="replace")
+            print("server log:\n" + log[-3000:], file=sys.stderr)
+            raise
         finally:
             stop(process)
 
