@@ -541,8 +541,18 @@ def open_content(user: User | None, version: DocumentVersion) -> tuple[int, Iter
     def stream() -> Iterator[bytes]:
         # A change between verification and sending raises here and aborts the connection:
         # the client sees a short body against Content-Length, never altered bytes.
+        # Segments are sent in batches of about 1 MiB: fewer, larger socket writes.
+        batch: list[bytes] = []
+        batched = 0
         with store.open_reader(blob_id) as handle:
-            yield from decrypt_stream(key, aad, iter_chunks(handle, READ_CHUNK))
+            for plaintext in decrypt_stream(key, aad, iter_chunks(handle, READ_CHUNK)):
+                batch.append(plaintext)
+                batched += len(plaintext)
+                if batched >= READ_CHUNK:
+                    yield b"".join(batch)
+                    batch, batched = [], 0
+        if batch:
+            yield b"".join(batch)
 
     return size, stream()
 
