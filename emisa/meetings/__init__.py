@@ -32,6 +32,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault(
         "EMISA_MEETING_CHAT_RATE", chat_rate(os.environ.get("EMISA_MEETING_CHAT_RATE"))
     )
+    app.config.setdefault("EMISA_TURN_SECRET", os.environ.get("EMISA_TURN_SECRET") or None)
     app.register_blueprint(views.bp)
     register_api_blueprint(api.blp)
     register_tab("meetings.group_meetings", "Meetings")

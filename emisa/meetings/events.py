@@ -37,6 +37,7 @@ from emisa.accounts.sessions import user_for_token
 from emisa.database import commit
 from emisa.extensions import db, limiter
 from emisa.meetings import operations
+from emisa.meetings.ice import ice_servers_for
 from emisa.meetings.models import Meeting, Participant, ParticipantState
 from emisa.signals import access_revoked, group_deleting, membership_ended
 
@@ -342,7 +343,7 @@ class MeetingNamespace(Namespace):
             "hands": operations.hand_queue(meeting),
             "polls": operations.polls(meeting, user),
             "minutes": operations.minutes_of(meeting),
-            "ice_servers": current_app.config["EMISA_ICE_SERVERS"],
+            "ice_servers": ice_servers_for(user.id),
         }
         if chair:
             state["lobby"] = operations.lobby(meeting)

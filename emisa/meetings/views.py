@@ -11,7 +11,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -28,6 +27,7 @@ from emisa.extensions import db, limiter
 from emisa.groups.models import WorkingGroup
 from emisa.meetings import events, feeds, ics, operations
 from emisa.meetings.forms import MeetingForm, TimeZoneForm
+from emisa.meetings.ice import ice_servers_for
 from emisa.meetings.models import Meeting
 from emisa.timeutil import utcnow
 from emisa.web import load, load_checked
@@ -348,6 +348,6 @@ def room(meeting_id: int):
         group=meeting.group,
         title=operations.title_of(meeting),
         agenda=operations.agenda_of(meeting),
-        ice_servers=current_app.config["EMISA_ICE_SERVERS"],
+        ice_servers=ice_servers_for(current_user.id),
         chat_max=operations.CHAT_MAX,
     )

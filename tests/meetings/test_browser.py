@@ -9,7 +9,9 @@ from tests.conftest import browser_login
 pytestmark = pytest.mark.browser
 
 
-def test_two_browsers_chat_and_connect_media(app, live_server, browser, page, make_user, make_group, make_meeting):
+def test_two_browsers_chat_and_connect_media(
+    app, live_server, browser, page, make_user, make_group, make_meeting
+):
     chair = make_user(name="Chair Amman", country="JO")
     ann = make_user(name="Ann Nairobi", country="KE")
     group = make_group(members={chair: "coordinator", ann: "member"})
