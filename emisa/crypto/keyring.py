@@ -259,6 +259,26 @@ class Keyring:
     def open_text(self, group_id: int, blob: bytes, aad: str) -> str:
         return self.open_bytes(group_id, blob, aad).decode("utf-8")
 
+    def open_texts(self, group_id: int, items: list[tuple[bytes, str]]) -> list[str]:
+        """``open_text`` for many fields of one group: each key version is resolved once.
+
+        Every blob is authenticated on its own (``IntegrityFailure`` on the first that
+        fails); only the key lookup is shared, so reading a thread of a hundred posts
+        costs one memo lookup per key version instead of one per post.
+        """
+        ciphers: dict[int, AESGCM] = {}
+        opened = []
+        for blob, aad in items:
+            version = envelope.blob_version(blob)
+            cipher = ciphers.get(version)
+            if cipher is None:
+                cipher = ciphers[version] = self._entry(group_id, version).cipher
+            plaintext = aead.open_with(
+                cipher, memoryview(blob)[envelope.VERSION_SIZE :], envelope.field_aad(aad)
+            )
+            opened.append(plaintext.decode("utf-8"))
+        return opened
+
     def reseal(self, group_id: int, blob: bytes, aad: str) -> bytes:
         """Re-seal a field under the current version; returned unchanged if already current."""
         if envelope.blob_version(blob) == self._current(group_id)[0]:
