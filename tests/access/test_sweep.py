@@ -33,7 +33,9 @@ PUBLIC = {
     "auth.invitation",
     "api-docs.openapi_json",
     "api_auth.create_token",
-    "library.public",  # the public best-practice page (TLP:CLEAR), where that feature exists
+    "library.public",  # the public best-practice page (TLP:CLEAR, published by a coordinator)
+    "library.public_download",  # a document on that page; the policy's public_read() decides
+    "meetings.feed",  # iCalendar feed authenticated by its own secret, revocable token
 }
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
 COOKIE = "emisa_session"
