@@ -71,16 +71,13 @@ def _attend(user, meeting) -> Decision:
 
 @rule("meeting", "chat", "vote")
 def _speak(user, meeting) -> Decision:
-    def check() -> Decision:
-        attend = _attend(user, meeting)
-        if not attend:
-            return attend
-        membership = membership_of(user, meeting.group)
-        if membership.role == GroupRole.OBSERVER:
-            return deny("Observers attend and listen but cannot chat or vote.")
-        return allow(membership.role)
-
-    return _seen_then(user, meeting, check)
+    attend = _attend(user, meeting)
+    if not attend:
+        return attend
+    membership = membership_of(user, meeting.group)
+    if membership.role == GroupRole.OBSERVER:
+        return deny("Observers attend and listen but cannot chat or vote.")
+    return allow(membership.role)
 
 
 def _coordinator(user, meeting) -> Decision:

@@ -195,13 +195,19 @@ class MeetingNamespace(Namespace):
     def _server(self):
         return self.server
 
+    # The connection's current stay lives in its WSGI environ: kept per connection by
+    # python-socketio in this process (the connection lives here), real and test clients alike.
+    _ENV_KEY = "emisa.meetings.participant"
+
     def _stay(self, sid: str) -> Participant | None:
-        current = self.server.get_session(sid, namespace=NAMESPACE).get("participant")
+        environ = self.server.get_environ(sid, namespace=NAMESPACE) or {}
+        current = environ.get(self._ENV_KEY)
         return operations.current_stay(sid, current) if current else None
 
     def _remember(self, sid: str, participant: Participant) -> None:
-        with self.server.session(sid, namespace=NAMESPACE) as session:
-            session["participant"] = participant.id
+        environ = self.server.get_environ(sid, namespace=NAMESPACE)
+        if environ is not None:
+            environ[self._ENV_KEY] = participant.id
 
     def _refused(self, turn: Turn, action: str, decision) -> dict:
         db.session.rollback()

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from emisa import audit
 from emisa.access import can
@@ -341,7 +342,16 @@ def connect(user: User, sid: str, auth_kind: str, auth_id: int) -> Participant:
 
 
 def current_stay(sid: str, participant_id: str) -> Participant | None:
-    participant = db.session.get(Participant, participant_id)
+    """The connection's stay, with what every event needs loaded in one query."""
+    participant = db.session.scalar(
+        select(Participant)
+        .where(Participant.id == participant_id)
+        .options(
+            joinedload(Participant.user),
+            joinedload(Participant.meeting).joinedload(Meeting.group),
+            joinedload(Participant.meeting).selectinload(Meeting.invitees),
+        )
+    )
     return participant if participant is not None and participant.sid == sid else None
 
 
