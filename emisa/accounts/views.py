@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from emisa import audit
 from emisa.access import require
-from emisa.accounts import operations, totp
+from emisa.accounts import lockout, operations, totp
 from emisa.accounts.forms import (
     ChangePasswordForm,
     CodeForm,
@@ -39,6 +39,7 @@ from emisa.accounts.sessions import (
     live_tokens,
     start_session,
 )
+from emisa.audit.log import client_address
 from emisa.database import commit
 from emisa.extensions import db, limiter
 from emisa.timeutil import utcnow
@@ -267,15 +268,31 @@ def account():
     return _account_page()
 
 
+def _locked_out_page():
+    """Re-authentication shares the sign-in lockout: a stolen session cannot guess on."""
+    locked = lockout.current_lockout(current_user.email, client_address())
+    if locked is None:
+        return None
+    audit.record_event("auth.locked_out", outcome="denied", target=current_user)
+    flash(locked.message, "danger")
+    body, status = _account_page(429)
+    return body, status, {"Retry-After": str(locked.retry_after)}
+
+
+def _reauth_failed(field, message: str) -> bool:
+    lockout.register_failure(current_user.email, client_address())
+    audit.record_event("auth.reauth_failed", outcome="failed", target=current_user)
+    field.errors.append(message)
+    return False
+
+
 def _reauthenticated(form: ReauthForm) -> bool:
     if not form.validate_on_submit():
         return False
     if not verify_password(current_user.password_hash, form.current_password.data):
-        form.current_password.errors.append("The password is wrong.")
-        return False
+        return _reauth_failed(form.current_password, "The password is wrong.")
     if not totp.check_code_once(current_user, form.code.data):
-        form.code.errors.append("The code is wrong or was already used.")
-        return False
+        return _reauth_failed(form.code, "The code is wrong or was already used.")
     return True
 
 
@@ -283,10 +300,12 @@ def _reauthenticated(form: ReauthForm) -> bool:
 @login_required
 def change_password():
     require(current_user, "use")
+    if (locked := _locked_out_page()) is not None:
+        return locked
     form = ChangePasswordForm(prefix="pw")
     if form.validate_on_submit():
         if not verify_password(current_user.password_hash, form.current_password.data):
-            form.current_password.errors.append("The current password is wrong.")
+            _reauth_failed(form.current_password, "The current password is wrong.")
         else:
             try:
                 operations.change_password(current_user, form.password.data)
@@ -306,6 +325,8 @@ def change_password():
 @login_required
 def regenerate_recovery_codes():
     require(current_user, "use")
+    if (locked := _locked_out_page()) is not None:
+        return locked
     form = ReauthForm(prefix="rc")
     if not _reauthenticated(form):
         commit()
@@ -320,6 +341,8 @@ def regenerate_recovery_codes():
 @login_required
 def reenrol_totp():
     require(current_user, "use")
+    if (locked := _locked_out_page()) is not None:
+        return locked
     form = ReauthForm(prefix="re")
     if not _reauthenticated(form):
         commit()
