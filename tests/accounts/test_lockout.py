@@ -82,3 +82,41 @@ def test_token_api_answers_429_while_locked(app, make_user):
     assert locked.get_json()["error"]["code"] == "too_many_attempts"
     assert "Try again in" in locked.get_json()["error"]["message"]
     assert int(locked.headers["Retry-After"]) >= 1
+
+
+def test_a_stolen_session_cannot_brute_force_the_password_on_the_account_page(
+    app, make_user, login
+):
+    """Re-authentication (password change, recovery codes, new device) counts failures too."""
+    person = make_user()
+    client = from_address(app, "203.0.113.12")
+    login(client, person)
+    new = "a fresh long passphrase"
+    for n in range(THRESHOLD):
+        answer = post_form(
+            client,
+            "/account/password",
+            {"pw-current_password": f"guess number {n}", "pw-password": new, "pw-confirm": new},
+            page="/account",
+            prefix="pw",
+        )
+        assert answer.status_code == 400
+    answer = post_form(
+        client,
+        "/account/password",
+        {"pw-current_password": person.password, "pw-password": new, "pw-confirm": new},
+        page="/account",
+        prefix="pw",
+    )
+    assert_locked(answer)
+    refused = post_form(
+        client,
+        "/account/recovery-codes",
+        {
+            "rc-current_password": person.password,
+            "rc-code": totp_code(person.secret, last_step(app, person)),
+        },
+        page="/account",
+        prefix="rc",
+    )
+    assert_locked(refused)
