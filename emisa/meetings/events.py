@@ -280,7 +280,8 @@ class MeetingNamespace(Namespace):
         meeting_id = data.get("meeting_id")
         if isinstance(meeting_id, str) and meeting_id.isdigit():
             meeting_id = int(meeting_id)
-        meeting = db.session.get(Meeting, meeting_id) if isinstance(meeting_id, int) else None
+        valid = isinstance(meeting_id, int) and not isinstance(meeting_id, bool)
+        meeting = db.session.get(Meeting, meeting_id) if valid else None
         if meeting is None:
             return error("There is no such meeting, or you may not attend it.")
         decision = can(turn.user, "attend", meeting)

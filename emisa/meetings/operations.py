@@ -520,7 +520,8 @@ def set_hand(participant: Participant, raised: bool) -> None:
 
 
 def in_room(meeting: Meeting, participant_id: str) -> Participant | None:
-    target = db.session.get(Participant, participant_id) if participant_id else None
+    valid = isinstance(participant_id, str) and 0 < len(participant_id) <= 24
+    target = db.session.get(Participant, participant_id) if valid else None
     if target is None or target.meeting_id != meeting.id:
         return None
     return target
@@ -745,7 +746,8 @@ def polls(meeting: Meeting, user: User | None = None) -> list[dict]:
 
 
 def poll_of(meeting: Meeting, poll_id) -> Poll:
-    poll = db.session.get(Poll, poll_id) if isinstance(poll_id, int) else None
+    valid = isinstance(poll_id, int) and not isinstance(poll_id, bool)
+    poll = db.session.get(Poll, poll_id) if valid else None
     if poll is None or poll.meeting_id != meeting.id:
         raise MeetingError("There is no such poll in this meeting.", 404)
     return poll

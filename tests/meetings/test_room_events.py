@@ -476,3 +476,22 @@ def test_chat_canary_is_nowhere_in_the_database_or_data_dir(
                 content = path.read_bytes()
                 for needle in needles:
                     assert needle not in content, path
+
+
+def test_flask_socketio_test_client_shares_the_login_cookie(app, client, cast, make_meeting, login):
+    from emisa.extensions import socketio as flask_socketio
+
+    group, people = cast
+    meeting = make_meeting(group, by=people["chair"])
+    anonymous = flask_socketio.test_client(app, namespace=NS, flask_test_client=app.test_client())
+    assert not anonymous.is_connected(NS)
+    login(client, people["ann"])
+    ann = flask_socketio.test_client(app, namespace=NS, flask_test_client=client)
+    assert ann.is_connected(NS)
+    answer = ann.emit("join", {"meeting_id": meeting}, namespace=NS, callback=True)
+    assert answer["ok"] and answer["participants"][0]["name"] == "Ann Nairobi"
+    assert ann.emit("join", {"meeting_id": True}, namespace=NS, callback=True)["ok"] is False
+    assert ann.emit("chat", {"text": "via the test client"}, namespace=NS, callback=True)["ok"]
+    received = [e for e in ann.get_received(NS) if e["name"] == "chat"]
+    assert received[0]["args"][0]["text"] == "via the test client"
+    ann.disconnect(NS)
