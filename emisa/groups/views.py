@@ -35,7 +35,7 @@ def dashboard():
     return render_template(
         "groups/dashboard.html",
         my_groups=[g for g in groups if g.id in mine],
-        other_groups=[g for g in groups if g.id not in mine],
+        other_count=sum(1 for g in groups if g.id not in mine),
         memberships=mine,
         pending=pending,
         groups_by_id={g.id: g for g in groups},
