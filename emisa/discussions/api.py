@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import abort, jsonify
+from flask import abort, current_app, request
 from flask_login import current_user
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from emisa import audit
 from emisa.access import require
@@ -14,6 +14,13 @@ from emisa.access.markings import Tlp
 from emisa.api.blueprint import api_blueprint, errors
 from emisa.database import commit
 from emisa.discussions import operations as ops
+from emisa.discussions.attachments import (
+    MAX_ATTACHMENTS,
+    AttachmentError,
+    attach,
+    receive,
+    wants_files,
+)
 from emisa.discussions.models import Post, Thread
 from emisa.extensions import db
 from emisa.groups.models import WorkingGroup
@@ -72,6 +79,22 @@ class ThreadSummary(Schema):
     last_activity_at = fields.DateTime()
 
 
+class AttachmentOut(Schema):
+    id = fields.Integer(metadata={"description": "the document's id"})
+    title = fields.String()
+    filename = fields.String()
+    tlp = fields.String()
+    url = fields.String(metadata={"description": "GET: the document's metadata"})
+    content_url = fields.String(metadata={"description": "GET: the exact bytes uploaded"})
+
+
+class PostCreated(Schema):
+    id = fields.Integer()
+    attachments = fields.List(
+        fields.Integer(), metadata={"description": "ids of the documents made from the files"}
+    )
+
+
 class PostOut(Schema):
     id = fields.Integer()
     parent_id = fields.Integer(allow_none=True)
@@ -85,6 +108,10 @@ class PostOut(Schema):
     hidden = fields.Boolean()
     hidden_reason = fields.String(allow_none=True)
     depth = fields.Integer()
+    attachments = fields.List(
+        fields.Nested(AttachmentOut),
+        metadata={"description": "attached documents the caller may read"},
+    )
 
 
 class ThreadOut(ThreadSummary):
@@ -165,49 +192,130 @@ def get_thread(tid: int):
     audit.record_event("thread.read", target=thread, details={"api": True})
     ops.mark_seen(current_user, thread)
     author = ops._names([thread.author_id]).get(thread.author_id, "former member")
-    out = _summary(thread, ops.thread_title(thread), None, author)
+    out = _iso(_summary(thread, ops.thread_title(thread), None, author))
     out["recipients"] = thread.recipient_ids
     out["posts"] = [
         {
-            "id": v.post.id,
-            "parent_id": v.post.parent_id,
+            "id": row.id,
+            "parent_id": row.parent_id,
             "author": v.author_name,
-            "author_id": v.post.author_id,
+            "author_id": row.author_id,
             "author_country": v.author_country,
             "body_html": v.html,
-            "created_at": v.post.created_at,
-            "edited_at": v.post.edited_at,
-            "deleted": v.post.deleted_at is not None,
-            "hidden": v.post.hidden_at is not None,
+            "created_at": row.created_at.isoformat(),
+            "edited_at": row.edited_at.isoformat() if row.edited_at else None,
+            "deleted": row.deleted_at is not None,
+            "hidden": row.hidden_at is not None,
             "hidden_reason": v.hidden_reason or None,
             "depth": v.depth,
+            "attachments": [_attachment(a) for a in v.attachments],
         }
         for v in views
+        for row in (v.post,)
     ]
     # Built field by field above (the ThreadOut shape); serialised directly, as a thread
     # can hold thousands of posts and a schema pass per post costs more than the decryption.
-    return jsonify(_iso(out))
+    return current_app.json.response(out)
 
 
-def _iso(value):
-    if isinstance(value, dict):
-        return {key: _iso(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_iso(item) for item in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
+def _attachment(link) -> dict:
+    return {
+        "id": link.document_id,
+        "title": link.title,
+        "filename": link.filename,
+        "tlp": link.tlp,
+        "url": f"/api/v1/documents/{link.document_id}",
+        "content_url": f"/api/v1/documents/{link.document_id}/content",
+    }
+
+
+def _iso(value: dict) -> dict:
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in value.items()}
+
+
+_POST_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": PostCreate},
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["body"],
+                "properties": {
+                    "body": {"type": "string", "description": "Markdown"},
+                    "parent_id": {"type": "integer"},
+                    "file": {
+                        "type": "array",
+                        "items": {"type": "string", "format": "binary"},
+                        "maxItems": MAX_ATTACHMENTS,
+                        "description": (
+                            "Files to attach (repeat the part for several). Each becomes a "
+                            "document in the thread's group with the thread's TLP label, "
+                            "releasable-to countries and TLP:RED recipients; it is encrypted "
+                            "as it arrives. The whole request is held to the upload size limit."
+                        ),
+                    },
+                },
+            },
+            "encoding": {"file": {"contentType": "application/octet-stream"}},
+        },
+    },
+}
+
+
+def _post_input() -> dict:
+    """The body fields from JSON, or from the form parts of a multipart request."""
+    if request.mimetype == "multipart/form-data":
+        raw = {key: request.form.get(key) for key in ("body", "parent_id") if request.form.get(key)}
+    else:
+        raw = request.get_json(silent=True)
+        if not isinstance(raw, dict):
+            abort(400, description="Send a JSON object, or a multipart form with files.")
+    try:
+        return PostCreate().load(raw)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{name}: {(msgs[0] if isinstance(msgs, list) else msgs)}"
+            for name, msgs in error.normalized_messages().items()
+        )
+        abort(400, description=f"Invalid input: {problems}")
 
 
 @blp.route("/threads/<int:tid>/posts", methods=["POST"])
-@blp.arguments(PostCreate)
-@blp.response(201, Created)
-@errors(blp, 400, 401, 403, 404, 409)
-def create_post(body, tid: int):
-    """Reply in a thread, optionally to one of its posts (``parent_id``); 409 when locked."""
+@blp.doc(requestBody=_POST_BODY)
+@blp.response(201, PostCreated)
+@errors(blp, 400, 401, 403, 404, 409, 413)
+def create_post(tid: int):
+    """Reply in a thread, optionally to one of its posts (``parent_id``), with files attached.
+
+    JSON (``body``, ``parent_id``) or multipart (the same fields plus ``file`` parts).
+    409 when the thread is locked. Deleting the post later keeps the attached documents:
+    they belong to the group's document space.
+    """
     thread = load_checked(Thread, tid, "reply")
-    post = _run(ops.add_post, thread, current_user, body["body"], body["parent_id"])
-    return {"id": post.id}
+    uploads = None
+    if wants_files():
+        try:
+            uploads = receive(thread.group_id)
+        except AttachmentError as error:
+            db.session.rollback()
+            abort(error.status, description=str(error))
+        thread = load_checked(Thread, tid, "reply")  # the body took a while: ask again
+    try:
+        body = _post_input()
+        post = ops.add_post(thread, current_user, body["body"], body["parent_id"])
+        documents = attach(post, thread, current_user, uploads) if uploads else []
+        commit()
+    except (ops.DiscussionError, AttachmentError) as error:
+        db.session.rollback()
+        if uploads:
+            uploads.discard()
+        abort(error.status, description=str(error))
+    except BaseException:
+        if uploads:
+            uploads.discard()
+        raise
+    return {"id": post.id, "attachments": [d.id for d in documents]}
 
 
 @blp.route("/threads/<int:tid>", methods=["PATCH"])

@@ -123,3 +123,21 @@ class ThreadRead(db.Model):
     )
     seen_count: Mapped[int] = mapped_column(Integer, default=0)
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PostAttachment(db.Model):
+    """A file attached to a post: a Document in the thread's group, with the thread's marking.
+
+    The document belongs to the group's document space: deleting the post removes
+    this link, never the document; deleting the document removes the link.
+    """
+
+    __tablename__ = "post_attachments"
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)

@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import defer
-from sqlalchemy.orm.attributes import set_committed_value
 
 from emisa import audit
 from emisa.access import can
@@ -25,7 +24,8 @@ from emisa.access.discussions import could_read
 from emisa.access.markings import InvalidMarking, Tlp, parse_tlp
 from emisa.accounts.models import User
 from emisa.crypto import keyring
-from emisa.discussions.models import Post, PostRevision, Thread, ThreadRead
+from emisa.discussions.attachments import attachments_for, unlink_post
+from emisa.discussions.models import Post, PostAttachment, PostRevision, Thread, ThreadRead
 from emisa.extensions import db
 from emisa.groups.models import Membership, WorkingGroup
 from emisa.notifications.operations import followers_of, notify_users
@@ -308,6 +308,7 @@ def delete_post(post: Post, by: User) -> None:
     post.body_sealed = post.html_sealed = None
     post.hidden_reason_sealed = None
     db.session.execute(sa.delete(PostRevision).where(PostRevision.post_id == post.id))
+    unlink_post(post.id)  # attached documents stay in the group's document space
     search_index.remove_item("post", post.id)
     audit.record("post.deleted", actor=by, target=post, group_id=post.group_id)
 
@@ -388,23 +389,29 @@ def _names(user_ids) -> dict[int, str]:
     return dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_(ids))).all())
 
 
-def ordered_post_ids(thread_id: int) -> list[tuple[int, int | None, int]]:
-    """(post id, parent id, depth) of every post, in reading order (replies under their parent)."""
-    rows = db.session.execute(
-        sa.select(Post.id, Post.parent_id).where(Post.thread_id == thread_id).order_by(Post.id)
-    ).all()
-    ids = {row.id for row in rows}
+def _reading_order(pairs) -> list[tuple[int, int | None, int]]:
+    """(post id, parent id, depth) in reading order, from (id, parent id) pairs sorted by id."""
+    ids = {pid for pid, _parent in pairs}
     children: dict[int | None, list[int]] = defaultdict(list)
-    for row in rows:
-        children[row.parent_id if row.parent_id in ids else None].append(row.id)
-    parent_of = {row.id: row.parent_id for row in rows}
+    parent_of = {}
+    for pid, parent in pairs:
+        parent_of[pid] = parent
+        children[parent if parent in ids else None].append(pid)
     ordered: list[tuple[int, int | None, int]] = []
     stack = [(pid, 0) for pid in reversed(children[None])]
     while stack:
         post_id, depth = stack.pop()
         ordered.append((post_id, parent_of[post_id], depth))
-        stack.extend((child, depth + 1) for child in reversed(children.get(post_id, ())))
+        kids = children.get(post_id)
+        if kids:
+            stack.extend((child, depth + 1) for child in reversed(kids))
     return ordered
+
+
+def ordered_post_ids(thread_id: int) -> list[tuple[int, int | None, int]]:
+    """(post id, parent id, depth) of every post, in reading order (replies under their parent)."""
+    rows = db.session.execute(_statement("order"), {"thread_id": thread_id}).all()
+    return _reading_order(rows)
 
 
 def page_of_post(thread_id: int, post_id: int) -> int | None:
@@ -414,9 +421,11 @@ def page_of_post(thread_id: int, post_id: int) -> int | None:
     return None
 
 
-@dataclass
+@dataclass(slots=True)
 class PostView:
-    post: Post
+    # A row of plain columns (id, parent_id, author_id, created_at, edited_at, deleted_at,
+    # hidden_at, ...), not an ORM entity: reading a thread builds no objects per post.
+    post: sa.Row
     depth: int
     author_name: str
     author_country: str
@@ -426,64 +435,154 @@ class PostView:
     can_moderate: bool = False
     can_history: bool = False
     parent_author: str = ""
-    extra: dict = field(default_factory=dict)
+    # The post's attached documents the reader may read (others are left out, unnamed).
+    attachments: list = field(default_factory=list)
 
     @property
     def indent(self) -> int:
         return min(self.depth, MAX_INDENT)
 
 
-def post_views(user: User, thread: Thread, page: int | None = None) -> tuple[list[PostView], int]:
-    """The posts of one page (all pages when ``page`` is None) as ``user`` may see them."""
-    ordered = ordered_post_ids(thread.id)
-    pages = max(1, -(-len(ordered) // PAGE_SIZE))
-    if page is not None:
-        ordered = ordered[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    wanted = [pid for pid, _parent, _depth in ordered]
-    # The Markdown source is not needed to show a post (unless its HTML is stale).
-    query = sa.select(Post).options(defer(Post.body_sealed)).where(Post.id.in_(wanted))
-    posts = {p.id: p for p in db.session.scalars(query)} if wanted else {}
-    for post in posts.values():
-        # Already loaded: no lazy load per post, and nothing marked dirty (no flush).
-        set_committed_value(post, "thread", thread)
-    parents = {parent for _pid, parent, _d in ordered if parent is not None}
-    parent_authors = (
-        dict(
-            db.session.execute(sa.select(Post.id, Post.author_id).where(Post.id.in_(parents))).all()
+# What showing a post needs: no Markdown source (unless its HTML is stale), no ORM entity.
+_SHOWN = (
+    Post.id,
+    Post.parent_id,
+    Post.author_id,
+    Post.group_id,
+    Post.created_at,
+    Post.edited_at,
+    Post.deleted_at,
+    Post.hidden_at,
+    Post.html_sealed,
+    Post.hidden_reason_sealed,
+    Post.sanitiser_version,
+    User.name.label("author_name"),
+    User.country.label("author_country"),
+)
+# Their positions in a row: rows are read by position, the cheapest access there is.
+(_ID, _PARENT, _AUTHOR, _GROUP, _CREATED, _EDITED, _DELETED, _HIDDEN, _HTML, _REASON) = range(10)
+_SANITISER, _NAME, _COUNTRY = 10, 11, 12
+
+
+@cache
+def _statement(name: str):
+    """The thread-read statements, built once: a read builds no SQL expression per request."""
+    thread_id = sa.bindparam("thread_id")
+    if name == "order":
+        return (
+            sa.select(Post.id, Post.parent_id).where(Post.thread_id == thread_id).order_by(Post.id)
         )
-        if parents
-        else {}
+    if name == "skeleton":  # every post's place in the thread and its author's name
+        return (
+            sa.select(Post.id, Post.parent_id, User.name)
+            .outerjoin(User, User.id == Post.author_id)
+            .where(Post.thread_id == thread_id)
+            .order_by(Post.id)
+        )
+    if name == "seen":
+        return sa.select(ThreadRead.seen_count).where(
+            ThreadRead.user_id == sa.bindparam("user_id"), ThreadRead.thread_id == thread_id
+        )
+    shown = (
+        sa.select(*_SHOWN)
+        .outerjoin(User, User.id == Post.author_id)
+        .where(Post.thread_id == thread_id)
+        .order_by(Post.id)
     )
-    users = {
-        u.id: u
-        for u in db.session.scalars(
-            sa.select(User).where(
-                User.id.in_({p.author_id for p in posts.values()} | set(parent_authors.values()))
+    if name == "shown":
+        return shown
+    if name == "shown_ids":
+        return shown.where(Post.id.in_(sa.bindparam("ids", expanding=True)))
+    raise KeyError(name)
+
+
+def _shown_rows(thread_id: int, ids: list[int] | None = None) -> list:
+    """Posts and their authors' names in one query: the whole thread, or the posts ``ids``."""
+    if ids is None:
+        return db.session.execute(_statement("shown"), {"thread_id": thread_id}).all()
+    return db.session.execute(_statement("shown_ids"), {"thread_id": thread_id, "ids": ids}).all()
+
+
+def _open_column(group_id: int, rows, column: int, name: str) -> dict[int, str]:
+    """One sealed field of many post rows, opened in one batch per group key."""
+    by_group: dict[int, list] = defaultdict(list)
+    for row in rows:
+        by_group[row[_GROUP]].append(row)
+    opened: dict[int, str] = {}
+    for gid, chunk in by_group.items():
+        texts = keyring.open_texts(gid, [(r[column], f"post:{r[_ID]}:{name}") for r in chunk])
+        opened.update(zip([r[_ID] for r in chunk], texts, strict=True))
+    return opened
+
+
+def _open_html(group_id: int, rows) -> dict[int, str]:
+    """The sanitised HTML of ``rows``; HTML made by an older sanitiser is rendered again."""
+    current = [r for r in rows if r[_SANITISER] == SANITISER_VERSION]
+    html = _open_column(group_id, current, _HTML, "html")
+    stale = [r for r in rows if r[_SANITISER] != SANITISER_VERSION]
+    if stale:
+        sources = db.session.execute(
+            sa.select(Post.id, Post.group_id, Post.body_sealed).where(
+                Post.id.in_([r[_ID] for r in stale])
             )
-        )
-    }
+        ).all()
+        for pid, gid, body in sources:
+            html[pid] = render_markdown(keyring.open_text(gid, body, f"post:{pid}:body"))
+    return html
+
+
+def post_views(user: User, thread: Thread, page: int | None = None) -> tuple[list[PostView], int]:
+    """The posts of one page (all pages when ``page`` is None) as ``user`` may see them.
+
+    The caller checked the thread's read right. Posts inherit the thread's marking, so
+    the rights that matter are asked once per thread; per-post state (deleted, hidden,
+    own) is data. Content is decrypted for this request only and never cached.
+    """
+    user = getattr(user, "_get_current_object", lambda: user)()
+    if page is None:
+        rows = _shown_rows(thread.id)
+        ordered = _reading_order([(r[_ID], r[_PARENT]) for r in rows])
+        pages = max(1, -(-len(ordered) // PAGE_SIZE))
+        names = {r[_ID]: r[_NAME] for r in rows}
+    else:
+        skeleton = db.session.execute(_statement("skeleton"), {"thread_id": thread.id}).all()
+        ordered = _reading_order([(r[0], r[1]) for r in skeleton])
+        pages = max(1, -(-len(ordered) // PAGE_SIZE))
+        ordered = ordered[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        wanted = [pid for pid, _parent, _depth in ordered]
+        rows = _shown_rows(thread.id, wanted) if wanted else []
+        names = {r[0]: r[2] for r in skeleton}
+    by_id = {r[_ID]: r for r in rows}
     moderator = bool(can(user, "moderate", thread))
     contributor = bool(can(user, "reply", thread))
+    me = user.id
+    visible = [
+        r
+        for r in rows
+        if r[_DELETED] is None and (r[_HIDDEN] is None or moderator or r[_AUTHOR] == me)
+    ]
+    html = _open_html(thread.group_id, visible)
+    hidden = [r for r in visible if r[_HIDDEN] is not None and r[_REASON]]
+    reasons = _open_column(thread.group_id, hidden, _REASON, "hidden-reason") if hidden else {}
+    attached = attachments_for(user, thread, [r[_ID] for r in visible])
     views = []
     for pid, parent_id, depth in ordered:
-        post = posts[pid]
-        author = users.get(post.author_id)
-        deleted = post.deleted_at is not None
-        own = post.author_id == user.id
-        visible = not deleted and (post.hidden_at is None or own or moderator)
-        parent_author = users.get(parent_authors.get(parent_id)) if parent_id else None
+        row = by_id[pid]
+        deleted = row[_DELETED] is not None
+        own = row[_AUTHOR] == me
         views.append(
             PostView(
-                post=post,
-                depth=depth,
-                author_name=author.name if author else "former member",
-                author_country=author.country if author else "",
-                html=post_html(post) if visible else None,
-                hidden_reason=hidden_reason(post) if visible and post.hidden_at else "",
-                can_edit=own and not deleted and contributor,
-                can_moderate=moderator and not deleted,
-                can_history=(own or moderator) and post.edited_at is not None and not deleted,
-                parent_author=parent_author.name if parent_author else "",
+                row,
+                depth,
+                row[_NAME] or "former member",
+                row[_COUNTRY] or "",
+                html.get(pid),
+                reasons.get(pid, ""),
+                own and contributor and not deleted,
+                moderator and not deleted,
+                (own or moderator) and row[_EDITED] is not None and not deleted,
+                (names.get(parent_id) or "") if parent_id else "",
+                attached.get(pid) or [],
             )
         )
     return views, pages
@@ -494,13 +593,11 @@ def mark_seen(user: User, thread: Thread) -> None:
 
     Called from GET requests, whose SQLite transaction is a reader: the upsert
     runs on its own connection that begins IMMEDIATE, so it queues behind
-    writers instead of failing, and is skipped when nothing changed.
+    writers instead of failing, and is skipped when nothing changed (the usual case).
     """
-    current = db.session.scalar(
-        sa.select(ThreadRead.seen_count).where(
-            ThreadRead.user_id == user.id, ThreadRead.thread_id == thread.id
-        )
-    )
+    current = db.session.execute(
+        _statement("seen"), {"user_id": user.id, "thread_id": thread.id}
+    ).scalar()
     if current is not None and current >= thread.post_count:
         return
     values = {
@@ -618,6 +715,7 @@ def delete_group_content(_sender, group_id: int, **_extra) -> None:
             db.session.scalars(sa.select(Post.id).where(Post.thread_id.in_(thread_ids)))
         )
         db.session.execute(sa.delete(PostRevision).where(PostRevision.post_id.in_(post_ids)))
+        db.session.execute(sa.delete(PostAttachment).where(PostAttachment.post_id.in_(post_ids)))
         db.session.execute(sa.update(Post).where(Post.id.in_(post_ids)).values(parent_id=None))
         db.session.execute(sa.delete(Post).where(Post.id.in_(post_ids)))
         db.session.execute(sa.delete(ThreadRead).where(ThreadRead.thread_id.in_(thread_ids)))

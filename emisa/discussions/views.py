@@ -10,7 +10,9 @@ from emisa import audit
 from emisa.access import can, require
 from emisa.access.discussions import ThreadMove
 from emisa.database import commit
+from emisa.discussions import attachments
 from emisa.discussions import operations as ops
+from emisa.discussions.attachments import wants_files
 from emisa.discussions.forms import (
     BODY_HELP,
     ConfirmForm,
@@ -21,7 +23,7 @@ from emisa.discussions.forms import (
     ThreadForm,
 )
 from emisa.discussions.models import Post, Thread
-from emisa.extensions import db
+from emisa.extensions import csrf, db
 from emisa.groups.models import WorkingGroup
 from emisa.groups.operations import visible_groups
 from emisa.notifications.operations import follows
@@ -63,11 +65,21 @@ def _thread_form(group: WorkingGroup) -> ThreadForm:
 
 
 @bp.route("/groups/<int:group_id>/discussions/new", methods=["GET", "POST"])
+@csrf.exempt  # the form checks its CSRF token itself, after the files were encrypted on arrival
 @login_required
 def new_thread(group_id: int):
     group = load_checked(WorkingGroup, group_id, "contribute")
-    form = _thread_form(group)
     status = 400 if request.method == "POST" else 200
+    uploads = None
+    if request.method == "POST" and wants_files():
+        try:
+            uploads = attachments.receive(group.id)
+        except attachments.AttachmentError as error:
+            _fail(error)
+            group = load_checked(WorkingGroup, group_id, "contribute")
+            return _new_page(group, _thread_form(group), error.status)
+        group = load_checked(WorkingGroup, group_id, "contribute")
+    form = _thread_form(group)
     if form.validate_on_submit():
         try:
             thread = ops.create_thread(
@@ -79,16 +91,45 @@ def new_thread(group_id: int):
                 form.releasable_to.data,
                 form.recipients.data,
             )
-        except ops.DiscussionError as error:
+            files = (
+                attachments.attach(ops.first_post(thread), thread, current_user, uploads)
+                if uploads
+                else []
+            )
+            commit()
+        except (ops.DiscussionError, attachments.AttachmentError) as error:
+            _discard(uploads)
             _fail(error)
             status = error.status
+        except BaseException:
+            _discard(uploads)
+            raise
         else:
-            commit()
-            flash("Your thread was posted.", "success")
+            flash(_posted("Your thread was posted.", files), "success")
             return redirect(url_for("discussions.thread", thread_id=thread.id))
+    return _new_page(group, form, status)
+
+
+def _new_page(group: WorkingGroup, form: ThreadForm, status: int):
     return render_template(
-        "discussions/new.html", group=group, form=form, body_help=BODY_HELP
+        "discussions/new.html",
+        group=group,
+        form=form,
+        body_help=BODY_HELP,
+        attach_help=attachments.ATTACH_HELP,
     ), status
+
+
+def _discard(uploads) -> None:
+    if uploads is not None:
+        uploads.discard()
+
+
+def _posted(message: str, files: list) -> str:
+    if not files:
+        return message
+    count = f"{len(files)} file" + ("" if len(files) == 1 else "s")
+    return f"{message} {count} went into the group's documents, encrypted, with its marking."
 
 
 def _thread_page(thread: Thread, status: int = 200, reply_form: ReplyForm | None = None):
@@ -98,7 +139,10 @@ def _thread_page(thread: Thread, status: int = 200, reply_form: ReplyForm | None
     if page > pages_total:
         abort(404)
     audit.record_event("thread.read", target=thread, details={"page": page})
-    ops.mark_seen(current_user, thread)
+    if request.method == "GET":
+        # Not when a refused form is shown again: that request holds the write transaction
+        # (SQLite: BEGIN IMMEDIATE), which the seen marker's own connection would wait for.
+        ops.mark_seen(current_user, thread)
     group = thread.group
     moderator = bool(can(current_user, "moderate", thread))
     return render_template(
@@ -114,6 +158,9 @@ def _thread_page(thread: Thread, status: int = 200, reply_form: ReplyForm | None
         can_move=moderator
         and any(can(current_user, "perform", ThreadMove(thread, g)) for g in _other_groups(thread)),
         reply_form=reply_form or ReplyForm(),
+        attach_help=attachments.ATTACH_HELP,
+        # Per-post links are this prefix and the post's id: one url_for per page, not per post.
+        post_base=url_for("discussions.post_link", post_id=0).removesuffix("0"),
         hide_form=HideForm(),
         confirm_form=ConfirmForm(),
         body_help=BODY_HELP,
@@ -133,22 +180,40 @@ def thread(thread_id: int):
 
 
 @bp.route("/threads/<int:thread_id>/posts", methods=["POST"])
+@csrf.exempt  # ReplyForm checks its CSRF token itself, after the files were encrypted on arrival
 @login_required
 def reply(thread_id: int):
     thread = load_checked(Thread, thread_id, "reply")
+    uploads = None
+    if wants_files():
+        try:
+            uploads = attachments.receive(thread.group_id)
+        except attachments.AttachmentError as error:
+            _fail(error)
+            return _thread_page(load_checked(Thread, thread_id, "read"), error.status)
+        thread = load_checked(Thread, thread_id, "reply")  # the body took a while: ask again
     form = ReplyForm()
     if not form.validate_on_submit():
+        _discard(uploads)
         return _thread_page(thread, 400, form)
     try:
         parent_id = int(form.parent_id.data) if form.parent_id.data else None
     except ValueError:
+        _discard(uploads)
         abort(400)
     try:
         post = ops.add_post(thread, current_user, form.body.data, parent_id)
-    except ops.DiscussionError as error:
+        files = attachments.attach(post, thread, current_user, uploads) if uploads else []
+        commit()
+    except (ops.DiscussionError, attachments.AttachmentError) as error:
+        _discard(uploads)
         _fail(error)
         return _thread_page(db.session.get(Thread, thread_id), error.status, form)
-    commit()
+    except BaseException:
+        _discard(uploads)
+        raise
+    if files:
+        flash(_posted("Your reply was posted.", files), "success")
     return redirect(url_for("discussions.post_link", post_id=post.id))
 
 
@@ -200,7 +265,10 @@ def delete_post(post_id: int):
     if ConfirmForm().validate_on_submit():
         ops.delete_post(post, current_user)
         commit()
-        flash("Your post was deleted.", "success")
+        flash(
+            "Your post was deleted. Files attached to it stay in the group's documents.",
+            "success",
+        )
     return redirect(url_for("discussions.post_link", post_id=post.id))
 
 

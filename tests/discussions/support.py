@@ -100,3 +100,28 @@ def sign_in(page, base_url: str, persona: Persona, app) -> None:
     page.fill("input[name=code]", totp_code(persona.secret, last_step(app, persona)))
     page.click("main button[type=submit]")
     page.wait_for_url(lambda url: "/login" not in url)
+
+
+def at_rest(app, app_config) -> list[tuple[str, bytes]]:
+    """Everything stored: every database value, and every file under the data directory and
+    (SQLite) the database's directory, as (where, bytes) pairs to search for a canary."""
+    from pathlib import Path
+
+    from emisa.extensions import db
+
+    found = []
+    with app.app_context(), db.engine.connect() as connection:
+        for table in db.metadata.sorted_tables:
+            for row in connection.execute(table.select()):
+                for value in row:
+                    data = value if isinstance(value, bytes) else str(value).encode()
+                    found.append((f"table {table.name}", data))
+    roots = [Path(app_config["EMISA_DATA_DIR"])]
+    url = app_config["SQLALCHEMY_DATABASE_URI"]
+    if url.startswith("sqlite"):
+        roots.append(Path(url.removeprefix("sqlite:///")).parent)
+    for root in roots:
+        for path in root.rglob("*"):
+            if path.is_file():
+                found.append((str(path), path.read_bytes()))
+    return found
