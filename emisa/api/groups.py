@@ -35,7 +35,7 @@ class Group(GroupSummary):
     created_at = fields.DateTime()
 
 
-def _summary(group: WorkingGroup, memberships: dict) -> dict:
+def _summary(group, memberships: dict) -> dict:
     membership = memberships.get(group.id)
     return {
         "id": group.id,

@@ -22,7 +22,7 @@ from emisa.accounts.models import User
 from emisa.crypto import keyring
 from emisa.extensions import db
 from emisa.groups.membership import forget_memberships
-from emisa.groups.models import JoinRequest, Membership, WorkingGroup
+from emisa.groups.models import GroupListing, JoinRequest, Membership, WorkingGroup
 from emisa.signals import group_deleting, membership_ended, notify
 from emisa.timeutil import utcnow
 
@@ -174,9 +174,9 @@ def seed_groups() -> int:
     return made
 
 
-def visible_groups(user: User) -> list[WorkingGroup]:
-    groups = db.session.scalars(select(WorkingGroup).order_by(WorkingGroup.name))
-    return filter_allowed(user, "view", groups)
+def visible_groups(user: User) -> list[GroupListing]:
+    rows = db.session.execute(select(*GroupListing.columns()).order_by(WorkingGroup.name))
+    return filter_allowed(user, "view", (GroupListing(*row) for row in rows))
 
 
 def _parse_role(role: str) -> str:
@@ -301,7 +301,7 @@ def pending_requests(group: WorkingGroup) -> list[JoinRequest]:
     return pending_requests_by_group([group]).get(group.id, [])
 
 
-def pending_requests_by_group(groups: list[WorkingGroup]) -> dict[int, list[JoinRequest]]:
+def pending_requests_by_group(groups: list) -> dict[int, list[JoinRequest]]:
     """Pending join requests of several groups in one query, keyed by group id."""
     by_group: dict[int, list[JoinRequest]] = {}
     if not groups:
