@@ -30,12 +30,15 @@ def dashboard():
     require(current_user, "use")
     groups = operations.visible_groups(current_user)
     mine = memberships_of(current_user)
-    coordinated = filter_allowed(current_user, "decide_join_requests", groups)
+    my_groups = [g for g in groups if g.id in mine]
+    # Only a coordinator (a member) or an admin can decide; the policy still judges each group.
+    candidates = groups if current_user.is_admin else my_groups
+    coordinated = filter_allowed(current_user, "decide_join_requests", candidates)
     pending = operations.pending_requests_by_group(coordinated)
     return render_template(
         "groups/dashboard.html",
-        my_groups=[g for g in groups if g.id in mine],
-        other_count=sum(1 for g in groups if g.id not in mine),
+        my_groups=my_groups,
+        other_count=len(groups) - len(my_groups),
         memberships=mine,
         pending=pending,
         groups_by_id={g.id: g for g in groups},
