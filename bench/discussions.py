@@ -6,6 +6,10 @@ baseline under the same gunicorn settings; load comes from separate client proce
 loopback with bounded request counts. Not part of the test suite.
 
     python -m bench.discussions [--requests 2000] [--posts 600] [--concurrency 16]
+    python -m bench.discussions --in-process   # CPU ms per request with the test client
+
+``--in-process`` is for profiling on a shared, loaded machine: it measures CPU time (best
+of ten rounds) of the same requests through Flask's test client, no server and no network.
 """
 
 from __future__ import annotations
@@ -84,12 +88,68 @@ def seed(data_dir: Path, database_url: str) -> dict:
         }
 
 
+def in_process(rounds: int = 10, per_round: int = 20) -> None:
+    """CPU milliseconds per request in this process, best of ``rounds``: less noisy than HTTP."""
+    import logging
+    import os
+
+    from bench.api import PASSWORD
+    from emisa import create_app
+    from tests.support.web import post_form, totp_code
+
+    logging.disable(logging.INFO)
+    workdir = Path(tempfile.mkdtemp(prefix="emisa-bench-discussions-"))
+    database_url = f"sqlite:///{workdir / 'emisa.db'}"
+    seeded = seed(workdir / "data", database_url)
+    app = create_app({"EMISA_DATA_DIR": workdir / "data", "SQLALCHEMY_DATABASE_URI": database_url})
+    api_client, page_client = app.test_client(), app.test_client()
+    post_form(page_client, "/login", {"email": seeded["email"], "password": PASSWORD})
+    post_form(page_client, "/login/code", {"code": totp_code(seeded["secret"])})
+    os.environ["DATABASE_URL"] = database_url
+    from bench.bare_app import app as bare_app
+
+    bearer = {"Authorization": f"Bearer {seeded['token']}"}
+    runs = {
+        "bare Flask + one SQLite SELECT": (bare_app.test_client(), "/bare", {}),
+        "GET /api/v1/me (authenticated, no content)": (api_client, "/api/v1/me", bearer),
+        f"GET /threads/{{id}} page (50 of {POSTS} posts)": (
+            page_client,
+            f"/threads/{seeded['thread']}",
+            {},
+        ),
+        f"GET /api/v1/threads/{{id}} ({POSTS} posts)": (
+            api_client,
+            f"/api/v1/threads/{seeded['thread']}",
+            bearer,
+        ),
+    }
+    results = {}
+    for label, (client, path, headers) in runs.items():
+        for _ in range(per_round):
+            assert client.get(path, headers=headers).status_code == 200, label
+        best = float("inf")
+        for _ in range(rounds):
+            start = time.process_time()
+            for _ in range(per_round):
+                client.get(path, headers=headers)
+            best = min(best, (time.process_time() - start) / per_round)
+        results[label] = best
+        print(f"{label:<48} {best * 1000:6.2f} ms CPU per request", flush=True)
+    baseline = results["bare Flask + one SQLite SELECT"]
+    for label, cost in list(results.items())[1:]:
+        print(f"ratio {label:<42} / bare {baseline / cost:5.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--posts", type=int, default=600)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--in-process", action="store_true", help="test client, CPU time")
     args = parser.parse_args()
+    if args.in_process:
+        in_process()
+        return
 
     workdir = Path(tempfile.mkdtemp(prefix="emisa-bench-discussions-"))
     database_url = f"sqlite:///{workdir / 'emisa.db'}"

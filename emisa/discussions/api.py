@@ -191,7 +191,10 @@ def get_thread(tid: int):
     views, _pages = ops.post_views(current_user, thread)
     audit.record_event("thread.read", target=thread, details={"api": True})
     ops.mark_seen(current_user, thread)
-    author = ops._names([thread.author_id]).get(thread.author_id, "former member")
+    # The thread's author wrote its first post: their name came with the posts.
+    author = next((v.author_name for v in views if v.post.author_id == thread.author_id), None)
+    if author is None:
+        author = ops._names([thread.author_id]).get(thread.author_id, "former member")
     out = _iso(_summary(thread, ops.thread_title(thread), None, author))
     out["recipients"] = thread.recipient_ids
     out["posts"] = [
