@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from emisa import audit
 from emisa.access.countries import normalise_country
@@ -140,10 +140,20 @@ def open_invitation(token: str) -> Invitation | None:
 
 
 def accept_invitation(invitation: Invitation, password: str) -> User:
-    """Spend the invitation and set the password; TOTP enrolment must follow."""
+    """Spend the invitation and set the password; TOTP enrolment must follow.
+
+    Spending is a conditional UPDATE, so two simultaneous submits of one link cannot both win.
+    """
     user = invitation.user
     set_password(user, password)
-    invitation.used_at = utcnow()
+    spent = db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if spent.rowcount != 1:
+        raise AccountError("This invitation was already used.")
     audit.record("account.invitation_accepted", actor=user, target=user)
     return user
 

@@ -24,11 +24,15 @@ def post_form(client, url: str, data: dict, *, page: str | None = None, prefix: 
 
 
 def totp_code(secret: str, last_step: int = 0) -> str:
-    """A valid code whose time step is newer than ``last_step``, waiting for one if needed."""
+    """A valid code whose time step is newer than ``last_step``, waiting for one if needed.
+
+    Only the current and the next step are used: the server accepts one step either side, so
+    either stays valid even when a step boundary passes before the request arrives.
+    """
     totp = pyotp.TOTP(secret)
     while True:
         now = int(time.time() // 30)
-        for step in (now - 1, now, now + 1):
+        for step in (now, now + 1):
             if step > last_step:
                 return totp.at(step * 30)
         time.sleep(1)
