@@ -11,7 +11,7 @@ from emisa.access.documents import ShareTarget
 from emisa.api.blueprint import api_blueprint, errors
 from emisa.database import commit
 from emisa.documents import operations
-from emisa.documents.http import download_response, finish, receive_upload
+from emisa.documents.http import create_from_upload, download_response, finish, receive_upload
 from emisa.documents.models import Document
 from emisa.documents.operations import DocumentError, read_fields
 from emisa.groups.models import WorkingGroup
@@ -159,30 +159,7 @@ def upload(group_id: int):
     group = load_checked(WorkingGroup, group_id, "contribute")
     target = receive_upload(group.id)
     group = load_checked(WorkingGroup, group_id, "contribute")
-    form = request.form
-    title, description = operations.validate_text(form.get("title"), form.get("description"))
-    marking = operations.validate_marking(
-        group,
-        current_user,
-        tlp=form.get("tlp"),
-        releasable_to=form.get("releasable_to"),
-        handling_code=form.get("handling_code"),
-        handling_conditions=form.get("handling_conditions", ""),
-        recipients=form.get("recipients"),
-    )
-    tags = operations.parse_tags(form.get("tags"))
-    document = finish(
-        target,
-        lambda: operations.create_document(
-            group,
-            current_user,
-            target,
-            title=title,
-            description=description,
-            tags=tags,
-            marking=marking,
-        ),
-    )
+    document = create_from_upload(group, target)
     return _uploaded(document, document.latest)
 
 

@@ -102,3 +102,43 @@ def preview_response(version: DocumentVersion) -> Response:
         "document.previewed", target=version.document, details={"version": version.number}
     )
     return response
+
+
+def _joined(form, name: str) -> str:
+    """A field sent once as a comma list (API) or repeated (a multi-select): one comma list."""
+    return ",".join(form.getlist(name))
+
+
+def create_from_upload(group, target: UploadTarget, *, title_from_file: bool = False):
+    """Create the document for a finished upload from the request's form fields.
+
+    The page's drag-and-drop sends several files at once, so there the title may default to
+    the file name; the API requires one.
+    """
+    form = request.form
+    title = (form.get("title") or "").strip()
+    if not title and title_from_file and target.sink:
+        title = target.sink.filename.rsplit(".", 1)[0]
+    title, description = operations.validate_text(title, form.get("description"))
+    marking = operations.validate_marking(
+        group,
+        current_user,
+        tlp=form.get("tlp"),
+        releasable_to=_joined(form, "releasable_to"),
+        handling_code=form.get("handling_code"),
+        handling_conditions=form.get("handling_conditions", ""),
+        recipients=_joined(form, "recipients"),
+    )
+    tags = operations.parse_tags(form.get("tags"))
+    return finish(
+        target,
+        lambda: operations.create_document(
+            group,
+            current_user,
+            target,
+            title=title,
+            description=description,
+            tags=tags,
+            marking=marking,
+        ),
+    )

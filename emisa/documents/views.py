@@ -24,7 +24,13 @@ from emisa.access.documents import ShareTarget
 from emisa.access.markings import Tlp
 from emisa.database import commit
 from emisa.documents import operations
-from emisa.documents.http import download_response, finish, preview_response, receive_upload
+from emisa.documents.http import (
+    create_from_upload,
+    download_response,
+    finish,
+    preview_response,
+    receive_upload,
+)
 from emisa.documents.models import HANDLING_CODES, Document
 from emisa.documents.operations import DocumentError, read_fields, version_filename
 from emisa.documents.upload import PREVIEWABLE, human_size
@@ -172,38 +178,13 @@ def upload(group_id: int):
         if not header_token:
             _validate_csrf(request.form.get("csrf_token"))
         group = load_checked(WorkingGroup, group_id, "contribute")
-        form = request.form
-        sink = target.sink
-        title = form.get("title", "").strip() or (sink.filename.rsplit(".", 1)[0] if sink else "")
-        title, description = operations.validate_text(title, form.get("description"))
-        marking = operations.validate_marking(
-            group,
-            current_user,
-            tlp=form.get("tlp"),
-            releasable_to=form.getlist("releasable_to") or form.get("releasable_to"),
-            handling_code=form.get("handling_code"),
-            handling_conditions=form.get("handling_conditions", ""),
-            recipients=form.getlist("recipients"),
-        )
-        tags = operations.parse_tags(form.get("tags"))
-        document = finish(
-            target,
-            lambda: operations.create_document(
-                group,
-                current_user,
-                target,
-                title=title,
-                description=description,
-                tags=tags,
-                marking=marking,
-            ),
-        )
+        document = create_from_upload(group, target, title_from_file=True)
     except DocumentError as error:
         return _refused(error, back)
     link = url_for("documents.detail", document_id=document.id)
     if wants_json_answer():
         return jsonify({"id": document.id, "url": link, "tlp": document.tlp}), 201
-    flash(f"“{title}” was uploaded and encrypted.", "success")
+    flash("The document was uploaded and encrypted.", "success")
     return redirect(link, 303)
 
 
