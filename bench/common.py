@@ -67,6 +67,9 @@ def start_gunicorn(app_spec: str, env: dict, port: int, threads: int = 32) -> su
             "gthread",
             "--threads",
             str(threads),
+            # Socket.IO connections stay open far longer than a request.
+            "--timeout",
+            "0",
             app_spec,
         ],
         cwd=ROOT,

@@ -20,14 +20,13 @@ import argparse
 import multiprocessing
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.common import ROOT, free_port, start_gunicorn
+
 NS = "/meetings"
 PACED_RATE = 10  # messages per second
 PHASE_TIMEOUT = 120  # seconds for all deliveries of a phase to arrive
@@ -71,57 +70,6 @@ def __getattr__(name: str):
 
 
 # Servers
-
-
-def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on port {port}")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _gunicorn(app_spec: str, port: int, env: dict, threads: int) -> subprocess.Popen:
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        "1",
-        "--worker-class",
-        "gthread",
-        "--threads",
-        str(threads),
-        "--timeout",
-        "0",
-        app_spec,
-    ]
-    process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _wait_for_port(port, process)
-    return process
 
 
 def _prepare_platform(data_dir: Path, participants: int) -> tuple[dict, int, list[str]]:
@@ -343,16 +291,16 @@ def main() -> None:
         data_dir.mkdir()
         env, meeting_id, tokens = _prepare_platform(data_dir, args.participants)
 
-        port = _free_port()
-        platform = _gunicorn("app:app", port, env, args.threads)
+        port = free_port()
+        platform = start_gunicorn("app:app", env, port, args.threads)
         try:
             platform_report = _run(f"http://127.0.0.1:{port}", meeting_id, tokens, args)
         finally:
             platform.terminate()
             platform.wait(timeout=30)
 
-        port = _free_port()
-        bare = _gunicorn("bench.meetings:bare_app", port, {}, args.threads)
+        port = free_port()
+        bare = start_gunicorn("bench.meetings:bare_app", {}, port, args.threads)
         try:
             bare_report = _run(f"http://127.0.0.1:{port}", 1, [""] * len(tokens), args)
         finally:
