@@ -25,7 +25,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.common import ROOT, free_port, start_gunicorn
+from bench.common import free_port, start_gunicorn
 
 NS = "/meetings"
 PACED_RATE = 10  # messages per second
