@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app, g, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 
 from emisa.audit.models import AuditEntry
 from emisa.extensions import db
@@ -32,6 +32,11 @@ from emisa.timeutil import utcnow
 
 GENESIS = "0" * 64
 _ADVISORY_LOCK_KEY = 0x454D495341  # "EMISA"
+# Built once: every audited request appends, so statement construction is on the hot path.
+_TABLE = AuditEntry.__table__
+_INSERT = _TABLE.insert()
+_LAST = select(_TABLE.c.seq, _TABLE.c.entry_hash).order_by(_TABLE.c.seq.desc()).limit(1)
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
 
 @dataclass
@@ -163,21 +168,17 @@ def append(rows: list[dict[str, Any]]) -> None:
         connection = connection.execution_options(sqlite_immediate=True)
         with connection.begin():
             if connection.dialect.name == "postgresql":
-                connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY}
-                )
-            last = connection.execute(
-                select(AuditEntry.seq, AuditEntry.entry_hash)
-                .order_by(AuditEntry.seq.desc())
-                .limit(1)
-            ).first()
+                connection.execute(_LOCK, {"key": _ADVISORY_LOCK_KEY})
+            last = connection.execute(_LAST).first()
             seq, prev_hash = (last.seq, last.entry_hash) if last else (0, GENESIS)
+            chained = []
             for values in rows:
                 seq += 1
                 row = dict(values, seq=seq, created_at=utcnow())
                 row["prev_hash"] = prev_hash
                 row["entry_hash"] = prev_hash = entry_digest(key, prev_hash, row)
-                connection.execute(insert(AuditEntry).values(**row))
+                chained.append(row)
+            connection.execute(_INSERT, chained)
 
 
 @dataclass
