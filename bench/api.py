@@ -5,6 +5,7 @@
 same database) under the same gunicorn settings, both loaded in the same run.
 
     python -m bench.api [--requests 3000] [--concurrency 16]
+    python -m bench.api --in-process   # CPU ms per request with the test client
 """
 
 from __future__ import annotations
@@ -19,7 +20,16 @@ from pathlib import Path
 import pyotp
 import requests
 
-from bench.common import free_port, load, start_gunicorn, start_platform, stop
+from bench.common import (
+    bare_client,
+    cpu_per_request,
+    free_port,
+    load,
+    signed_in_client,
+    start_gunicorn,
+    start_platform,
+    stop,
+)
 
 USERS, GROUPS, GROUPS_PER_USER = 1000, 100, 5
 PASSWORD = "benchmark passphrase 2026"
@@ -89,11 +99,42 @@ def browser_cookie(port: int, email: str, secret: str) -> str:
     return "; ".join(f"{name}={value}" for name, value in session.cookies.items())
 
 
+def in_process() -> None:
+    """CPU milliseconds per request through the test client (``bench.common.cpu_per_request``)."""
+    import logging
+
+    from emisa import create_app
+
+    logging.disable(logging.INFO)
+    workdir = Path(tempfile.mkdtemp(prefix="emisa-bench-api-"))
+    database_url = f"sqlite:///{workdir / 'emisa.db'}"
+    email, secret, token = seed(workdir / "data", database_url)
+    app = create_app({"EMISA_DATA_DIR": workdir / "data", "SQLALCHEMY_DATABASE_URI": database_url})
+    api_client = app.test_client()
+    bearer = {"Authorization": f"Bearer {token}"}
+    cpu_per_request(
+        {
+            "bare Flask + one SQLite SELECT": (bare_client(database_url), "/bare", {}),
+            "GET /api/v1/me (bearer token)": (api_client, "/api/v1/me", bearer),
+            "GET /api/v1/groups (bearer token)": (api_client, "/api/v1/groups", bearer),
+            "GET / dashboard (signed-in session)": (
+                signed_in_client(app, email, PASSWORD, secret),
+                "/",
+                {},
+            ),
+        }
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--in-process", action="store_true", help="test client, CPU time")
     args = parser.parse_args()
+    if args.in_process:
+        in_process()
+        return
 
     workdir = Path(tempfile.mkdtemp(prefix="emisa-bench-api-"))
     database_url = f"sqlite:///{workdir / 'emisa.db'}"

@@ -179,3 +179,45 @@ def load(
 
 def median_of(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def signed_in_client(app, email: str, password: str, secret: str):
+    """A test client signed in through both real sign-in steps (password, then TOTP)."""
+    from tests.support.web import post_form, totp_code
+
+    client = app.test_client()
+    post_form(client, "/login", {"email": email, "password": password})
+    post_form(client, "/login/code", {"code": totp_code(secret)})
+    return client
+
+
+def bare_client(database_url: str):
+    """The baseline app (``bench/bare_app.py``) on ``database_url``, as a test client."""
+    os.environ["DATABASE_URL"] = database_url
+    from bench.bare_app import app
+
+    return app.test_client()
+
+
+def cpu_per_request(runs: dict, rounds: int = 10, per_round: int = 20) -> dict[str, float]:
+    """CPU seconds per request in this process, best of ``rounds``: less noisy than HTTP.
+
+    ``runs`` maps a label to ``(test client, path, headers)``; the first one is the baseline
+    the others are compared to.
+    """
+    results = {}
+    for label, (client, path, headers) in runs.items():
+        for _ in range(per_round):
+            assert client.get(path, headers=headers).status_code == 200, label
+        best = float("inf")
+        for _ in range(rounds):
+            start = time.process_time()
+            for _ in range(per_round):
+                client.get(path, headers=headers)
+            best = min(best, (time.process_time() - start) / per_round)
+        results[label] = best
+        print(f"{label:<48} {best * 1000:6.2f} ms CPU per request", flush=True)
+    baseline = next(iter(results.values()))
+    for label, cost in list(results.items())[1:]:
+        print(f"ratio {label:<42} / baseline {baseline / cost:5.2f}")
+    return results

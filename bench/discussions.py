@@ -23,7 +23,16 @@ from pathlib import Path
 import pyotp
 
 from bench.api import PASSWORD, browser_cookie
-from bench.common import free_port, load, start_gunicorn, start_platform, stop
+from bench.common import (
+    bare_client,
+    cpu_per_request,
+    free_port,
+    load,
+    signed_in_client,
+    start_gunicorn,
+    start_platform,
+    stop,
+)
 
 POSTS = 100
 BODY = (
@@ -88,56 +97,36 @@ def seed(data_dir: Path, database_url: str) -> dict:
         }
 
 
-def in_process(rounds: int = 10, per_round: int = 20) -> None:
-    """CPU milliseconds per request in this process, best of ``rounds``: less noisy than HTTP."""
+def in_process() -> None:
+    """CPU milliseconds per request through the test client (``bench.common.cpu_per_request``)."""
     import logging
-    import os
 
-    from bench.api import PASSWORD
     from emisa import create_app
-    from tests.support.web import post_form, totp_code
 
     logging.disable(logging.INFO)
     workdir = Path(tempfile.mkdtemp(prefix="emisa-bench-discussions-"))
     database_url = f"sqlite:///{workdir / 'emisa.db'}"
     seeded = seed(workdir / "data", database_url)
     app = create_app({"EMISA_DATA_DIR": workdir / "data", "SQLALCHEMY_DATABASE_URI": database_url})
-    api_client, page_client = app.test_client(), app.test_client()
-    post_form(page_client, "/login", {"email": seeded["email"], "password": PASSWORD})
-    post_form(page_client, "/login/code", {"code": totp_code(seeded["secret"])})
-    os.environ["DATABASE_URL"] = database_url
-    from bench.bare_app import app as bare_app
-
+    api_client = app.test_client()
+    page_client = signed_in_client(app, seeded["email"], PASSWORD, seeded["secret"])
     bearer = {"Authorization": f"Bearer {seeded['token']}"}
-    runs = {
-        "bare Flask + one SQLite SELECT": (bare_app.test_client(), "/bare", {}),
-        "GET /api/v1/me (authenticated, no content)": (api_client, "/api/v1/me", bearer),
-        f"GET /threads/{{id}} page (50 of {POSTS} posts)": (
-            page_client,
-            f"/threads/{seeded['thread']}",
-            {},
-        ),
-        f"GET /api/v1/threads/{{id}} ({POSTS} posts)": (
-            api_client,
-            f"/api/v1/threads/{seeded['thread']}",
-            bearer,
-        ),
-    }
-    results = {}
-    for label, (client, path, headers) in runs.items():
-        for _ in range(per_round):
-            assert client.get(path, headers=headers).status_code == 200, label
-        best = float("inf")
-        for _ in range(rounds):
-            start = time.process_time()
-            for _ in range(per_round):
-                client.get(path, headers=headers)
-            best = min(best, (time.process_time() - start) / per_round)
-        results[label] = best
-        print(f"{label:<48} {best * 1000:6.2f} ms CPU per request", flush=True)
-    baseline = results["bare Flask + one SQLite SELECT"]
-    for label, cost in list(results.items())[1:]:
-        print(f"ratio {label:<42} / bare {baseline / cost:5.2f}")
+    cpu_per_request(
+        {
+            "bare Flask + one SQLite SELECT": (bare_client(database_url), "/bare", {}),
+            "GET /api/v1/me (authenticated, no content)": (api_client, "/api/v1/me", bearer),
+            f"GET /threads/{{id}} page (50 of {POSTS} posts)": (
+                page_client,
+                f"/threads/{seeded['thread']}",
+                {},
+            ),
+            f"GET /api/v1/threads/{{id}} ({POSTS} posts)": (
+                api_client,
+                f"/api/v1/threads/{seeded['thread']}",
+                bearer,
+            ),
+        }
+    )
 
 
 def main() -> None:
