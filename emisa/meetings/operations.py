@@ -8,6 +8,7 @@ with the group key, audit what they change, and never commit.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -158,12 +159,16 @@ class MeetingInput:
     releasable_to: list[str]
 
 
+_LIST_MARKER = re.compile(r"^(?:\d{1,2}[.)]|[-*•])\s+")
+
+
 def _clean_agenda(agenda: Iterable[str] | str | None) -> list[str]:
     if agenda is None:
         return []
     if isinstance(agenda, str):
         agenda = agenda.splitlines()
-    items = [" ".join(str(item).split()) for item in agenda]
+    # The page numbers the items itself: drop the "1." or "-" a person typed in front.
+    items = [_LIST_MARKER.sub("", " ".join(str(item).split())) for item in agenda]
     items = [item for item in items if item]
     if len(items) > AGENDA_ITEMS_MAX:
         raise MeetingError(f"An agenda has at most {AGENDA_ITEMS_MAX} items.")

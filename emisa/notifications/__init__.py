@@ -12,7 +12,8 @@ def _bell_label() -> str:
     if "emisa_unread" not in g:
         g.emisa_unread = unread_count(current_user.id)
     count = g.emisa_unread
-    return f"🔔 {count}" if count else "🔔"
+    # Plain text: a bell emoji is a missing glyph on systems without an emoji font.
+    return f"Notifications ({count})" if count else "Notifications"
 
 
 def init_app(app: Flask) -> None:

@@ -262,7 +262,7 @@
       const item = el(
         "li",
         { class: person.hand ? "hand-up" : "" },
-        person.hand ? el("span", { class: "hand", title: "Hand raised" }, "✋ ") : null,
+        person.hand ? el("span", { class: "hand pill", title: "Hand raised" }, "hand up") : null,
         el("strong", {}, person.name, me ? " (you)" : ""),
         " ",
         el("small", { class: "muted" }, `${person.organisation} · ${person.country}`),
@@ -379,7 +379,7 @@
   function setHandButton(raised) {
     const button = $("btn-hand");
     button.setAttribute("aria-pressed", String(raised));
-    button.textContent = raised ? "✋ Lower hand" : "✋ Raise hand";
+    button.textContent = raised ? "Lower hand" : "Raise hand";
   }
   $("btn-hand").addEventListener("click", async () => {
     const raised = $("btn-hand").getAttribute("aria-pressed") !== "true";
