@@ -32,7 +32,16 @@ def create_app(config: dict | None = None) -> Flask:
     from emisa.crypto import keyring
     from emisa.database import MIGRATIONS_DIR, init_database
     from emisa.errors import register_error_handlers
-    from emisa.extensions import api, csrf, db, limiter, login_manager, migrate, socketio
+    from emisa.extensions import (
+        api,
+        csrf,
+        db,
+        limiter,
+        login_manager,
+        migrate,
+        skip_empty_limit_check,
+        socketio,
+    )
     from emisa.security import register_security_headers
     from emisa.storage import blobs
 
@@ -72,4 +81,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.cli.add_command(emisa_cli)
     for feature in FEATURES:
         importlib.import_module(feature).init_app(app)
+    skip_empty_limit_check(app)
     return app

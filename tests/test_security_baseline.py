@@ -148,3 +148,16 @@ def test_no_stack_trace_in_a_500(broken_app, make_user, token_for, path, caplog)
         }
     # The operator still gets the trace in the log.
     assert "secret detail" in caplog.text
+
+
+def test_declared_rate_limits_apply_without_the_per_request_hook(app):
+    """Every limit is declared on its view, so Flask-Limiter's app-wide hook is dropped."""
+    from emisa.extensions import limiter
+
+    assert limiter._check_request_limit not in app.before_request_funcs[None]
+    client = app.test_client()
+    body = {"email": "nobody@example.org", "password": "wrong passphrase", "otp": "000000"}
+    limited = client.post("/api/v1/auth/token", json=body)
+    assert limited.status_code == 401
+    assert limited.headers["X-RateLimit-Limit"] == "60"
+    assert "X-RateLimit-Limit" not in client.get("/login").headers
