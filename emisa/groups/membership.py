@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import g, has_app_context
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from emisa.extensions import db
 
@@ -21,14 +23,20 @@ def forget_memberships() -> None:
     _cache().clear()
 
 
-def memberships_of(user) -> dict:
-    """All memberships of ``user`` keyed by group id (one query per request)."""
+@functools.cache
+def _memberships_statement():
+    """Built once, not per request (the models import this module, hence not at import)."""
     from emisa.groups.models import Membership
 
+    return select(Membership).where(Membership.user_id == bindparam("user_id"))
+
+
+def memberships_of(user) -> dict:
+    """All memberships of ``user`` keyed by group id (one query per request)."""
     cache = _cache()
     key = ("user", user.id)
     if key not in cache:
-        rows = db.session.scalars(select(Membership).where(Membership.user_id == user.id))
+        rows = db.session.scalars(_memberships_statement(), {"user_id": user.id})
         cache[key] = {membership.group_id: membership for membership in rows}
     return cache[key]
 

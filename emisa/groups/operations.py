@@ -11,7 +11,7 @@ import re
 import unicodedata
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from emisa import audit
@@ -174,8 +174,19 @@ def seed_groups() -> int:
     return made
 
 
+# The dashboard, the group list and the API list run these on every request: built once
+# (with their SQL cache keys) instead of per request.
+_LISTINGS = select(*GroupListing.columns()).order_by(WorkingGroup.name)
+_REQUESTS_OF = (
+    select(JoinRequest)
+    .where(JoinRequest.user_id == bindparam("user_id"))
+    .order_by(JoinRequest.created_at.desc())
+    .limit(20)
+)
+
+
 def visible_groups(user: User) -> list[GroupListing]:
-    rows = db.session.execute(select(*GroupListing.columns()).order_by(WorkingGroup.name))
+    rows = db.session.execute(_LISTINGS)
     return filter_allowed(user, "view", (GroupListing(*row) for row in rows))
 
 
@@ -318,11 +329,4 @@ def pending_requests_by_group(groups: list) -> dict[int, list[JoinRequest]]:
 
 
 def requests_of(user: User) -> list[JoinRequest]:
-    return list(
-        db.session.scalars(
-            select(JoinRequest)
-            .where(JoinRequest.user_id == user.id)
-            .order_by(JoinRequest.created_at.desc())
-            .limit(20)
-        )
-    )
+    return list(db.session.scalars(_REQUESTS_OF, {"user_id": user.id}))
