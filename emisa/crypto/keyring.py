@@ -49,6 +49,10 @@ _STATE_KEY = "emisa.keyring.state"
 _MEMO_KEY = "emisa.keyring.memo"
 DEFAULT_CACHE_SIZE = 512
 _groups = sa.table("working_groups", sa.column("id"))
+# Every request that opens content reads its key row (a shredded key must not open): built once.
+_KEY_VERSION = sa.select(GroupKey).where(
+    GroupKey.group_id == sa.bindparam("group_id"), GroupKey.version == sa.bindparam("version")
+)
 
 
 class GroupKeyHandle(NamedTuple):
@@ -522,7 +526,7 @@ class Keyring:
         if entry is not None:
             return entry
         row = db.session.scalars(
-            sa.select(GroupKey).where(GroupKey.group_id == group_id, GroupKey.version == version)
+            _KEY_VERSION, {"group_id": group_id, "version": version}
         ).one_or_none()
         if row is None:
             raise KeyUnavailable(
