@@ -27,9 +27,10 @@ socketio = SocketIO()
 def skip_empty_limit_check(app) -> None:
     """Drop Flask-Limiter's per-request hook when it has nothing to check.
 
-    The hook evaluates app-wide, default, blueprint and meta limits on every request (about
-    0.1 ms); a ``@limiter.limit`` view is checked by its decorator either way. EMISA declares
-    only the latter, so the hook goes, unless such a limit exists once all features are set up.
+    The hook evaluates app-wide, default, blueprint, meta and in-memory fallback limits on
+    every request (about 0.1 ms); a ``@limiter.limit`` view is checked by its decorator either
+    way. EMISA declares only the latter, so the hook goes, unless one of the others is
+    configured once all features are set up.
     """
     manager = limiter.limit_manager
     if (
@@ -37,6 +38,7 @@ def skip_empty_limit_check(app) -> None:
         or manager.default_limits
         or manager._blueprint_limits
         or limiter._meta_limits
+        or limiter._in_memory_fallback_enabled
     ):
         return
     app.before_request_funcs[None].remove(limiter._check_request_limit)
