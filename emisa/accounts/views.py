@@ -321,16 +321,24 @@ def change_password():
     return _account_page(400, password_form=form)
 
 
-@bp.route("/account/recovery-codes", methods=["POST"])
-@login_required
-def regenerate_recovery_codes():
+def _refused_reauthentication(prefix: str, form_name: str):
+    """Password and a current code before a sensitive change: None once both are proven,
+    otherwise the page to answer with (the failed attempt counts towards the lockout)."""
     require(current_user, "use")
     if (locked := _locked_out_page()) is not None:
         return locked
-    form = ReauthForm(prefix="rc")
-    if not _reauthenticated(form):
-        commit()
-        return _account_page(400, recovery_form=form)
+    form = ReauthForm(prefix=prefix)
+    if _reauthenticated(form):
+        return None
+    commit()
+    return _account_page(400, **{form_name: form})
+
+
+@bp.route("/account/recovery-codes", methods=["POST"])
+@login_required
+def regenerate_recovery_codes():
+    if (refused := _refused_reauthentication("rc", "recovery_form")) is not None:
+        return refused
     codes = totp.new_recovery_codes(current_user)
     audit.record("auth.recovery_codes_regenerated", target=current_user)
     commit()
@@ -340,13 +348,8 @@ def regenerate_recovery_codes():
 @bp.route("/account/totp", methods=["POST"])
 @login_required
 def reenrol_totp():
-    require(current_user, "use")
-    if (locked := _locked_out_page()) is not None:
-        return locked
-    form = ReauthForm(prefix="re")
-    if not _reauthenticated(form):
-        commit()
-        return _account_page(400, reenrol_form=form)
+    if (refused := _refused_reauthentication("re", "reenrol_form")) is not None:
+        return refused
     operations.begin_enrolment(current_user)
     audit.record("auth.totp_reenrolment_started", target=current_user)
     commit()
