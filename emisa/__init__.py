@@ -29,6 +29,7 @@ FEATURES = (
 
 
 def create_app(config: dict | None = None) -> Flask:
+    from emisa import admission
     from emisa.crypto import keyring
     from emisa.database import MIGRATIONS_DIR, init_database
     from emisa.errors import register_error_handlers
@@ -64,6 +65,8 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    # Before Socket.IO wraps the app: its WebSockets and long polls must never wait for a slot.
+    admission.init_app(app)
     socketio.init_app(
         app,
         async_mode="threading",

@@ -80,6 +80,10 @@ def build_config(overrides: dict | None = None) -> dict:
         "EMISA_ICE_SERVERS": json.loads(
             os.environ.get("EMISA_ICE_SERVERS", '[{"urls": "stun:stun.l.google.com:19302"}]')
         ),
+        # Requests running Python at once per process, and how long one waits for its turn
+        # (emisa/admission.py); 0 slots turns admission control off.
+        "EMISA_REQUEST_SLOTS": int(os.environ.get("EMISA_REQUEST_SLOTS", "1")),
+        "EMISA_ADMISSION_WAIT": float(os.environ.get("EMISA_ADMISSION_WAIT", "1.0")),
         "EMISA_TOKEN_TTL": timedelta(hours=float(os.environ.get("EMISA_TOKEN_TTL_HOURS", "12"))),
         "EMISA_INVITATION_TTL": timedelta(days=7),
         # Browser sessions end after this much inactivity, and at the latest after the absolute TTL.
