@@ -86,8 +86,12 @@ def filter_allowed(user: Any, action: str, resources: Iterable[Any]) -> list[Any
     if not actor_decision(user):
         return []
     allowed = []
+    checks: dict[type, Rule | None] = {}  # lists are long and mostly of one type
     for resource in resources:
-        check = _rule_for(action, resource)
+        kind = type(resource)
+        if kind not in checks:
+            checks[kind] = _rule_for(action, resource)
+        check = checks[kind]
         if check is not None and check(user, resource):
             allowed.append(resource)
     return allowed

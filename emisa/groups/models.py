@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Select, String, Text, UniqueConstraint, cast, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from emisa.access.countries import country_name
@@ -37,6 +39,12 @@ class WorkingGroup(db.Model):
         return [country_name(code) for code in self.allowed_countries]
 
 
+@functools.lru_cache(maxsize=1024)
+def _parsed_countries(stored: str) -> tuple[str, ...]:
+    """Most groups share a handful of country lists; each distinct one is parsed once."""
+    return tuple(json.loads(stored))
+
+
 class GroupListing(NamedTuple):
     """The columns a group list shows, read as plain rows.
 
@@ -51,7 +59,7 @@ class GroupListing(NamedTuple):
     slug: str
     name: str
     mandate: str
-    allowed_countries: list[str]
+    allowed_countries: tuple[str, ...]
     join_policy: str
 
     @property
@@ -59,8 +67,22 @@ class GroupListing(NamedTuple):
         return [country_name(code) for code in self.allowed_countries]
 
     @classmethod
-    def columns(cls) -> tuple:
-        return tuple(getattr(WorkingGroup, field) for field in cls._fields)
+    def statement(cls) -> Select:
+        """A Core SELECT (no ORM row processing), country lists as their stored JSON text."""
+        columns = WorkingGroup.__table__.c
+        return select(
+            *(
+                cast(columns[field], Text).label(field)
+                if field == "allowed_countries"
+                else columns[field]
+                for field in cls._fields
+            )
+        ).order_by(columns.name)
+
+    @classmethod
+    def from_row(cls, row) -> GroupListing:
+        id_, slug, name, mandate, countries, join_policy = row
+        return cls(id_, slug, name, mandate, _parsed_countries(countries), join_policy)
 
 
 class Membership(db.Model):

@@ -176,7 +176,7 @@ def seed_groups() -> int:
 
 # The dashboard, the group list and the API list run these on every request: built once
 # (with their SQL cache keys) instead of per request.
-_LISTINGS = select(*GroupListing.columns()).order_by(WorkingGroup.name)
+_LISTINGS = GroupListing.statement()
 _REQUESTS_OF = (
     select(JoinRequest)
     .where(JoinRequest.user_id == bindparam("user_id"))
@@ -186,8 +186,8 @@ _REQUESTS_OF = (
 
 
 def visible_groups(user: User) -> list[GroupListing]:
-    rows = db.session.execute(_LISTINGS)
-    return filter_allowed(user, "view", (GroupListing(*row) for row in rows))
+    rows = db.session.execute(_LISTINGS).all()
+    return filter_allowed(user, "view", map(GroupListing.from_row, rows))
 
 
 def _parse_role(role: str) -> str:
