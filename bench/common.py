@@ -70,6 +70,9 @@ def start_gunicorn(app_spec: str, env: dict, port: int, threads: int = 32) -> su
             # Socket.IO connections stay open far longer than a request.
             "--timeout",
             "0",
+            # One access line per request, as ``python app.py`` writes.
+            "--access-logfile",
+            "-",
             app_spec,
         ],
         cwd=ROOT,
