@@ -31,9 +31,15 @@ def init_db_command() -> None:
 
 
 @emisa_cli.command("audit-verify")
-def audit_verify_command() -> None:
-    """Check the audit log's hash chain; non-zero exit naming the first bad entry."""
-    result = audit.verify()
+@click.option(
+    "--reanchor",
+    is_flag=True,
+    help="If the chain is intact, anchor its newest entry: once after upgrading to anchoring, "
+    "or after a reported anchor problem has been explained (e.g. a restored database).",
+)
+def audit_verify_command(reanchor: bool) -> None:
+    """Check the audit log's hash chain and its anchor; non-zero exit naming the first bad entry."""
+    result = audit.reanchor() if reanchor else audit.verify()
     if not result.ok:
         fail(f"audit log broken: {result.message}")
     click.echo(result.message)

@@ -2,10 +2,11 @@
 
 from emisa.audit.log import (
     flush_pending,
+    reanchor,
     record,
     record_denial,
     record_event,
     verify,
 )
 
-__all__ = ["flush_pending", "record", "record_denial", "record_event", "verify"]
+__all__ = ["flush_pending", "reanchor", "record", "record_denial", "record_event", "verify"]

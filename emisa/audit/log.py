@@ -8,7 +8,8 @@ advisory lock on PostgreSQL) so entries from all processes form one chain.
 
 Each entry's hash is an HMAC over the previous hash and the entry's fields,
 keyed from the platform secret: whoever can only edit the database cannot
-recompute a chain that ``audit-verify`` accepts.
+recompute a chain that ``audit-verify`` accepts. The newest entry is anchored outside the
+database (``emisa.audit.anchor``) so that deleting the newest entries shows too.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,12 +27,15 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app, g, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import select, text
+from sqlalchemy import Connection, Row, select, text
 
+from emisa.audit import anchor
+from emisa.audit.anchor import Head
 from emisa.audit.models import AuditEntry
 from emisa.extensions import db
 from emisa.timeutil import utcnow
 
+log = logging.getLogger(__name__)
 GENESIS = "0" * 64
 _ADVISORY_LOCK_KEY = 0x454D495341  # "EMISA"
 # Built once: every audited request appends, so statement construction is on the hot path.
@@ -58,7 +64,7 @@ def _chain_key() -> bytes:
     return key
 
 
-def entry_digest(key: bytes, prev_hash: str, values: dict[str, Any]) -> str:
+def entry_digest(key: bytes, prev_hash: str, values: Mapping[str, Any]) -> str:
     fields = {
         "seq": values["seq"],
         "created_at": values["created_at"].isoformat(timespec="microseconds"),
@@ -171,6 +177,7 @@ def append(rows: list[dict[str, Any]]) -> None:
                 connection.execute(_LOCK, {"key": _ADVISORY_LOCK_KEY})
             last = connection.execute(_LAST).first()
             seq, prev_hash = (last.seq, last.entry_hash) if last else (0, GENESIS)
+            before = Head(seq, prev_hash)
             chained = []
             for values in rows:
                 seq += 1
@@ -179,6 +186,39 @@ def append(rows: list[dict[str, Any]]) -> None:
                 row["entry_hash"] = prev_hash = entry_digest(key, prev_hash, row)
                 chained.append(row)
             connection.execute(_INSERT, chained)
+    _anchor(key, before, Head(seq, prev_hash))
+
+
+def _anchor(key: bytes, before: Head, head: Head) -> None:
+    """Anchor the newest entry once committed; a failed write only leaves the anchor behind."""
+
+    def continues(anchored: Head | None) -> bool:
+        if anchored is None:
+            # Only a new log starts its anchor: a deleted one stays missing (see verify).
+            return before.seq == 0
+        if anchored == before:
+            return True
+        # Another process committed after the anchored entry and has not anchored yet.
+        with _reader() as connection:
+            return _hash_at(connection, anchored.seq) == anchored.entry_hash
+
+    try:
+        anchor.advance(key, head, continues)
+    except OSError:
+        log.exception("audit anchor not written; it stays behind the log")
+
+
+@contextmanager
+def _reader() -> Iterator[Connection]:
+    """A connection of its own that never takes SQLite's write lock."""
+    with db.engine.connect() as connection:
+        yield connection.execution_options(sqlite_immediate=False)
+
+
+def _hash_at(connection: Connection, seq: int) -> str | None:
+    if seq == 0:
+        return GENESIS
+    return connection.scalar(select(_TABLE.c.entry_hash).where(_TABLE.c.seq == seq))
 
 
 @dataclass
@@ -188,38 +228,84 @@ class VerifyResult:
     message: str
 
 
-def _iter_entries(batch: int = 2000) -> Iterator[AuditEntry]:
+def _entries(connection: Connection, batch: int = 2000) -> Iterator[Row]:
     last_seq = 0
-    while True:
-        rows = db.session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.seq > last_seq)
-            .order_by(AuditEntry.seq)
-            .limit(batch)
-        ).all()
-        if not rows:
-            return
+    query = select(_TABLE).order_by(_TABLE.c.seq).limit(batch)
+    while rows := connection.execute(query.where(_TABLE.c.seq > last_seq)).all():
         yield from rows
         last_seq = rows[-1].seq
 
 
+def _walk(connection: Connection, key: bytes) -> tuple[VerifyResult, Head]:
+    """Check the chain entry by entry; stop at the first one altered, removed or inserted."""
+    head = Head(0, GENESIS)
+    for entry in _entries(connection):
+        if entry.seq != head.seq + 1:
+            message = f"entry {head.seq + 1} is missing (next entry is {entry.seq})"
+            return VerifyResult(False, head.seq, message), head
+        digest = entry_digest(key, head.entry_hash, entry._mapping)
+        if entry.prev_hash != head.entry_hash or digest != entry.entry_hash:
+            message = f"entry {entry.seq} (id {entry.id}) was altered: its hash does not match"
+            return VerifyResult(False, head.seq, message), head
+        head = Head(entry.seq, entry.entry_hash)
+    return VerifyResult(True, head.seq, f"audit log intact: {head.seq} entries verified"), head
+
+
+def _anchor_problem(connection: Connection, anchored: Head | None, head: Head) -> str | None:
+    if anchored is None:
+        if head.seq == 0:
+            return None
+        return (
+            f"no anchor at {anchor.path()} although the log holds {head.seq} entries: it was "
+            "deleted, perhaps to hide deleted entries, or the log predates anchoring; "
+            "once explained, run audit-verify --reanchor"
+        )
+    if anchored.seq > head.seq:
+        return (
+            f"entry {anchored.seq} named by the anchor is missing: the newest entries were "
+            f"deleted (the log ends at entry {head.seq})"
+        )
+    if _hash_at(connection, anchored.seq) != anchored.entry_hash:
+        return (
+            f"entry {anchored.seq} does not carry the hash named by the anchor: the newest "
+            "entries were deleted and others appended in their place"
+        )
+    return None
+
+
 def verify() -> VerifyResult:
-    """Walk the chain; name the first entry that was altered, removed or inserted."""
+    """Walk the chain, then check that it still holds the entry the anchor names.
+
+    The anchor is read before the walk, so every entry it names is committed and visible.
+    A missing anchor fails verification once the log holds entries: a new log anchors its
+    first append, so the anchor is only missing if it was deleted (perhaps to hide deleted
+    entries), lost with the data directory, or the log was written before anchoring existed.
+    Appends never recreate it, or deleting it would erase the evidence; an operator who has
+    explained its absence runs ``audit-verify --reanchor`` (``reanchor``).
+    """
     key = _chain_key()
-    prev_hash, expected_seq, checked = GENESIS, 1, 0
-    for entry in _iter_entries():
-        if entry.seq != expected_seq:
-            return VerifyResult(
-                False, checked, f"entry {expected_seq} is missing (next entry is {entry.seq})"
-            )
-        values = {
-            column.name: getattr(entry, column.name) for column in AuditEntry.__table__.columns
-        }
-        if entry.prev_hash != prev_hash or entry_digest(key, prev_hash, values) != entry.entry_hash:
-            return VerifyResult(
-                False,
-                checked,
-                f"entry {entry.seq} (id {entry.id}) was altered: its hash does not match",
-            )
-        prev_hash, expected_seq, checked = entry.entry_hash, expected_seq + 1, checked + 1
-    return VerifyResult(True, checked, f"audit log intact: {checked} entries verified")
+    try:
+        anchored, anchor_error = anchor.read(key), None
+    except anchor.AnchorError as error:
+        anchored, anchor_error = None, error
+    with _reader() as connection:
+        result, head = _walk(connection, key)
+        if not result.ok:
+            return result
+        problem = str(anchor_error) if anchor_error else _anchor_problem(connection, anchored, head)
+    return VerifyResult(False, result.checked, problem) if problem else result
+
+
+def reanchor() -> VerifyResult:
+    """Walk the chain and, if it is intact, anchor its newest entry whatever the anchor said.
+
+    For an operator: after upgrading a log written before anchoring, or after restoring an
+    older database. Never called by the platform itself.
+    """
+    key = _chain_key()
+    with _reader() as connection:
+        result, head = _walk(connection, key)
+    if result.ok:
+        anchor.replace(key, head)
+        result.message += f"; anchor set to entry {head.seq}"
+    return result
