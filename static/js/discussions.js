@@ -5,19 +5,18 @@
 (() => {
   const replyForm = () => document.querySelector("form.reply-form");
 
-  function replyTo(postId, quote) {
+  function replyTo(post, quote) {
     const form = replyForm();
     if (!form) return;
-    const post = document.getElementById(`post-${postId}`);
-    form.querySelector("input[name=parent_id]").value = postId;
+    form.querySelector("input[name=parent_id]").value = post.dataset.postId;
     const label = document.querySelector(".js-replying-to");
-    if (label && post) {
-      label.textContent = `to ${post.dataset.author}`;
+    if (label) {
+      label.textContent = `to ${post.querySelector(".post-head strong").textContent}`;
       label.hidden = false;
       document.querySelector(".js-cancel-reply").hidden = false;
     }
     const textarea = form.querySelector("textarea");
-    if (quote && post) {
+    if (quote) {
       const body = post.querySelector(".post-body");
       const text = (window.getSelection().toString() || (body ? body.innerText : "")).trim();
       const quoted = text.split("\n").map((line) => `> ${line}`).join("\n");
@@ -36,7 +35,7 @@
       button.hidden = true;
       return;
     }
-    replyTo(button.dataset.postId, button.classList.contains("js-quote"));
+    replyTo(button.closest("article.post"), button.classList.contains("js-quote"));
   });
 
   // @mention autocomplete: names of the group's members, inserted as "@Full Name ".

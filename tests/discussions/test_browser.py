@@ -53,3 +53,30 @@ def test_hostile_posts_are_inert_in_a_real_browser(client, team, app, live_serve
     assert findings == []
     assert page.locator(".thread-heading").inner_text().count("<img") == 1  # shown as text
     assert not [e for e in errors if "alert" in e]
+
+
+@pytest.mark.browser
+def test_quoting_a_post_in_the_browser_posts_a_nested_reply_with_the_quote(
+    client, team, app, live_server, page
+):
+    tid = new_thread(client, team, body="Opening question")
+    answer = reply(client, team, tid, "We interview *within a week*.", by=team.coordinator)
+    answer_id = answer.get_json()["id"]
+
+    sign_in(page, live_server, team.member, app)
+    page.goto(f"{live_server}/threads/{tid}")
+    page.locator(f"#post-{answer_id} .js-quote").click()
+    assert page.locator(".js-replying-to").inner_text() == "to Coordinator Colette"
+    textarea = page.locator("form.reply-form textarea")
+    assert textarea.input_value().startswith("> We interview within a week.")
+    textarea.press("End")
+    textarea.type("Thank you, we do the same.")
+    page.locator("form.reply-form button[type=submit]").click()
+    page.wait_for_load_state("load")
+
+    posts = client.get(f"/api/v1/threads/{tid}", headers=team.h(team.member)).get_json()["posts"]
+    mine = posts[-1]
+    assert mine["parent_id"] == answer_id
+    assert mine["depth"] == 1
+    assert "<blockquote>" in mine["body_html"]
+    assert "Thank you, we do the same." in mine["body_html"]
