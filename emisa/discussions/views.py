@@ -51,7 +51,6 @@ def index(group_id: int):
         more=more,
         can_post=bool(can(current_user, "contribute", group)),
         following=follows(current_user.id, group.id),
-        confirm_form=ConfirmForm(),
     )
 
 
@@ -161,8 +160,6 @@ def _thread_page(thread: Thread, status: int = 200, reply_form: ReplyForm | None
         attach_help=attachments.ATTACH_HELP,
         # Per-post links are this prefix and the post's id: one url_for per page, not per post.
         post_base=url_for("discussions.post_link", post_id=0).removesuffix("0"),
-        hide_form=HideForm(),
-        confirm_form=ConfirmForm(),
         body_help=BODY_HELP,
         recipients=ops._names(thread.recipient_ids).values() if thread.recipient_ids else (),
         locked_message=ops.LOCKED_MESSAGE,
