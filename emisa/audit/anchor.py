@@ -19,13 +19,14 @@ and ``verify`` insists that the anchored entry is still there with that hash.
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import hmac
 import json
 import logging
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import NamedTuple
 
@@ -43,13 +44,20 @@ class AnchorError(Exception):
     """The anchor file cannot be read or its HMAC does not match: forged or damaged."""
 
 
-def location() -> Path:
-    """Next to the blobs: every process of a deployment shares the data directory."""
-    return Path(current_app.config["EMISA_DATA_DIR"]) / "audit"
+@functools.lru_cache(maxsize=8)
+def _files(data_dir: str) -> tuple[str, str, str]:
+    """The directory, lock file and anchor file as plain strings, built once per data dir."""
+    directory = os.path.join(data_dir, "audit")
+    return directory, os.path.join(directory, "head.lock"), os.path.join(directory, "head")
+
+
+def _here() -> tuple[str, str, str]:
+    # Next to the blobs: every process of a deployment shares the data directory.
+    return _files(str(current_app.config["EMISA_DATA_DIR"]))
 
 
 def path() -> Path:
-    return location() / "head"
+    return Path(_here()[2])
 
 
 def _mac(key: bytes, head: Head) -> str:
@@ -73,8 +81,12 @@ def _parse(key: bytes, content: bytes) -> Head:
 def _locked(mode: int) -> Iterator[None]:
     """A flock on ``head.lock`` shared by all processes: writers take it exclusively to read,
     compare and write as one step; readers take it shared, so never see half of a write."""
-    location().mkdir(mode=0o700, parents=True, exist_ok=True)
-    descriptor = os.open(location() / "head.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    directory, lock, _file = _here()
+    try:
+        descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    except FileNotFoundError:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(descriptor, mode)  # released when the descriptor closes
         yield
@@ -82,23 +94,36 @@ def _locked(mode: int) -> Iterator[None]:
         os.close(descriptor)
 
 
-def _load(key: bytes) -> Head | None:
-    """The anchored head (the caller holds the lock); None if there is no anchor file."""
+@contextmanager
+def _opened(flags: int) -> Iterator[int | None]:
+    """The anchor file's descriptor (the caller holds the lock); None if there is none."""
     try:
-        content = path().read_bytes()
+        descriptor = os.open(_here()[2], flags, 0o600)
     except FileNotFoundError:
+        yield None
+        return
+    try:
+        yield descriptor
+    finally:
+        os.close(descriptor)
+
+
+def _load(key: bytes, descriptor: int | None) -> Head | None:
+    if descriptor is None:
         return None
-    except OSError as error:
-        raise AnchorError(f"the anchor {path()} cannot be read ({error})") from error
-    return _parse(key, content)
+    return _parse(key, os.pread(descriptor, 4096, 0))  # a record is under 200 bytes
 
 
 def read(key: bytes) -> Head | None:
-    with _locked(fcntl.LOCK_SH):
-        return _load(key)
+    """The anchored head; None if there is no anchor file."""
+    try:
+        with _locked(fcntl.LOCK_SH), _opened(os.O_RDONLY) as descriptor:
+            return _load(key, descriptor)
+    except OSError as error:
+        raise AnchorError(f"the anchor {path()} cannot be read ({error})") from error
 
 
-def _write(key: bytes, head: Head) -> None:
+def _write(key: bytes, head: Head, descriptor: int | None) -> None:
     """Overwrite the record in place, under the exclusive lock.
 
     No fsync and no rename: both cost hundreds of microseconds on every audited request, and
@@ -106,14 +131,10 @@ def _write(key: bytes, head: Head) -> None:
     (``synchronous=NORMAL``). A write lost in a power cut leaves the anchor behind; one torn
     by it makes verify report an unreadable anchor, for an operator to check and reanchor.
     """
-    body = json.dumps({"seq": head.seq, "hash": head.entry_hash, "mac": _mac(key, head)})
-    data = body.encode()
-    descriptor = os.open(path(), os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        os.pwrite(descriptor, data, 0)
-        os.ftruncate(descriptor, len(data))
-    finally:
-        os.close(descriptor)
+    data = json.dumps({"seq": head.seq, "hash": head.entry_hash, "mac": _mac(key, head)}).encode()
+    with _opened(os.O_RDWR | os.O_CREAT) if descriptor is None else nullcontext(descriptor) as fd:
+        os.pwrite(fd, data, 0)
+        os.ftruncate(fd, len(data))
 
 
 def advance(key: bytes, head: Head, continues: Callable[[Head | None], bool]) -> None:
@@ -122,9 +143,9 @@ def advance(key: bytes, head: Head, continues: Callable[[Head | None], bool]) ->
     ``continues(anchored)`` says whether the log that ends at ``head`` still holds the
     anchored entry (``None``: whether it may start an anchor at all).
     """
-    with _locked(fcntl.LOCK_EX):
+    with _locked(fcntl.LOCK_EX), _opened(os.O_RDWR) as descriptor:
         try:
-            anchored = _load(key)
+            anchored = _load(key, descriptor)
         except AnchorError as error:
             log.warning("audit anchor left as it is: %s", error)
             return
@@ -138,10 +159,10 @@ def advance(key: bytes, head: Head, continues: Callable[[Head | None], bool]) ->
                 else f"entry {anchored.seq} no longer carries the anchored hash",
             )
             return
-        _write(key, head)
+        _write(key, head, descriptor)
 
 
 def replace(key: bytes, head: Head) -> None:
     """Anchor ``head`` whatever was anchored before: an operator's deliberate step."""
-    with _locked(fcntl.LOCK_EX):
-        _write(key, head)
+    with _locked(fcntl.LOCK_EX), _opened(os.O_RDWR) as descriptor:
+        _write(key, head, descriptor)
