@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     jsonify,
@@ -36,9 +37,11 @@ from emisa.documents.operations import DocumentError, read_fields, version_filen
 from emisa.documents.upload import PREVIEWABLE, human_size
 from emisa.extensions import csrf
 from emisa.groups.models import WorkingGroup
-from emisa.web import load, load_checked
+from emisa.web import load, load_checked, page_number
 
 bp = Blueprint("documents", __name__)
+
+PER_PAGE = 50
 
 SORTS = {
     "newest": ("Newest first", lambda d: d.updated_at, True),
@@ -104,9 +107,20 @@ def _filtered(documents: list[Document], args) -> list[Document]:
     return sorted(rows, key=key, reverse=reverse)
 
 
+def _page_url(page: int) -> str:
+    """This page's address with the active filters kept and another page number."""
+    return url_for(
+        request.endpoint, **{**request.args.to_dict(), **request.view_args, "page": page}
+    )
+
+
 def _index_page(group: WorkingGroup, status: int = 200):
     readable = [d for d in operations.group_documents(group) if can(current_user, "read", d)]
-    documents = _filtered(readable, request.args)
+    matching = _filtered(readable, request.args)
+    page, pages = page_number(), max(1, -(-len(matching) // PER_PAGE))
+    if page > pages:
+        abort(404)
+    documents = matching[(page - 1) * PER_PAGE : page * PER_PAGE]
     uploaders = {d.uploader_id: d.uploader for d in readable if d.uploader is not None}
     members = sorted(
         (
@@ -122,7 +136,11 @@ def _index_page(group: WorkingGroup, status: int = 200):
             "documents/index.html",
             group=group,
             documents=documents,
+            matching=len(matching),
             total=len(readable),
+            page=page,
+            pages=pages,
+            page_url=_page_url,
             fields={d.id: read_fields(d) for d in documents},
             uploaders=sorted(uploaders.values(), key=lambda u: u.name),
             type_families={k: v[0] for k, v in TYPE_FAMILIES.items()},
