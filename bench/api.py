@@ -14,7 +14,6 @@ import argparse
 import random
 import re
 import tempfile
-import time
 from pathlib import Path
 
 import pyotp
@@ -24,7 +23,7 @@ from bench.common import (
     bare_client,
     cpu_per_request,
     free_port,
-    load,
+    interleaved,
     signed_in_client,
     start_gunicorn,
     start_platform,
@@ -147,23 +146,24 @@ def main() -> None:
     bare = start_gunicorn("bench.bare_app:app", env, bare_port)
     try:
         cookie = browser_cookie(platform_port, email, secret)
-        runs = {
-            "bare Flask + one SQLite SELECT": (bare_port, "/bare", {}),
-            "GET /api/v1/groups (bearer token)": (
-                platform_port,
-                "/api/v1/groups",
-                {"Authorization": f"Bearer {token}"},
-            ),
-            "GET / dashboard (signed-in session)": (platform_port, "/", {"Cookie": cookie}),
-        }
-        results = {}
-        for label, (port, path, headers) in runs.items():
-            load(port, path, headers=headers, total=200, concurrency=args.concurrency)  # warm-up
-            time.sleep(0.5)
-            results[label] = load(
-                port, path, headers=headers, total=args.requests, concurrency=args.concurrency
-            )
-            print(results[label].line(label), flush=True)
+        shared = {"total": args.requests, "concurrency": args.concurrency}
+        results = interleaved(
+            {
+                "bare Flask + one SQLite SELECT": {"port": bare_port, "path": "/bare", **shared},
+                "GET /api/v1/groups (bearer token)": {
+                    "port": platform_port,
+                    "path": "/api/v1/groups",
+                    "headers": {"Authorization": f"Bearer {token}"},
+                    **shared,
+                },
+                "GET / dashboard (signed-in session)": {
+                    "port": platform_port,
+                    "path": "/",
+                    "headers": {"Cookie": cookie},
+                    **shared,
+                },
+            }
+        )
     finally:
         stop(platform)
         stop(bare)
@@ -171,6 +171,8 @@ def main() -> None:
     baseline = results["bare Flask + one SQLite SELECT"].rps
     api = results["GET /api/v1/groups (bearer token)"].rps / baseline
     page = results["GET / dashboard (signed-in session)"].rps / baseline
+    for label, stats in results.items():
+        print("median: " + stats.line(label))
     print(f"ratio API / bare       {api:5.2f}  (target >= 0.50)")
     print(f"ratio dashboard / bare {page:5.2f}  (target >= 0.25)")
 

@@ -10,7 +10,6 @@ import http.client
 import multiprocessing
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -180,8 +179,27 @@ def load(
     return Stats(len(latencies), sum(errors for errors, _ in results), elapsed, latencies)
 
 
-def median_of(values: list[float]) -> float:
-    return statistics.median(values)
+def interleaved(runs: dict[str, dict], rounds: int = 3) -> dict[str, Stats]:
+    """Load every run once per round, the runs taking turns; per run, the round of median rate.
+
+    ``runs`` maps a label to ``load`` keyword arguments (``port`` and ``path`` included). On
+    a shared two-core machine the rate of the same endpoint drifts by a third within
+    minutes; taking turns exposes baseline and platform to the same drift, so their ratio
+    holds where two back-to-back measurements do not.
+    """
+    measured: dict[str, list[Stats]] = {label: [] for label in runs}
+    for arguments in runs.values():
+        if arguments.get("method", "GET") == "GET":
+            load(**{**arguments, "total": 200})  # warm-up
+    for round_number in range(1, rounds + 1):
+        for label, arguments in runs.items():
+            stats = load(**arguments)
+            measured[label].append(stats)
+            print(f"round {round_number}: " + stats.line(label), flush=True)
+    return {
+        label: sorted(results, key=lambda stats: stats.rps)[len(results) // 2]
+        for label, results in measured.items()
+    }
 
 
 def signed_in_client(app, email: str, password: str, secret: str):

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
-import time
 from pathlib import Path
 
 import pyotp
@@ -27,7 +26,7 @@ from bench.common import (
     bare_client,
     cpu_per_request,
     free_port,
-    load,
+    interleaved,
     signed_in_client,
     start_gunicorn,
     start_platform,
@@ -60,8 +59,6 @@ def seed(data_dir: Path, database_url: str) -> dict:
     app = create_app({"EMISA_DATA_DIR": data_dir, "SQLALCHEMY_DATABASE_URI": database_url})
     prepare_platform(app)
     with app.app_context():
-        # Until the integration migration includes the discussion tables.
-        db.create_all()
         secret = pyotp.random_base32(32)
         users = [
             User(
@@ -152,52 +149,39 @@ def main() -> None:
     bearer = {"Authorization": f"Bearer {seeded['token']}"}
     try:
         cookie = browser_cookie(platform_port, seeded["email"], seeded["secret"])
-        runs = {
-            "bare Flask + one SQLite SELECT": (bare_port, "GET", "/bare", {}, None, args.requests),
-            f"GET /threads/{{id}} page (50 of {POSTS} posts)": (
-                platform_port,
-                "GET",
-                f"/threads/{seeded['thread']}",
-                {"Cookie": cookie},
-                None,
-                args.requests,
-            ),
-            f"GET /api/v1/threads/{{id}} ({POSTS} posts)": (
-                platform_port,
-                "GET",
-                f"/api/v1/threads/{seeded['thread']}",
-                bearer,
-                None,
-                args.requests,
-            ),
-            "POST /api/v1/threads/{id}/posts": (
-                platform_port,
-                "POST",
-                f"/api/v1/threads/{seeded['target']}/posts",
-                {**bearer, "Content-Type": "application/json"},
-                json.dumps({"body": BODY}).encode(),
-                args.posts,
-            ),
-        }
-        results = {}
-        for label, (port, method, path, headers, body, total) in runs.items():
-            if method == "GET":
-                load(port, path, headers=headers, total=200, concurrency=args.concurrency)
-                time.sleep(0.5)
-            results[label] = load(
-                port,
-                path,
-                method=method,
-                headers=headers,
-                body=body,
-                total=total,
-                concurrency=args.concurrency,
-            )
-            print(results[label].line(label), flush=True)
+        reads = {"total": args.requests, "concurrency": args.concurrency}
+        results = interleaved(
+            {
+                "bare Flask + one SQLite SELECT": {"port": bare_port, "path": "/bare", **reads},
+                f"GET /threads/{{id}} page (50 of {POSTS} posts)": {
+                    "port": platform_port,
+                    "path": f"/threads/{seeded['thread']}",
+                    "headers": {"Cookie": cookie},
+                    **reads,
+                },
+                f"GET /api/v1/threads/{{id}} ({POSTS} posts)": {
+                    "port": platform_port,
+                    "path": f"/api/v1/threads/{seeded['thread']}",
+                    "headers": bearer,
+                    **reads,
+                },
+                "POST /api/v1/threads/{id}/posts": {
+                    "port": platform_port,
+                    "path": f"/api/v1/threads/{seeded['target']}/posts",
+                    "method": "POST",
+                    "headers": {**bearer, "Content-Type": "application/json"},
+                    "body": json.dumps({"body": BODY}).encode(),
+                    "total": args.posts,
+                    "concurrency": args.concurrency,
+                },
+            }
+        )
     finally:
         stop(platform)
         stop(bare)
 
+    for label, stats in results.items():
+        print("median: " + stats.line(label))
     baseline = results["bare Flask + one SQLite SELECT"].rps
     for label, stats in list(results.items())[1:]:
         target = "  (target >= 0.25)" if label.startswith("GET") else ""
