@@ -27,10 +27,14 @@ def load_checked(model: type, object_id: Any, action: str):
 
 
 def page_number() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
+    """The ``?page=`` of a paged list: absent or empty is the first; anything but a whole
+    number of 1 or more is refused with 400, not quietly read as some other page."""
+    raw = request.args.get("page", "").strip()
+    if not raw:
         return 1
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+        abort(400, description="The page number must be a whole number of 1 or more.")
+    return int(raw)
 
 
 def wants_json() -> bool:

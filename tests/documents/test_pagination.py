@@ -142,17 +142,21 @@ def test_an_empty_group_shows_its_first_page_and_no_second(team, client, login):
     assert client.get(f"/groups/{team.group}/documents?page=2").status_code == 404
 
 
-def test_a_malformed_page_number_reads_as_the_first_page(team, upload, client, login):
+def test_a_malformed_page_number_is_refused_with_a_clear_message(team, upload, client, login):
     """As everywhere page_number() is used (discussions, notifications, audit)."""
     for n in range(1, 4):
         upload(team.member_token, team.group, b"x", filename="a.txt", title=f"Small {n}")
     login(client, team.member)
     first = _titles(client.get(f"/groups/{team.group}/documents").get_data(as_text=True))
     assert len(first) == 3
-    for raw in ("abc", "0", "-1", "", "1.5"):
+    empty = client.get(f"/groups/{team.group}/documents", query_string={"page": ""})
+    assert empty.status_code == 200 and _titles(empty.get_data(as_text=True)) == first
+    for raw in ("abc", "0", "-1", "1.5", "²", "1e3"):
         response = client.get(f"/groups/{team.group}/documents", query_string={"page": raw})
-        assert response.status_code == 200, raw
-        assert _titles(response.get_data(as_text=True)) == first
+        assert response.status_code == 400, raw
+        assert "The page number must be a whole number of 1 or more." in response.get_data(
+            as_text=True
+        )
 
 
 def test_the_api_list_is_still_the_whole_list(team, listed, client):
