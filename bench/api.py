@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import random
 import re
-import tempfile
 from pathlib import Path
 
 import pyotp
@@ -22,12 +21,10 @@ import requests
 from bench.common import (
     bare_client,
     cpu_per_request,
-    free_port,
     interleaved,
+    platform_and_baseline,
     signed_in_client,
-    start_gunicorn,
-    start_platform,
-    stop,
+    workspace,
 )
 
 USERS, GROUPS, GROUPS_PER_USER = 1000, 100, 5
@@ -105,10 +102,9 @@ def in_process() -> None:
     from emisa import create_app
 
     logging.disable(logging.INFO)
-    workdir = Path(tempfile.mkdtemp(prefix="emisa-bench-api-"))
-    database_url = f"sqlite:///{workdir / 'emisa.db'}"
-    email, secret, token = seed(workdir / "data", database_url)
-    app = create_app({"EMISA_DATA_DIR": workdir / "data", "SQLALCHEMY_DATABASE_URI": database_url})
+    data_dir, database_url = workspace("emisa-bench-api-")
+    email, secret, token = seed(data_dir, database_url)
+    app = create_app({"EMISA_DATA_DIR": data_dir, "SQLALCHEMY_DATABASE_URI": database_url})
     api_client = app.test_client()
     bearer = {"Authorization": f"Bearer {token}"}
     cpu_per_request(
@@ -135,16 +131,11 @@ def main() -> None:
         in_process()
         return
 
-    workdir = Path(tempfile.mkdtemp(prefix="emisa-bench-api-"))
-    database_url = f"sqlite:///{workdir / 'emisa.db'}"
-    env = {"EMISA_DATA_DIR": str(workdir / "data"), "DATABASE_URL": database_url}
+    data_dir, database_url = workspace("emisa-bench-api-")
     print(f"seeding {USERS} accounts, {GROUPS} groups ({GROUPS_PER_USER} memberships each) ...")
-    email, secret, token = seed(workdir / "data", database_url)
+    email, secret, token = seed(data_dir, database_url)
 
-    platform_port, bare_port = free_port(), free_port()
-    platform = start_platform(env, platform_port)
-    bare = start_gunicorn("bench.bare_app:app", env, bare_port)
-    try:
+    with platform_and_baseline(data_dir, database_url) as (platform_port, bare_port):
         cookie = browser_cookie(platform_port, email, secret)
         shared = {"total": args.requests, "concurrency": args.concurrency}
         results = interleaved(
@@ -164,15 +155,10 @@ def main() -> None:
                 },
             }
         )
-    finally:
-        stop(platform)
-        stop(bare)
 
     baseline = results["bare Flask + one SQLite SELECT"].rps
     api = results["GET /api/v1/groups (bearer token)"].rps / baseline
     page = results["GET / dashboard (signed-in session)"].rps / baseline
-    for label, stats in results.items():
-        print("median: " + stats.line(label))
     print(f"ratio API / bare       {api:5.2f}  (target >= 0.50)")
     print(f"ratio dashboard / bare {page:5.2f}  (target >= 0.25)")
 

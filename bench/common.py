@@ -12,7 +12,10 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,6 +84,28 @@ def start_gunicorn(app_spec: str, env: dict, port: int, threads: int = 32) -> su
     )
     wait_for_port(port, process)
     return process
+
+
+def workspace(prefix: str) -> tuple[Path, str]:
+    """A fresh data directory and SQLite URL for one benchmark run."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    return workdir / "data", f"sqlite:///{workdir / 'emisa.db'}"
+
+
+@contextmanager
+def platform_and_baseline(data_dir: Path, database_url: str) -> Iterator[tuple[int, int]]:
+    """``python app.py`` and the bare baseline, same gunicorn settings: (platform, bare) ports."""
+    env = {"EMISA_DATA_DIR": str(data_dir), "DATABASE_URL": database_url}
+    platform_port, bare_port = free_port(), free_port()
+    platform = start_platform(env, platform_port)
+    try:
+        bare = start_gunicorn("bench.bare_app:app", env, bare_port)
+        try:
+            yield platform_port, bare_port
+        finally:
+            stop(bare)
+    finally:
+        stop(platform)
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -196,10 +221,13 @@ def interleaved(runs: dict[str, dict], rounds: int = 3) -> dict[str, Stats]:
             stats = load(**arguments)
             measured[label].append(stats)
             print(f"round {round_number}: " + stats.line(label), flush=True)
-    return {
+    medians = {
         label: sorted(results, key=lambda stats: stats.rps)[len(results) // 2]
         for label, results in measured.items()
     }
+    for label, stats in medians.items():
+        print("median: " + stats.line(label))
+    return medians
 
 
 def signed_in_client(app, email: str, password: str, secret: str):

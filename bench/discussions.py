@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 from pathlib import Path
 
 import pyotp
@@ -25,12 +24,10 @@ from bench.api import PASSWORD, browser_cookie
 from bench.common import (
     bare_client,
     cpu_per_request,
-    free_port,
     interleaved,
+    platform_and_baseline,
     signed_in_client,
-    start_gunicorn,
-    start_platform,
-    stop,
+    workspace,
 )
 
 POSTS = 100
@@ -101,10 +98,9 @@ def in_process() -> None:
     from emisa import create_app
 
     logging.disable(logging.INFO)
-    workdir = Path(tempfile.mkdtemp(prefix="emisa-bench-discussions-"))
-    database_url = f"sqlite:///{workdir / 'emisa.db'}"
-    seeded = seed(workdir / "data", database_url)
-    app = create_app({"EMISA_DATA_DIR": workdir / "data", "SQLALCHEMY_DATABASE_URI": database_url})
+    data_dir, database_url = workspace("emisa-bench-discussions-")
+    seeded = seed(data_dir, database_url)
+    app = create_app({"EMISA_DATA_DIR": data_dir, "SQLALCHEMY_DATABASE_URI": database_url})
     api_client = app.test_client()
     page_client = signed_in_client(app, seeded["email"], PASSWORD, seeded["secret"])
     bearer = {"Authorization": f"Bearer {seeded['token']}"}
@@ -137,17 +133,12 @@ def main() -> None:
         in_process()
         return
 
-    workdir = Path(tempfile.mkdtemp(prefix="emisa-bench-discussions-"))
-    database_url = f"sqlite:///{workdir / 'emisa.db'}"
-    env = {"EMISA_DATA_DIR": str(workdir / "data"), "DATABASE_URL": database_url}
+    data_dir, database_url = workspace("emisa-bench-discussions-")
     print(f"seeding one thread of {POSTS} posts ...", flush=True)
-    seeded = seed(workdir / "data", database_url)
+    seeded = seed(data_dir, database_url)
 
-    platform_port, bare_port = free_port(), free_port()
-    platform = start_platform(env, platform_port)
-    bare = start_gunicorn("bench.bare_app:app", env, bare_port)
     bearer = {"Authorization": f"Bearer {seeded['token']}"}
-    try:
+    with platform_and_baseline(data_dir, database_url) as (platform_port, bare_port):
         cookie = browser_cookie(platform_port, seeded["email"], seeded["secret"])
         reads = {"total": args.requests, "concurrency": args.concurrency}
         results = interleaved(
@@ -176,12 +167,7 @@ def main() -> None:
                 },
             }
         )
-    finally:
-        stop(platform)
-        stop(bare)
 
-    for label, stats in results.items():
-        print("median: " + stats.line(label))
     baseline = results["bare Flask + one SQLite SELECT"].rps
     for label, stats in list(results.items())[1:]:
         target = "  (target >= 0.25)" if label.startswith("GET") else ""
