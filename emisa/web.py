@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, request
+from flask import abort, request, url_for
 from flask_login import current_user
 
 from emisa.access import require
@@ -39,3 +39,15 @@ def page_number() -> int:
 
 def wants_json() -> bool:
     return request.path.startswith("/api/")
+
+
+def page_count(items: int, per_page: int) -> int:
+    """Pages needed for ``items`` (an empty list still has its one, empty, page)."""
+    return max(1, -(-items // per_page))
+
+
+def page_url(page: int) -> str:
+    """This page's address with its query (the active filters) kept and another page number."""
+    return url_for(
+        request.endpoint, **{**request.args.to_dict(), **request.view_args, "page": page}
+    )

@@ -12,7 +12,7 @@ from emisa import audit
 from emisa.access import require
 from emisa.audit.models import AuditEntry
 from emisa.extensions import db
-from emisa.web import page_number
+from emisa.web import page_count, page_number, page_url
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 PAGE_SIZE = 100
@@ -57,7 +57,8 @@ def index():
         entries=entries,
         filters=filters,
         page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        pages=page_count(total, PAGE_SIZE),
+        page_url=page_url,
         total=total,
         actions=list(actions),
     )

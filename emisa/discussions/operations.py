@@ -33,6 +33,7 @@ from emisa.search import index as search_index
 from emisa.text import SANITISER_VERSION, extract_mentions, render_markdown, to_plain_text
 from emisa.text.markdown import MAX_SOURCE_CHARS
 from emisa.timeutil import utcnow
+from emisa.web import page_count
 
 PAGE_SIZE = 50  # posts per thread page
 THREADS_PER_PAGE = 30
@@ -551,12 +552,12 @@ def post_views(user: User, thread: Thread, page: int | None = None) -> tuple[lis
     if page is None:
         rows = _shown_rows(thread.id)
         ordered = _reading_order([(r[_ID], r[_PARENT]) for r in rows])
-        pages = max(1, -(-len(ordered) // PAGE_SIZE))
+        pages = page_count(len(ordered), PAGE_SIZE)
         names = {r[_ID]: r[_NAME] for r in rows}
     else:
         skeleton = db.session.execute(_statement("skeleton"), {"thread_id": thread.id}).all()
         ordered = _reading_order([(r[0], r[1]) for r in skeleton])
-        pages = max(1, -(-len(ordered) // PAGE_SIZE))
+        pages = page_count(len(ordered), PAGE_SIZE)
         ordered = ordered[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         wanted = [pid for pid, _parent, _depth in ordered]
         rows = _shown_rows(thread.id, wanted) if wanted else []

@@ -37,7 +37,7 @@ from emisa.documents.operations import DocumentError, read_fields, version_filen
 from emisa.documents.upload import PREVIEWABLE, human_size
 from emisa.extensions import csrf
 from emisa.groups.models import WorkingGroup
-from emisa.web import load, load_checked, page_number
+from emisa.web import load, load_checked, page_count, page_number, page_url
 
 bp = Blueprint("documents", __name__)
 
@@ -107,17 +107,10 @@ def _filtered(documents: list[Document], args) -> list[Document]:
     return sorted(rows, key=key, reverse=reverse)
 
 
-def _page_url(page: int) -> str:
-    """This page's address with the active filters kept and another page number."""
-    return url_for(
-        request.endpoint, **{**request.args.to_dict(), **request.view_args, "page": page}
-    )
-
-
 def _index_page(group: WorkingGroup, status: int = 200):
     readable = [d for d in operations.group_documents(group) if can(current_user, "read", d)]
     matching = _filtered(readable, request.args)
-    page, pages = page_number(), max(1, -(-len(matching) // PER_PAGE))
+    page, pages = page_number(), page_count(len(matching), PER_PAGE)
     if page > pages:
         abort(404)
     documents = matching[(page - 1) * PER_PAGE : page * PER_PAGE]
@@ -140,7 +133,7 @@ def _index_page(group: WorkingGroup, status: int = 200):
             total=len(readable),
             page=page,
             pages=pages,
-            page_url=_page_url,
+            page_url=page_url,
             fields={d.id: read_fields(d) for d in documents},
             uploaders=sorted(uploaders.values(), key=lambda u: u.name),
             type_families={k: v[0] for k, v in TYPE_FAMILIES.items()},
