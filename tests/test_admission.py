@@ -47,13 +47,19 @@ def call(middleware, name: str, environ: dict | None = None) -> threading.Thread
     return thread
 
 
+def running(app: BlockingApp, middleware, name: str, environ: dict | None = None):
+    """Call ``name`` and wait until it runs inside the app (holding a slot if it took one)."""
+    app.expect(name)
+    thread = call(middleware, name, environ)
+    assert app.started[name].wait(GENEROUS), f"{name} never ran"
+    return thread
+
+
 def test_a_second_request_waits_until_the_first_one_leaves():
     app = BlockingApp()
     middleware = AdmissionControl(app, slots=1, wait=GENEROUS)
-    app.expect("first")
+    first = running(app, middleware, "first")
     app.expect("second")
-    first = call(middleware, "first")
-    assert app.started["first"].wait(GENEROUS)
     second = call(middleware, "second")
     assert not app.started["second"].wait(0.3)
     app.release["first"].set()
@@ -66,13 +72,9 @@ def test_a_second_request_waits_until_the_first_one_leaves():
 def test_a_request_stuck_in_its_slot_delays_the_others_only_for_the_bounded_wait():
     app = BlockingApp()
     middleware = AdmissionControl(app, slots=1, wait=0.05)
-    app.expect("stuck")
-    app.expect("other")
-    stuck = call(middleware, "stuck")
-    assert app.started["stuck"].wait(GENEROUS)
-    other = call(middleware, "other")
+    stuck = running(app, middleware, "stuck")
     # Runs although the stuck request still holds the only slot.
-    assert app.started["other"].wait(GENEROUS)
+    other = running(app, middleware, "other")
     app.release["other"].set()
     other.join(GENEROUS)
     app.release["stuck"].set()
@@ -85,12 +87,8 @@ def test_a_request_stuck_in_its_slot_delays_the_others_only_for_the_bounded_wait
 def test_requests_with_a_body_never_wait_for_a_slot(body_header):
     app = BlockingApp()
     middleware = AdmissionControl(app, slots=1, wait=GENEROUS)
-    app.expect("holder")
-    app.expect("upload")
-    holder = call(middleware, "holder")
-    assert app.started["holder"].wait(GENEROUS)
-    upload = call(middleware, "upload", {"REQUEST_METHOD": "POST", **body_header})
-    assert app.started["upload"].wait(GENEROUS)
+    holder = running(app, middleware, "holder")
+    upload = running(app, middleware, "upload", {"REQUEST_METHOD": "POST", **body_header})
     app.release["upload"].set()
     app.release["holder"].set()
     for thread in (holder, upload):
@@ -101,11 +99,9 @@ def test_a_failing_request_gives_its_slot_back():
     app = BlockingApp()
     middleware = AdmissionControl(app, slots=1, wait=GENEROUS)
     app.expect("fail")
-    app.expect("next")
     app.release["fail"].set()
     call(middleware, "fail").join(GENEROUS)
-    nxt = call(middleware, "next")
-    assert app.started["next"].wait(GENEROUS)
+    nxt = running(app, middleware, "next")
     app.release["next"].set()
     nxt.join(GENEROUS)
 
