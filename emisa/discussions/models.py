@@ -41,7 +41,8 @@ class Thread(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    group = relationship("WorkingGroup")
+    # Every check of a thread reads its group: one query with a join, not a second one.
+    group = relationship("WorkingGroup", lazy="joined")
     author: Mapped[User | None] = relationship()
 
     @property
