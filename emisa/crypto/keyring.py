@@ -50,7 +50,8 @@ _MEMO_KEY = "emisa.keyring.memo"
 DEFAULT_CACHE_SIZE = 512
 _groups = sa.table("working_groups", sa.column("id"))
 # Every request that opens content reads its key row (a shredded key must not open): built once.
-_KEY_VERSION = sa.select(GroupKey).where(
+# Columns, not the entity: asked on every content read, and no object is needed.
+_KEY_VERSION = sa.select(*GroupKey.__table__.columns).where(
     GroupKey.group_id == sa.bindparam("group_id"), GroupKey.version == sa.bindparam("version")
 )
 
@@ -126,7 +127,7 @@ class _State:
     def master(self, keys: master_keys.MasterKeySet) -> None:
         self._master = keys
 
-    def cached(self, row: GroupKey) -> _Unwrapped | None:
+    def cached(self, row: GroupKey | sa.Row) -> _Unwrapped | None:
         with self.lock:
             entry = self._cache.get((row.group_id, row.version))
             if entry is None:
@@ -498,7 +499,7 @@ class Keyring:
             )
         return key
 
-    def _unwrap_row(self, state: _State, row: GroupKey) -> _Unwrapped:
+    def _unwrap_row(self, state: _State, row: GroupKey | sa.Row) -> _Unwrapped:
         if row.wrapped_key is None or row.retired_at is not None:
             raise KeyUnavailable(f"group {row.group_id} key version {row.version} was retired")
         entry = state.cached(row)
@@ -525,7 +526,7 @@ class Keyring:
         entry = memo.keys.get((group_id, version))
         if entry is not None:
             return entry
-        row = db.session.scalars(
+        row = db.session.execute(
             _KEY_VERSION, {"group_id": group_id, "version": version}
         ).one_or_none()
         if row is None:
