@@ -184,8 +184,8 @@ def _links_statement():
 def attachments_for(user: User, thread: Thread, post_ids: list[int]) -> dict[int, list]:
     """The attachments of ``post_ids`` that ``user`` may read, by post, in attaching order.
 
-    One query finds the links of the whole thread (usually none); documents the
-    reader may not read are left out without a trace.
+    One query finds the links of the thread; documents the reader may not read are
+    left out without a trace.
     """
     if not post_ids:
         return {}

@@ -438,10 +438,26 @@ class PostView:
     parent_author: str = ""
     # The post's attached documents the reader may read (others are left out, unnamed).
     attachments: list = field(default_factory=list)
+    # ISO 8601 (UTC) once per post, for the page and the API alike; "" when never edited.
+    created: str = ""
+    edited: str = ""
 
     @property
     def indent(self) -> int:
         return min(self.depth, MAX_INDENT)
+
+    @property
+    def created_label(self) -> str:
+        return _minutes(self.created)
+
+    @property
+    def edited_label(self) -> str:
+        return _minutes(self.edited)
+
+
+def _minutes(iso: str) -> str:
+    """'2026-11-22T12:11:06.648944' -> '2026-11-22 12:11': the page shows minutes."""
+    return iso[:10] + " " + iso[11:16]
 
 
 # What showing a post needs: no Markdown source (unless its HTML is stale), no ORM entity.
@@ -460,7 +476,7 @@ _SHOWN = (
 )
 # Their positions in a row: rows are read by position, the cheapest access there is.
 (_ID, _PARENT, _AUTHOR, _GROUP, _CREATED, _EDITED, _DELETED, _HIDDEN, _HTML, _REASON) = range(10)
-_SANITISER, _NAME, _COUNTRY = 10, 11, 12
+_SANITISER, _NAME, _COUNTRY, _ATTACHED = 10, 11, 12, 13
 
 
 @cache
@@ -470,6 +486,7 @@ def _statement(name: str):
     Core statements on the tables: their rows skip the ORM's row processing entirely.
     """
     posts, users, reads = Post.__table__.c, User.__table__.c, ThreadRead.__table__.c
+    links = PostAttachment.__table__.c
     thread_id = sa.bindparam("thread_id")
     with_authors = Post.__table__.outerjoin(User.__table__, users.id == posts.author_id)
     if name == "order":
@@ -494,6 +511,8 @@ def _statement(name: str):
             *(posts[column] for column in _SHOWN),
             users.name.label("author_name"),
             users.country.label("author_country"),
+            # Most threads have no attachments: then their query is not run at all.
+            sa.exists().where(links.post_id == posts.id).label("attached"),
         )
         .select_from(with_authors)
         .where(posts.thread_id == thread_id)
@@ -574,7 +593,7 @@ def post_views(user: User, thread: Thread, page: int | None = None) -> tuple[lis
     html = _open_html(thread.group_id, visible)
     hidden = [r for r in visible if r[_HIDDEN] is not None and r[_REASON]]
     reasons = _open_column(thread.group_id, hidden, _REASON, "hidden-reason") if hidden else {}
-    attached = attachments_for(user, thread, [r[_ID] for r in visible])
+    attached = attachments_for(user, thread, [r[_ID] for r in visible if r[_ATTACHED]])
     views = []
     for pid, parent_id, depth in ordered:
         row = by_id[pid]
@@ -593,6 +612,8 @@ def post_views(user: User, thread: Thread, page: int | None = None) -> tuple[lis
                 (own or moderator) and row[_EDITED] is not None and not deleted,
                 (names.get(parent_id) or "") if parent_id else "",
                 attached.get(pid) or [],
+                row[_CREATED].isoformat(),
+                row[_EDITED].isoformat() if row[_EDITED] is not None else "",
             )
         )
     return views, pages
