@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from emisa.text.markdown import MAX_SOURCE_CHARS
 from tests.discussions.support import new_thread, reply
 from tests.support.web import post_form
 
@@ -287,3 +288,23 @@ def test_observer_pages_have_no_post_controls(client, team, login):
     index = client.get(f"/groups/{team.group}/discussions").get_data(as_text=True)
     assert "New thread" not in index
     assert client.get(f"/groups/{team.group}/discussions/new").status_code == 403
+
+
+def test_refused_reply_page_says_why_and_keeps_the_text(client, team, login):
+    tid = new_thread(client, team)
+    login(client, team.member)
+    thread_url = f"/threads/{tid}"
+    empty = post_form(client, thread_url + "/posts", {"body": "   "}, page=thread_url)
+    assert empty.status_code == 400
+    assert '<div class="error">This field is required.</div>' in empty.get_data(as_text=True)
+
+    too_long = "<b>Our screening notes</b> " + "x" * MAX_SOURCE_CHARS
+    refused = post_form(client, thread_url + "/posts", {"body": too_long}, page=thread_url)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert f"longer than {MAX_SOURCE_CHARS} characters" in page
+    # The typed text comes back, escaped, for the author to shorten: nothing typed is lost.
+    assert "&lt;b&gt;Our screening notes&lt;/b&gt; xxx" in page
+    assert "<b>Our screening notes</b>" not in page
+    posts = client.get(f"/api/v1/threads/{tid}", headers=team.h(team.member)).get_json()["posts"]
+    assert len(posts) == 1
