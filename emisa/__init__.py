@@ -43,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
         skip_empty_limit_check,
         socketio,
     )
+    from emisa.json_provider import OrjsonProvider
     from emisa.security import register_security_headers
     from emisa.storage import blobs
 
@@ -52,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     app.config.update(build_config(config))
+    app.json = OrjsonProvider(app)
     # Keys in the order the code builds them: sorting every object of a long API answer
     # costs more than the rest of encoding it.
     app.json.sort_keys = False

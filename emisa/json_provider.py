@@ -1,0 +1,46 @@
+"""JSON responses encoded by orjson, otherwise exactly as Flask's own provider encodes them.
+
+A thread of a hundred posts is about 76 KB of escaped HTML, which the standard library's
+encoder took about 0.4 ms for, a tenth of the whole ``GET /api/v1/threads/{id}``; orjson
+(maintained, Rust, SIMD string escaping) does it in a small fraction of that. Dates,
+dataclasses and the rest still go through Flask's ``default``, so every value is written
+as before; only non-ASCII text is sent as UTF-8 instead of ``\\u`` escapes (the same JSON).
+Reading request bodies stays with the standard library.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from flask import Response
+from flask.json.provider import DefaultJSONProvider
+
+# Datetimes and dataclasses go to ``default`` (Flask's formats), dict keys may be numbers
+# (the standard library writes them as strings, and so does this).
+_OPTIONS = (
+    orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
+)
+
+
+class OrjsonProvider(DefaultJSONProvider):
+    def _encode(self, obj: Any, *, indent: bool = False, sort_keys: bool = False) -> bytes:
+        options = _OPTIONS
+        if indent:
+            options |= orjson.OPT_INDENT_2
+        if sort_keys or self.sort_keys:
+            options |= orjson.OPT_SORT_KEYS
+        return orjson.dumps(obj, default=self.default, option=options)
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        return self._encode(
+            obj, indent=bool(kwargs.get("indent")), sort_keys=bool(kwargs.get("sort_keys"))
+        ).decode()
+
+    def response(self, *args: Any, **kwargs: Any) -> Response:
+        """Like Flask's: compact unless debugging; the bytes go out without a str detour."""
+        obj = self._prepare_response_obj(args, kwargs)
+        indent = (self.compact is None and self._app.debug) or self.compact is False
+        return self._app.response_class(
+            self._encode(obj, indent=indent) + b"\n", mimetype=self.mimetype
+        )
