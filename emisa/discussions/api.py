@@ -192,29 +192,28 @@ def get_thread(tid: int):
     audit.record_event("thread.read", target=thread, details={"api": True})
     ops.mark_seen(current_user, thread)
     # The thread's author wrote its first post: their name came with the posts.
-    author = next((v.author_name for v in views if v.post.author_id == thread.author_id), None)
+    author = next((v.author_name for v in views if v.author_id == thread.author_id), None)
     if author is None:
         author = ops._names([thread.author_id]).get(thread.author_id, "former member")
     out = _iso(_summary(thread, ops.thread_title(thread), None, author))
     out["recipients"] = thread.recipient_ids
     out["posts"] = [
         {
-            "id": row.id,
-            "parent_id": row.parent_id,
+            "id": v.id,
+            "parent_id": v.parent_id,
             "author": v.author_name,
-            "author_id": row.author_id,
+            "author_id": v.author_id,
             "author_country": v.author_country,
             "body_html": v.html,
             "created_at": v.created,
             "edited_at": v.edited or None,
-            "deleted": row.deleted_at is not None,
-            "hidden": row.hidden_at is not None,
+            "deleted": v.deleted,
+            "hidden": v.hidden,
             "hidden_reason": v.hidden_reason or None,
             "depth": v.depth,
             "attachments": [_attachment(a) for a in v.attachments],
         }
         for v in views
-        for row in (v.post,)
     ]
     # Built field by field above (the ThreadOut shape); serialised directly, as a thread
     # can hold thousands of posts and a schema pass per post costs more than the decryption.
