@@ -308,3 +308,22 @@ def test_refused_reply_page_says_why_and_keeps_the_text(client, team, login):
     assert "<b>Our screening notes</b>" not in page
     posts = client.get(f"/api/v1/threads/{tid}", headers=team.h(team.member)).get_json()["posts"]
     assert len(posts) == 1
+
+
+def test_edit_page_shows_the_source_and_saves_a_new_version(app, client, team, login):
+    tid = new_thread(client, team, body="We screen with <VERA-2R> & **structured** interviews")
+    pid = client.get(f"/api/v1/threads/{tid}", headers=team.h(team.member)).get_json()["posts"][0][
+        "id"
+    ]
+    login(client, team.member)
+    form = client.get(f"/posts/{pid}/edit").get_data(as_text=True)
+    # The Markdown source, escaped inside the textarea: never live markup.
+    assert "&lt;VERA-2R&gt; &amp; **structured** interviews</textarea>" in form
+    saved = post_form(client, f"/posts/{pid}/edit", {"body": "Now with *VERA-2R* only"})
+    assert saved.status_code == 302
+    page = client.get(saved.headers["Location"], follow_redirects=True).get_data(as_text=True)
+    assert "Now with <em>VERA-2R</em> only" in page and ">edited<" in page
+
+    coordinator = app.test_client()
+    login(coordinator, team.coordinator)
+    assert coordinator.get(f"/posts/{pid}/edit").status_code == 403
