@@ -39,13 +39,31 @@ log "Lint"
 ruff check .
 ruff format --check .
 
-log "Test suite on SQLite"
-python3 -m pytest "$@"
-
+# The two engines run side by side, one pytest each (two cores). The scale-out tests start
+# their own processes on PostgreSQL and Redis whatever the engine under test, so they run
+# once, with the PostgreSQL suite, and may not skip.
 database="emisa_test_$(date +%s)_$$"
-cleanup() { psql -h 127.0.0.1 -U postgres -q -c "DROP DATABASE IF EXISTS $database" >/dev/null 2>&1 || true; }
+logs="$(mktemp -d)"
+cleanup() {
+  psql -h 127.0.0.1 -U postgres -q -c "DROP DATABASE IF EXISTS $database" >/dev/null 2>&1 || true
+  rm -rf "$logs"
+}
 trap cleanup EXIT
 psql -h 127.0.0.1 -U postgres -q -c "CREATE DATABASE $database"
 
-log "Test suite on PostgreSQL ($database)"
-EMISA_TEST_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:5432/$database" python3 -m pytest "$@"
+log "Test suites on SQLite and on PostgreSQL ($database), side by side"
+python3 -m pytest --ignore=tests/scaleout "$@" >"$logs/sqlite.log" 2>&1 &
+sqlite_pid=$!
+EMISA_REQUIRE_SCALEOUT=1 \
+  EMISA_TEST_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:5432/$database" \
+  python3 -m pytest "$@" >"$logs/postgresql.log" 2>&1 &
+postgresql_pid=$!
+
+status=0
+wait "$sqlite_pid" || status=1
+log "SQLite suite"
+cat "$logs/sqlite.log"
+wait "$postgresql_pid" || status=1
+log "PostgreSQL suite"
+cat "$logs/postgresql.log"
+exit "$status"
