@@ -11,7 +11,13 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
-log "Python packages"
+log "Python packages, in the checkout's virtual environment .venv"
+if [ ! -x .venv/bin/python3 ]; then
+  rm -rf .venv
+  python3 -m venv .venv || { apt_install python3-venv; python3 -m venv .venv; }
+fi
+# From here on python3, ruff and flask are the environment's.
+export PATH="$PWD/.venv/bin:$PATH"
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
 
 log "System packages (Chromium for browser tests, PostgreSQL and Redis clients/servers)"
