@@ -10,17 +10,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from emisa.access.decision import Decision, allow, deny
-from emisa.access.markings import Tlp, read_marked
+from emisa.access.discussions import attachment_of_hidden_post
+from emisa.access.marked import read_marked
+from emisa.access.markings import Tlp
 from emisa.access.policy import can, rule
 from emisa.access.roles import GroupRole
-from emisa.groups.membership import member_group_ids, membership_of
+from emisa.groups.membership import membership_of
 
 
 def _read(user, document) -> Decision:
-    # The origin group's country restriction follows its documents wherever they are read.
     if not can(user, "view", document.group):
         return deny("This document's group is not open to your country.", hide=True)
-    return read_marked(user, document.marking, member_group_ids(user))
+    seen = read_marked(user, document)
+    if not seen:
+        return seen
+    # A file attached to a post is read like the post: hidden, it is for author and moderators.
+    return attachment_of_hidden_post(user, document) or seen
 
 
 def _role(user, group) -> str | None:
@@ -38,18 +43,10 @@ def _read_document(user, document) -> Decision:
     return _read(user, document)
 
 
-@rule("document", "upload_version")
-def _upload_version(user, document) -> Decision:
-    def check() -> Decision:
-        if _role(user, document.group) not in (GroupRole.COORDINATOR, GroupRole.MEMBER):
-            return deny("Only members of the document's group can upload a new version.")
-        return allow("contributor of the document's group")
-
-    return _readable_then(user, document, check)
-
-
-@rule("document", "edit", "delete")
+@rule("document", "edit", "delete", "upload_version")
 def _manage(user, document) -> Decision:
+    """Changing what everyone reads or downloads: its uploader (still a member) or a coordinator."""
+
     def check() -> Decision:
         role = _role(user, document.group)
         if role == GroupRole.COORDINATOR:
