@@ -305,7 +305,8 @@ class Keyring:
         if row is None:
             raise KeyUnavailable(f"group {group_id} has no live key")
         entry = self._unwrap_row(self._state(), row)
-        return envelope.seal_versioned(entry.cipher, row.version, plaintext, envelope.field_aad(aad))
+        aad_bytes = envelope.field_aad(aad)
+        return envelope.seal_versioned(entry.cipher, row.version, plaintext, aad_bytes)
 
     def reseal(self, group_id: int, blob: bytes, aad: str) -> bytes:
         """Re-seal a field under the current version; returned unchanged if already current."""
