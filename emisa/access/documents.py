@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from emisa.access.decision import Decision, allow, deny
 from emisa.access.discussions import attachment_of_hidden_post
-from emisa.access.marked import read_marked
+from emisa.access.marked import read_marked, verify_marking
 from emisa.access.markings import Tlp
 from emisa.access.policy import can, rule
 from emisa.access.roles import GroupRole
@@ -25,7 +25,8 @@ def _read(user, document) -> Decision:
     if not seen:
         return seen
     # A file attached to a post is read like the post: hidden, it is for author and moderators.
-    return attachment_of_hidden_post(user, document) or seen
+    hidden = attachment_of_hidden_post(user, document)
+    return seen if hidden is None else hidden
 
 
 def _role(user, group) -> str | None:
@@ -98,7 +99,7 @@ def _publish(user, document) -> Decision:
     def check() -> Decision:
         if document.label is not Tlp.CLEAR:
             return deny("Only TLP:CLEAR documents can be made public.")
-        if document.releasable_to or document.group.allowed_countries:
+        if document.releasable_to or document.origin_countries or document.group.allowed_countries:
             return deny("A document restricted to some countries cannot be made public.")
         if _role(user, document.group) != GroupRole.COORDINATOR:
             return deny("Only a coordinator of the document's group may publish it.")
@@ -113,7 +114,9 @@ def public_read(document) -> Decision:
         document.public
         and document.label is Tlp.CLEAR
         and not document.releasable_to
+        and not document.origin_countries
         and not document.group.allowed_countries
+        and verify_marking(document)
     ):
         return allow("published TLP:CLEAR document")
     return deny("not published", hide=True)

@@ -208,6 +208,7 @@ def create_meeting(group: WorkingGroup, data: MeetingInput, by: User) -> Meeting
         raise MeetingError("The meeting cannot start in the past.")
     meeting = Meeting(
         group=group,
+        group_id=group.id,
         title_sealed=b"",
         agenda_sealed=b"",
         starts_at=data.starts_at,

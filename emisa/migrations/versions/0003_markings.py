@@ -152,24 +152,24 @@ def upgrade():
     with op.batch_alter_table("marked_recipients", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_marked_recipients_group_id"), ["group_id"])
         batch_op.create_index(batch_op.f("ix_marked_recipients_user_id"), ["user_id"])
+    # Plain ALTER TABLE, never a batch copy: on SQLite a copy drops the old table, and with
+    # foreign keys on that deletes every row referring to it (versions, posts, invitees).
     for name in MARKED:
-        with op.batch_alter_table(name, schema=None) as batch_op:
-            batch_op.add_column(sa.Column("origin_countries", sa.JSON(), nullable=True))
-            batch_op.add_column(sa.Column("marking_seal", sa.LargeBinary(), nullable=True))
+        op.add_column(
+            name,
+            sa.Column("origin_countries", sa.JSON(), nullable=False, server_default=sa.text("'[]'")),
+        )
+        op.add_column(
+            name,
+            sa.Column("marking_seal", sa.LargeBinary(), nullable=False, server_default=sa.text("''")),
+        )
     connection = op.get_bind()
     _copy_recipients(connection)
     _seal_existing(connection)
-    for name in MARKED:
-        with op.batch_alter_table(name, schema=None) as batch_op:
-            batch_op.alter_column("origin_countries", existing_type=sa.JSON(), nullable=False)
-            batch_op.alter_column("marking_seal", existing_type=sa.LargeBinary(), nullable=False)
-    with op.batch_alter_table("threads", schema=None) as batch_op:
-        batch_op.drop_column("recipient_ids")
-    with op.batch_alter_table("document_recipients", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_document_recipients_user_id"))
+    op.drop_column("threads", "recipient_ids")
+    op.drop_index(op.f("ix_document_recipients_user_id"), table_name="document_recipients")
     op.drop_table("document_recipients")
-    with op.batch_alter_table("meeting_invitees", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_meeting_invitees_user_id"))
+    op.drop_index(op.f("ix_meeting_invitees_user_id"), table_name="meeting_invitees")
     op.drop_table("meeting_invitees")
 
 
@@ -198,8 +198,10 @@ def downgrade():
     )
     with op.batch_alter_table("meeting_invitees", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_meeting_invitees_user_id"), ["user_id"])
-    with op.batch_alter_table("threads", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("recipient_ids", sa.JSON(), nullable=True))
+    op.add_column(
+        "threads",
+        sa.Column("recipient_ids", sa.JSON(), nullable=False, server_default=sa.text("'[]'")),
+    )
     connection = op.get_bind()
     for table, item, kind in (
         ("document_recipients", "document_id", "document"),
@@ -226,12 +228,9 @@ def downgrade():
             .where(threads.c.id == thread_id)
             .values(recipient_ids=sorted(named.get(thread_id, ())))
         )
-    with op.batch_alter_table("threads", schema=None) as batch_op:
-        batch_op.alter_column("recipient_ids", existing_type=sa.JSON(), nullable=False)
     for name in MARKED:
-        with op.batch_alter_table(name, schema=None) as batch_op:
-            batch_op.drop_column("marking_seal")
-            batch_op.drop_column("origin_countries")
+        op.drop_column(name, "marking_seal")
+        op.drop_column(name, "origin_countries")
     with op.batch_alter_table("marked_recipients", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_marked_recipients_user_id"))
         batch_op.drop_index(batch_op.f("ix_marked_recipients_group_id"))
