@@ -74,7 +74,8 @@ class Marked:
     # The country restrictions of the groups the item comes from (its origin group's allowed
     # countries, narrowed by every group it left); they travel with it. Empty: none.
     origin_countries: Mapped[list[str]] = mapped_column(JSON, default=list)
-    # The marking sealed under the group key (see ``marking_aad``); empty: not sealed.
+    # The marking sealed under the group key (see ``marking_aad``); a seal that is empty or
+    # does not match means the marking was changed outside the platform.
     marking_seal: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
 
     @declared_attr
