@@ -123,6 +123,11 @@ class Marked:
         return ()
 
     @property
+    def published(self) -> bool:
+        """Shown to anyone on the public page (documents override this)."""
+        return False
+
+    @property
     def marking(self) -> Marking:
         return Marking(
             tlp=self.label,
@@ -131,6 +136,7 @@ class Marked:
             recipient_ids=self.recipient_ids,
             shared_group_ids=self.shared_group_ids,
             origin_countries=tuple(sorted(self.origin_countries or ())),
+            public=self.published,
         )
 
 
@@ -144,6 +150,7 @@ def marking_aad(kind: str, item_id: int, marking: Marking) -> str:
             "origin_countries": sorted(marking.origin_countries),
             "recipients": sorted(marking.recipient_ids),
             "shared_with": sorted(marking.shared_group_ids),
+            "public": marking.public,
         },
         sort_keys=True,
         separators=(",", ":"),

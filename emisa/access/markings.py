@@ -60,6 +60,8 @@ class Marking:
     shared_group_ids: Collection[int] = ()
     # The country restrictions the item carries from its origin group (and groups it left).
     origin_countries: Collection[str] = ()
+    # A coordinator published it on the public page (TLP:CLEAR documents only).
+    public: bool = False
 
 
 def read_marking(user, marking: Marking, member_group_ids: Collection[int]) -> Decision:

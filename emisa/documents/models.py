@@ -69,6 +69,10 @@ class Document(Marked, db.Model):
         return tuple(sorted(share.group_id for share in self.shares))
 
     @property
+    def published(self) -> bool:
+        return bool(self.public)
+
+    @property
     def latest(self) -> DocumentVersion:
         return self.versions[-1]
 

@@ -597,6 +597,7 @@ def unshare(share: DocumentShare, by: User) -> None:
 
 def set_public(document: Document, public: bool, by: User) -> None:
     document.public = public
+    seal_marking(document)  # publishing widens who reads it: part of the sealed marking
     audit.record(
         "document.published" if public else "document.unpublished", actor=by, target=document
     )

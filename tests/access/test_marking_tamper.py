@@ -258,3 +258,33 @@ def test_re_marking_through_the_platform_seals_again(app, client, cast):
     # ... and editing it back in the database to RED is tampering again.
     _edit(app, "meeting", meeting, tlp="TLP:RED")
     assert client.get(f"/api/v1/meetings/{meeting}", headers=cast.h(cast.author)).status_code == 500
+
+
+def test_publishing_in_the_database_alone_publishes_nothing(app, client, make_user, make_group):
+    """``public`` is part of a document's sealed marking: only a coordinator's publishing counts."""
+    coordinator = make_user("open-coord@agency.example", country="BE")
+    group = make_group("Open to every country", members={coordinator: "coordinator"})
+    token = api_token(app, coordinator)
+    answer = client.post(
+        f"/api/v1/groups/{group}/documents",
+        data={"title": f"Guide {WORD}", "tlp": "TLP:CLEAR", "file": (io.BytesIO(b"g"), "g.txt")},
+        headers=bearer(token),
+        content_type="multipart/form-data",
+    )
+    document = answer.get_json()["id"]
+    anonymous = app.test_client()
+    assert anonymous.get(f"/library/{document}/download").status_code == 404
+
+    _edit_public(app, document)
+    assert anonymous.get(f"/library/{document}/download").status_code == 404
+    assert WORD not in anonymous.get("/library").get_data(as_text=True)
+    shown = client.get(f"/api/v1/documents/{document}", headers=bearer(token))
+    assert shown.status_code == 500 and shown.get_json()["error"]["code"] == "integrity_failure"
+
+
+def _edit_public(app, document_id: int) -> None:
+    from emisa.extensions import db
+
+    table = sa.table("documents", sa.column("id"), sa.column("public"))
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(table.update().where(table.c.id == document_id).values(public=True))

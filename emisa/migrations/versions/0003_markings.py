@@ -104,6 +104,7 @@ def _seal_existing(connection) -> None:
         sa.text("SELECT document_id, group_id FROM document_shares")
     ):
         shared.setdefault(document_id, []).append(group_id)
+    published = dict(connection.execute(sa.text("SELECT id, public FROM documents")).all())
     named: dict[tuple[str, int], list[int]] = {}
     for kind, item_id, user_id in connection.execute(
         sa.select(recipients.c.item_kind, recipients.c.item_id, recipients.c.user_id)
@@ -127,6 +128,7 @@ def _seal_existing(connection) -> None:
                     sorted(shared.get(item_id, ()) if kind == "document" else ())
                 ),
                 origin_countries=tuple(origin),
+                public=bool(published.get(item_id)) if kind == "document" else False,
             )
             seal = keyring.seal_bytes_through(
                 connection, group_id, b"", marking_aad(kind, item_id, marking)
