@@ -112,14 +112,12 @@ def receive(group_id: int) -> AttachmentUploads:
 
 def _marking(thread: Thread, group: WorkingGroup) -> documents.MarkingInput:
     """The thread's own marking, restrictions it carries and recipients included."""
-    recipients = thread.named_recipients
-    author_first = sorted(recipients, key=lambda u: u.id != thread.author_id)
     return documents.MarkingInput(
         ValidMarking(
             tlp=thread.label,
             releasable_to=list(thread.releasable_to or ()),
             origin_countries=narrowed(group.allowed_countries, thread.origin_countries),
-            recipients=author_first,
+            recipients=thread.named_recipients,
         )
     )
 
