@@ -92,7 +92,9 @@ def handle_access_denied(error: AccessDenied):
         flash(decision.reason, "warning")
         return redirect(url_for("auth.login", next=request.full_path))
     message = decision.reason if decision.status != 404 else None
-    return error_response(decision.status, message)
+    # The policy answers 500 only when an item's marking fails its integrity check.
+    code = "integrity_failure" if decision.status == 500 else None
+    return error_response(decision.status, message, code)
 
 
 def handle_csrf(error: CSRFError):

@@ -30,5 +30,11 @@ def register_nav(endpoint: str, label: Callable[[], str] | str) -> None:
 def init_app(app: Flask) -> None:
     @app.context_processor
     def _navigation():
+        from emisa.access import can
+
         signed_in = current_user.is_authenticated and current_user.is_fully_authenticated
-        return {"nav_items": NAV_ITEMS if signed_in else []}
+        return {
+            "nav_items": NAV_ITEMS if signed_in else [],
+            # Accounts, the audit log and new groups: shown to whom the policy lets administer.
+            "can_administer": signed_in and bool(can(current_user, "administer")),
+        }

@@ -13,9 +13,8 @@ from typing import Any
 
 from emisa.access.decision import Decision, allow, deny
 from emisa.access.groups import _contribute, _moderate, _view_group
-from emisa.access.markings import read_marked
+from emisa.access.marked import read_marked
 from emisa.access.policy import rule
-from emisa.groups.membership import member_group_ids
 
 
 @rule("thread", "read")
@@ -23,7 +22,7 @@ def _read_thread(user, thread) -> Decision:
     seen = _view_group(user, thread.group)
     if not seen:
         return seen
-    return read_marked(user, thread.marking, member_group_ids(user))
+    return read_marked(user, thread)
 
 
 def _readable_then(user, thread, check) -> Decision:
@@ -60,7 +59,7 @@ def _move(user, move: ThreadMove) -> Decision:
         return decision
     if target.id == thread.group_id:
         return deny("The thread is already in this group.", status=409)
-    tlp = thread.tlp_label
+    tlp = thread.label
     if not (tlp.library_visible or tlp.reshareable):
         return deny(f"A {tlp.value} thread can never leave its group.")
     decision = _moderate(user, target)
@@ -92,6 +91,26 @@ def _read_body(user, post) -> Decision:
         return allow("reader")
 
     return _readable_then(user, post.thread, check)
+
+
+def attachment_of_hidden_post(user, document) -> Decision | None:
+    """A denial if ``document`` is attached to a hidden post whose text ``user`` may not read.
+
+    None when no such post exists: the document's own marking decides alone.
+    """
+    from emisa.discussions.models import Post, PostAttachment
+    from emisa.extensions import db
+
+    hidden = db.session.scalars(
+        db.select(Post)
+        .join(PostAttachment, PostAttachment.post_id == Post.id)
+        .where(PostAttachment.document_id == document.id, Post.hidden_at.is_not(None))
+    )
+    for post in hidden:
+        decision = _read_body(user, post)
+        if not decision:
+            return deny("This file is attached to a post a coordinator hid.", hide=True)
+    return None
 
 
 @rule("post", "edit", "delete")

@@ -10,17 +10,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from emisa.access.decision import Decision, allow, deny
-from emisa.access.markings import Tlp, read_marked
+from emisa.access.discussions import attachment_of_hidden_post
+from emisa.access.marked import read_marked, verify_marking
+from emisa.access.markings import Tlp
 from emisa.access.policy import can, rule
 from emisa.access.roles import GroupRole
-from emisa.groups.membership import member_group_ids, membership_of
+from emisa.groups.membership import membership_of
 
 
 def _read(user, document) -> Decision:
-    # The origin group's country restriction follows its documents wherever they are read.
     if not can(user, "view", document.group):
         return deny("This document's group is not open to your country.", hide=True)
-    return read_marked(user, document.marking, member_group_ids(user))
+    seen = read_marked(user, document)
+    if not seen:
+        return seen
+    # A file attached to a post is read like the post: hidden, it is for author and moderators.
+    hidden = attachment_of_hidden_post(user, document)
+    return seen if hidden is None else hidden
 
 
 def _role(user, group) -> str | None:
@@ -38,18 +44,10 @@ def _read_document(user, document) -> Decision:
     return _read(user, document)
 
 
-@rule("document", "upload_version")
-def _upload_version(user, document) -> Decision:
-    def check() -> Decision:
-        if _role(user, document.group) not in (GroupRole.COORDINATOR, GroupRole.MEMBER):
-            return deny("Only members of the document's group can upload a new version.")
-        return allow("contributor of the document's group")
-
-    return _readable_then(user, document, check)
-
-
-@rule("document", "edit", "delete")
+@rule("document", "edit", "delete", "upload_version")
 def _manage(user, document) -> Decision:
+    """Changing what everyone reads or downloads: its uploader (still a member) or a coordinator."""
+
     def check() -> Decision:
         role = _role(user, document.group)
         if role == GroupRole.COORDINATOR:
@@ -101,7 +99,7 @@ def _publish(user, document) -> Decision:
     def check() -> Decision:
         if document.label is not Tlp.CLEAR:
             return deny("Only TLP:CLEAR documents can be made public.")
-        if document.releasable_to or document.group.allowed_countries:
+        if document.releasable_to or document.origin_countries or document.group.allowed_countries:
             return deny("A document restricted to some countries cannot be made public.")
         if _role(user, document.group) != GroupRole.COORDINATOR:
             return deny("Only a coordinator of the document's group may publish it.")
@@ -116,7 +114,9 @@ def public_read(document) -> Decision:
         document.public
         and document.label is Tlp.CLEAR
         and not document.releasable_to
+        and not document.origin_countries
         and not document.group.allowed_countries
+        and verify_marking(document)
     ):
         return allow("published TLP:CLEAR document")
     return deny("not published", hide=True)

@@ -74,6 +74,14 @@ def _manage_members(user, group) -> Decision:
     return _visible_then(user, group, lambda: _coordinator_or_admin(user, group))
 
 
+@rule("group", "list_members")
+def _list_members(user, group) -> Decision:
+    """The member list: for the group's members, and for those who manage its members."""
+    if membership_of(user, group) is not None:
+        return _view_group(user, group)
+    return _manage_members(user, group)
+
+
 @rule("group", "leave")
 def _leave(user, group) -> Decision:
     def check() -> Decision:

@@ -58,14 +58,21 @@ class Marking:
     recipient_ids: Collection[int] = ()
     # Further groups an AMBER item was re-shared to by a coordinator.
     shared_group_ids: Collection[int] = ()
+    # The country restrictions the item carries from its origin group (and groups it left).
+    origin_countries: Collection[str] = ()
+    # A coordinator published it on the public page (TLP:CLEAR documents only).
+    public: bool = False
 
 
-def read_marked(user, marking: Marking, member_group_ids: Collection[int]) -> Decision:
-    """May ``user`` (already known to be an active, fully signed-in account) read the item?
+def read_marking(user, marking: Marking, member_group_ids: Collection[int]) -> Decision:
+    """What the label, countries and recipients of an (authentic) marking allow ``user``.
 
     ``member_group_ids`` are the groups the user belongs to. A denial hides the
-    item (404): who is not allowed to read an item is not told it exists.
+    item (404): who is not allowed to read an item is not told it exists. Rules
+    call ``emisa.access.marked.read_marked``, which first checks the seal.
     """
+    if marking.origin_countries and user.country not in marking.origin_countries:
+        return deny("not open to your country where this item comes from", hide=True)
     if marking.releasable_to and user.country not in marking.releasable_to:
         return deny("not releasable to your country", hide=True)
     if user.is_partner and not marking.tlp.library_visible:

@@ -10,21 +10,12 @@ member's role. Socket.IO handlers ask these rules on every event.
 from __future__ import annotations
 
 from emisa.access.decision import Decision, allow, deny
-from emisa.access.markings import Marking, parse_tlp, read_marked
+from emisa.access.marked import read_marked
 from emisa.access.policy import _RULES, can, rule
 from emisa.access.roles import GroupRole
-from emisa.groups.membership import member_group_ids, membership_of
+from emisa.groups.membership import membership_of
 
 LIVE_STATES = ("scheduled", "open")
-
-
-def meeting_marking(meeting) -> Marking:
-    return Marking(
-        tlp=parse_tlp(meeting.tlp),
-        group_id=meeting.group_id,
-        releasable_to=tuple(meeting.releasable_to or ()),
-        recipient_ids=frozenset(meeting.named_invitee_ids),
-    )
 
 
 @rule("group", "schedule_meeting")
@@ -51,7 +42,7 @@ def _view(user, meeting) -> Decision:
         return deny("This meeting is not visible to you.", hide=True)
     if membership_of(user, meeting.group) is None:
         return deny("Only members of the group see its meetings.", hide=True)
-    return read_marked(user, meeting_marking(meeting), member_group_ids(user))
+    return read_marked(user, meeting)
 
 
 def _seen_then(user, meeting, check) -> Decision:

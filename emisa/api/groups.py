@@ -13,9 +13,9 @@ from emisa.api.blueprint import api_blueprint, errors
 from emisa.database import commit
 from emisa.extensions import db
 from emisa.groups import operations
-from emisa.groups.membership import membership_of, memberships_of
+from emisa.groups.membership import memberships_of
 from emisa.groups.models import JoinRequest, WorkingGroup
-from emisa.web import load, load_checked
+from emisa.web import load_checked
 
 blp = api_blueprint("api_groups", __name__, "Working groups, memberships and join requests")
 
@@ -154,11 +154,7 @@ def get_group(gid: int):
 @errors(blp, 401, 403, 404)
 def list_members(gid: int):
     """Members of a group, for its members and administrators."""
-    group = load(WorkingGroup, gid)
-    require(current_user, "view", group)
-    if not membership_of(current_user, group):
-        require(current_user, "manage_members", group)
-    return group.memberships
+    return load_checked(WorkingGroup, gid, "list_members").memberships
 
 
 @blp.route("/groups/<int:gid>/members", methods=["POST"])

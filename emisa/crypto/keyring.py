@@ -284,6 +284,30 @@ class Keyring:
             opened.append(plaintext.decode("utf-8"))
         return opened
 
+    def seal_bytes_through(
+        self, connection: sa.Connection, group_id: int, plaintext: bytes, aad: str
+    ) -> bytes:
+        """``seal_bytes`` for a migration: the live key is read through its own connection.
+
+        The session's connection would wait on the migration's write lock (SQLite) or
+        not see its rows; no key is created here (a group with content has one).
+        """
+        row = connection.execute(
+            sa.select(*GroupKey.__table__.columns)
+            .where(
+                GroupKey.group_id == group_id,
+                GroupKey.wrapped_key.is_not(None),
+                GroupKey.retired_at.is_(None),
+            )
+            .order_by(GroupKey.version.desc())
+            .limit(1)
+        ).one_or_none()
+        if row is None:
+            raise KeyUnavailable(f"group {group_id} has no live key")
+        entry = self._unwrap_row(self._state(), row)
+        aad_bytes = envelope.field_aad(aad)
+        return envelope.seal_versioned(entry.cipher, row.version, plaintext, aad_bytes)
+
     def reseal(self, group_id: int, blob: bytes, aad: str) -> bytes:
         """Re-seal a field under the current version; returned unchanged if already current."""
         if envelope.blob_version(blob) == self._current(group_id)[0]:

@@ -196,7 +196,7 @@ def get_thread(tid: int):
     if author is None:
         author = ops._names([thread.author_id]).get(thread.author_id, "former member")
     out = _iso(_summary(thread, ops.thread_title(thread), None, author))
-    out["recipients"] = thread.recipient_ids
+    out["recipients"] = list(thread.recipient_ids)
     out["posts"] = [
         {
             "id": v.id,

@@ -18,7 +18,8 @@ from flask import request
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 
 from emisa.access import filter_allowed
-from emisa.access.markings import Tlp
+from emisa.access.marked import narrowed
+from emisa.access.validation import ValidMarking
 from emisa.accounts.models import User
 from emisa.discussions.models import Post, PostAttachment, Thread
 from emisa.documents import operations as documents
@@ -109,19 +110,15 @@ def receive(group_id: int) -> AttachmentUploads:
     return uploads
 
 
-def _marking(thread: Thread, author: User) -> documents.MarkingInput:
-    """The thread's marking as the documents feature takes it; RED keeps its recipients."""
-    recipients: list[User] = []
-    if thread.tlp == Tlp.RED.value:
-        others = [uid for uid in thread.recipient_ids or () if uid != author.id]
-        people = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(others)))}
-        recipients = [author] + [people[uid] for uid in others if uid in people]
+def _marking(thread: Thread, group: WorkingGroup) -> documents.MarkingInput:
+    """The thread's own marking, restrictions it carries and recipients included."""
     return documents.MarkingInput(
-        tlp=Tlp(thread.tlp),
-        releasable_to=list(thread.releasable_to or ()),
-        handling_code=None,
-        handling_conditions="",
-        recipients=recipients,
+        ValidMarking(
+            tlp=thread.label,
+            releasable_to=list(thread.releasable_to or ()),
+            origin_countries=narrowed(group.allowed_countries, thread.origin_countries),
+            recipients=thread.named_recipients,
+        )
     )
 
 
@@ -140,7 +137,7 @@ def attach(post: Post, thread: Thread, author: User, uploads: AttachmentUploads)
             409,
         )
     group = db.session.get(WorkingGroup, thread.group_id)
-    marking = _marking(thread, author)
+    marking = _marking(thread, group)
     attached = []
     for position, target in enumerate(files):
         try:

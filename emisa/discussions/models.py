@@ -10,18 +10,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from emisa.access.markings import Marking, Tlp
+from emisa.access.marked import Marked
 from emisa.accounts.models import User
 from emisa.extensions import db
 from emisa.timeutil import utcnow
 
 
-class Thread(db.Model):
+class Thread(Marked, db.Model):
     __tablename__ = "threads"
     __policy_type__ = "thread"
+    __marked_kind__ = "thread"
     __table_args__ = (Index("ix_threads_group_activity", "group_id", "pinned", "last_activity_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -29,11 +30,6 @@ class Thread(db.Model):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # keyring.seal_text(group, title, aad "thread:<id>:title")
     title_sealed: Mapped[bytes] = mapped_column(LargeBinary)
-    tlp: Mapped[str] = mapped_column(String(20))
-    # ISO alpha-2 codes; empty: no country restriction beyond the group's.
-    releasable_to: Mapped[list[str]] = mapped_column(JSON, default=list)
-    # TLP:RED only: the named recipients (the author always among them).
-    recipient_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
     # Posts ever written, tombstones included; read positions count against it.
@@ -44,19 +40,6 @@ class Thread(db.Model):
     # Every check of a thread reads its group: one query with a join, not a second one.
     group = relationship("WorkingGroup", lazy="joined")
     author: Mapped[User | None] = relationship()
-
-    @property
-    def tlp_label(self) -> Tlp:
-        return Tlp(self.tlp)
-
-    @property
-    def marking(self) -> Marking:
-        return Marking(
-            tlp=Tlp(self.tlp),
-            group_id=self.group_id,
-            releasable_to=tuple(self.releasable_to or ()),
-            recipient_ids=tuple(self.recipient_ids or ()),
-        )
 
     def title_aad(self) -> str:
         return f"thread:{self.id}:title"

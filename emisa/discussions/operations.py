@@ -19,9 +19,10 @@ from flask import current_app
 
 from emisa import audit
 from emisa.access import can
-from emisa.access.countries import normalise_countries
 from emisa.access.discussions import could_read
-from emisa.access.markings import InvalidMarking, Tlp, parse_tlp
+from emisa.access.marked import narrowed, reseal_markings, seal_marking
+from emisa.access.markings import InvalidMarking
+from emisa.access.validation import apply_marking, validate_marking
 from emisa.accounts.models import User
 from emisa.crypto import keyring
 from emisa.discussions.attachments import attachments_for, unlink_post
@@ -119,27 +120,11 @@ def _members(group_id: int) -> list[User]:
 
 def _marking(group: WorkingGroup, author: User, tlp: str, releasable_to, recipient_ids):
     try:
-        label = parse_tlp(tlp)
-        countries = normalise_countries(releasable_to)
-    except (InvalidMarking, ValueError) as error:
-        raise DiscussionError(str(error)) from None
-    if countries and author.country not in countries:
-        raise DiscussionError(
-            "Include your own country in releasable-to, or you could not read your own thread."
+        return validate_marking(
+            group, author, tlp=tlp, releasable_to=releasable_to, recipients=recipient_ids
         )
-    if author.is_partner and not label.library_visible:
-        raise DiscussionError("Partner accounts can only share TLP:GREEN or TLP:CLEAR content.")
-    recipients: list[int] = []
-    if label is Tlp.RED:
-        member_ids = {m.id for m in _members(group.id)}
-        wanted = {int(r) for r in recipient_ids or ()} | {author.id}
-        strangers = wanted - member_ids
-        if strangers:
-            raise DiscussionError("TLP:RED recipients must be members of this group.")
-        recipients = sorted(wanted)
-    elif recipient_ids:
-        raise DiscussionError("Named recipients only apply to TLP:RED threads.")
-    return label, countries, recipients
+    except InvalidMarking as error:
+        raise DiscussionError(str(error)) from None
 
 
 # Threads
@@ -156,15 +141,12 @@ def create_thread(
 ) -> Thread:
     """A new thread with its opening post."""
     title, body = _clean_title(title), _clean_body(body)
-    label, countries, recipients = _marking(group, author, tlp, releasable_to, recipient_ids)
+    marking = _marking(group, author, tlp, releasable_to, recipient_ids)
     now = utcnow()
     thread = Thread(
         group_id=group.id,
         author_id=author.id,
         title_sealed=b"",
-        tlp=label.value,
-        releasable_to=countries,
-        recipient_ids=recipients,
         pinned=False,
         locked=False,
         post_count=0,
@@ -172,14 +154,18 @@ def create_thread(
         last_activity_at=now,
     )
     db.session.add(thread)
-    db.session.flush()
+    apply_marking(thread, marking)  # flushes: the seal names the id
     thread.title_sealed = keyring.seal_text(group.id, title, thread.title_aad())
     search_index.index_item(group.id, "thread", thread.id, title)
     audit.record(
         "thread.created",
         actor=author,
         target=thread,
-        details={"tlp": label.value, "releasable_to": countries, "recipients": recipients},
+        details={
+            "tlp": marking.tlp.value,
+            "releasable_to": marking.releasable_to,
+            "recipients": marking.recipient_ids,
+        },
     )
     add_post(thread, author, body, notify=False)
     _notify_new_thread(thread, author)
@@ -212,7 +198,13 @@ def move_thread(thread: Thread, target: WorkingGroup, by: User) -> None:
     opened_revisions = {
         rev.id: keyring.open_text(source_id, rev.body_sealed, rev.aad()) for rev in revisions
     }
+    # The restriction of the group it leaves travels with it, and its seal moves to the new key.
+    source = db.session.get(WorkingGroup, source_id)
+    thread.origin_countries = narrowed(thread.origin_countries, source.allowed_countries)
     thread.group_id = target.id
+    for recipient in thread.marked_recipients:
+        recipient.group_id = target.id
+    seal_marking(thread)
     thread.title_sealed = keyring.seal_text(target.id, title, thread.title_aad())
     search_index.index_item(target.id, "thread", thread.id, title)
     for post in posts:
@@ -730,6 +722,7 @@ def _notify_new_thread(thread: Thread, author: User) -> None:
 
 def reseal_group(group_id: int, _old_versions: list[int], _new_version: int) -> None:
     """Group key rotation hook: every sealed discussion field moves to the new key version."""
+    reseal_markings(Thread, group_id)
     for thread in db.session.scalars(sa.select(Thread).where(Thread.group_id == group_id)):
         thread.title_sealed = keyring.reseal(group_id, thread.title_sealed, thread.title_aad())
     for post in db.session.scalars(sa.select(Post).where(Post.group_id == group_id)):

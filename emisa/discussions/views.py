@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from emisa import audit
 from emisa.access import can, require
 from emisa.access.discussions import ThreadMove
+from emisa.access.validation import eligible_recipients
 from emisa.database import commit
 from emisa.discussions import attachments
 from emisa.discussions import operations as ops
@@ -57,8 +58,8 @@ def index(group_id: int):
 def _thread_form(group: WorkingGroup) -> ThreadForm:
     form = ThreadForm()
     form.recipients.choices = [
-        SelectChoice(m.user_id, f"{m.user.name} ({m.user.country})")
-        for m in sorted(group.memberships, key=lambda m: m.user.name.casefold())
+        SelectChoice(user.id, f"{user.name} ({user.country})")
+        for user in eligible_recipients(group)
     ]
     return form
 
@@ -161,7 +162,7 @@ def _thread_page(thread: Thread, status: int = 200, reply_form: ReplyForm | None
         # Per-post links are this prefix and the post's id: one url_for per page, not per post.
         post_base=url_for("discussions.post_link", post_id=0).removesuffix("0"),
         body_help=BODY_HELP,
-        recipients=ops._names(thread.recipient_ids).values() if thread.recipient_ids else (),
+        recipients=[user.name for user in thread.named_recipients],
         locked_message=ops.LOCKED_MESSAGE,
     ), status
 

@@ -61,7 +61,7 @@ class DocumentOut(DocumentSummary):
     handling_conditions = fields.Function(lambda d: read_fields(d).handling_conditions)
     sha256 = fields.Function(lambda d: operations.version_sha256(d.latest))
     filename = fields.Function(lambda d: operations.version_filename(d.latest))
-    recipients = fields.Function(lambda d: [r.user_id for r in d.recipients])
+    recipients = fields.Function(lambda d: list(d.recipient_ids))
     shared_with = fields.Function(lambda d: [s.group_id for s in d.shares])
     versions = fields.Function(lambda d: VersionOut(many=True).dump(d.versions))
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from emisa.access.markings import Marking, Tlp
+from emisa.access.marked import Marked
 from emisa.accounts.models import User
 from emisa.extensions import db
 from emisa.groups.models import WorkingGroup
@@ -27,17 +27,15 @@ HANDLING_CODES = {
 }
 
 
-class Document(db.Model):
+class Document(Marked, db.Model):
     __tablename__ = "documents"
     __policy_type__ = "document"
+    __marked_kind__ = "document"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(
         ForeignKey("working_groups.id", ondelete="CASCADE"), index=True
     )
-    tlp: Mapped[str] = mapped_column(String(20))  # a TLP 2.0 label, e.g. "TLP:AMBER+STRICT"
-    # ISO alpha-2 codes; empty: no country restriction beyond the label.
-    releasable_to: Mapped[list[str]] = mapped_column(JSON, default=list)
     handling_code: Mapped[str | None] = mapped_column(String(2))  # H0..H3 (Europol style)
     # Sealed, aad "document:<id>:<field>"; empty bytes when the field is empty.
     title_sealed: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
@@ -62,26 +60,17 @@ class Document(db.Model):
         cascade="all, delete-orphan",
         order_by="DocumentVersion.number",
     )
-    recipients: Mapped[list[DocumentRecipient]] = relationship(
-        back_populates="document", cascade="all, delete-orphan"
-    )
     shares: Mapped[list[DocumentShare]] = relationship(
         back_populates="document", cascade="all, delete-orphan"
     )
 
     @property
-    def label(self) -> Tlp:
-        return Tlp(self.tlp)
+    def shared_group_ids(self) -> tuple[int, ...]:
+        return tuple(sorted(share.group_id for share in self.shares))
 
     @property
-    def marking(self) -> Marking:
-        return Marking(
-            tlp=self.label,
-            group_id=self.group_id,
-            releasable_to=tuple(self.releasable_to or ()),
-            recipient_ids=tuple(r.user_id for r in self.recipients),
-            shared_group_ids=tuple(s.group_id for s in self.shares),
-        )
+    def published(self) -> bool:
+        return bool(self.public)
 
     @property
     def latest(self) -> DocumentVersion:
@@ -128,20 +117,6 @@ class DocumentVersion(db.Model):
     @property
     def stream_aad(self) -> bytes:
         return f"emisa-blob:{self.blob_id}".encode()
-
-
-class DocumentRecipient(db.Model):
-    """A named reader of a TLP:RED document (the uploader is always one)."""
-
-    __tablename__ = "document_recipients"
-    __table_args__ = (UniqueConstraint("document_id", "user_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-
-    document: Mapped[Document] = relationship(back_populates="recipients")
-    user: Mapped[User] = relationship()
 
 
 class DocumentShare(db.Model):

@@ -18,9 +18,11 @@ from flask import current_app, g
 from sqlalchemy.orm import Session, selectinload
 
 from emisa import audit
-from emisa.access.countries import UnknownCountry, normalise_countries
-from emisa.access.markings import InvalidMarking, Tlp, parse_tlp
+from emisa.access import validation as marking_rules
+from emisa.access.marked import reseal_markings, seal_marking
+from emisa.access.markings import InvalidMarking
 from emisa.access.roles import GroupRole
+from emisa.access.validation import ValidMarking
 from emisa.accounts.models import User
 from emisa.crypto import keyring
 from emisa.crypto.errors import CryptoError
@@ -28,7 +30,6 @@ from emisa.crypto.stream import SEALED_SEGMENT_SIZE, decrypt_stream, iter_chunks
 from emisa.documents.models import (
     HANDLING_CODES,
     Document,
-    DocumentRecipient,
     DocumentShare,
     DocumentShareKey,
     DocumentVersion,
@@ -93,11 +94,11 @@ def _forget_doomed_blobs(session: Session, previous_transaction: object) -> None
 
 @dataclass
 class MarkingInput:
-    tlp: Tlp
-    releasable_to: list[str]
-    handling_code: str | None
-    handling_conditions: str
-    recipients: list[User]
+    """A document's checked marking and its handling code (documents alone have one)."""
+
+    marking: ValidMarking
+    handling_code: str | None = None
+    handling_conditions: str = ""
 
 
 def _split(value) -> list[str]:
@@ -119,19 +120,6 @@ def parse_tags(value) -> list[str]:
     return tags
 
 
-def _find_recipient(group: WorkingGroup, ref: str) -> User:
-    query = sa.select(User).join(Membership, Membership.user_id == User.id)
-    query = query.where(Membership.group_id == group.id)
-    if ref.isdigit():
-        query = query.where(User.id == int(ref))
-    else:
-        query = query.where(User.email == ref.lower())
-    user = db.session.scalar(query)
-    if user is None:
-        raise DocumentError(f"'{ref}' is not a member of this group; TLP:RED goes to members only.")
-    return user
-
-
 def validate_marking(
     group: WorkingGroup,
     uploader: User,
@@ -144,17 +132,11 @@ def validate_marking(
 ) -> MarkingInput:
     """Check a marking as a whole; every problem is a sentence the uploader can act on."""
     try:
-        label = parse_tlp(tlp or "")
-        countries = normalise_countries(_split(releasable_to))
-    except (InvalidMarking, UnknownCountry) as error:
-        raise DocumentError(str(error)) from None
-    if uploader.is_partner and not label.library_visible:
-        raise DocumentError("Partner accounts share TLP:GREEN or TLP:CLEAR documents only.")
-    if countries and uploader.country not in countries:
-        raise DocumentError(
-            f"Releasable-to must include your own country ({uploader.country}), "
-            "or you could not read your own document."
+        marking = marking_rules.validate_marking(
+            group, uploader, tlp=tlp, releasable_to=_split(releasable_to), recipients=recipients
         )
+    except InvalidMarking as error:
+        raise DocumentError(str(error)) from None
     code = (handling_code or "").strip().upper() or None
     if code is not None and code not in HANDLING_CODES:
         raise DocumentError(f"'{handling_code}' is not a handling code; use H0, H1, H2 or H3.")
@@ -165,23 +147,7 @@ def validate_marking(
         conditions = ""
     if len(conditions) > 2000:
         raise DocumentError("Handling conditions are limited to 2000 characters.")
-    people: list[User] = []
-    refs = _split(recipients)
-    if label is Tlp.RED:
-        for ref in refs:
-            user = _find_recipient(group, ref)
-            if user.is_partner:
-                raise DocumentError(f"{user.name} is a partner account and cannot receive TLP:RED.")
-            if countries and user.country not in countries:
-                raise DocumentError(
-                    f"{user.name} is from {user.country}, outside the releasable-to countries."
-                )
-            if user.id != uploader.id and user not in people:
-                people.append(user)
-        people.insert(0, uploader)
-    elif refs:
-        raise DocumentError("Named recipients are only for TLP:RED documents.")
-    return MarkingInput(label, countries, code, conditions, people)
+    return MarkingInput(marking, code, conditions)
 
 
 def validate_text(title: str | None, description: str | None) -> tuple[str, str]:
@@ -326,17 +292,13 @@ def create_document(
 ) -> Document:
     document = Document(
         group_id=group.id,
-        tlp=marking.tlp.value,
-        releasable_to=marking.releasable_to,
         handling_code=marking.handling_code,
         uploader_id=uploader.id,
         origin_country=uploader.country,
     )
     db.session.add(document)
-    db.session.flush()
+    marking_rules.apply_marking(document, marking.marking)  # flushes: the seal names the id
     _seal_fields(document, title, description, tags, marking.handling_conditions)
-    for person in marking.recipients:
-        document.recipients.append(DocumentRecipient(user_id=person.id))
     version = _add_version(document, target, uploader)
     db.session.flush()
     audit.record(
@@ -349,7 +311,7 @@ def create_document(
             "tlp": document.tlp,
             "releasable_to": document.releasable_to,
             "handling_code": document.handling_code,
-            "recipients": [p.id for p in marking.recipients],
+            "recipients": marking.marking.recipient_ids,
         },
     )
     _signal_changed(document, title, description)
@@ -464,7 +426,7 @@ def version_sha256(version: DocumentVersion) -> str:
 def documents_query():
     return sa.select(Document).options(
         selectinload(Document.versions),
-        selectinload(Document.recipients),
+        selectinload(Document.marked_recipients),
         selectinload(Document.shares),
         selectinload(Document.group),
         selectinload(Document.uploader),
@@ -616,6 +578,7 @@ def reshare(document: Document, group: WorkingGroup, by: User) -> DocumentShare:
     for version in document.versions:
         _share_version_key(share, version)
     db.session.flush()
+    seal_marking(document)  # the groups it is shared with are part of its marking
     audit.record("document.reshared", actor=by, target=document, details={"to_group_id": group.id})
     return share
 
@@ -629,10 +592,12 @@ def unshare(share: DocumentShare, by: User) -> None:
     )
     share.document.shares.remove(share)
     db.session.flush()
+    seal_marking(share.document)
 
 
 def set_public(document: Document, public: bool, by: User) -> None:
     document.public = public
+    seal_marking(document)  # publishing widens who reads it: part of the sealed marking
     audit.record(
         "document.published" if public else "document.unpublished", actor=by, target=document
     )
@@ -654,6 +619,7 @@ def coordinated_groups(user: User) -> list[WorkingGroup]:
 
 def rewrap_after_rotation(group_id: int, old_versions: list[int], new_version: int) -> None:
     """Keyring hook: move every wrapped data key and sealed field of the group to the new key."""
+    reseal_markings(Document, group_id)
     versions = db.session.scalars(
         sa.select(DocumentVersion)
         .join(Document, Document.id == DocumentVersion.document_id)
@@ -711,4 +677,5 @@ def delete_group_documents(group_id: int) -> None:
         sa.select(DocumentShare).where(DocumentShare.group_id == group_id)
     ):
         share.document.shares.remove(share)
+        seal_marking(share.document)
     db.session.flush()

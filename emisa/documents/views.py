@@ -23,6 +23,7 @@ from emisa.access import can, require
 from emisa.access.countries import COUNTRIES
 from emisa.access.documents import ShareTarget
 from emisa.access.markings import Tlp
+from emisa.access.validation import eligible_recipients
 from emisa.database import commit
 from emisa.documents import operations
 from emisa.documents.http import (
@@ -115,14 +116,7 @@ def _index_page(group: WorkingGroup, status: int = 200):
         abort(404)
     documents = matching[(page - 1) * PER_PAGE : page * PER_PAGE]
     uploaders = {d.uploader_id: d.uploader for d in readable if d.uploader is not None}
-    members = sorted(
-        (
-            m.user
-            for m in group.memberships
-            if not m.user.is_partner and m.user_id != current_user.id
-        ),
-        key=lambda u: u.name,
-    )
+    members = eligible_recipients(group)
     config = current_app.config
     return (
         render_template(

@@ -31,9 +31,8 @@ def dashboard():
     groups = operations.visible_groups(current_user)
     mine = memberships_of(current_user)
     my_groups = [g for g in groups if g.id in mine]
-    # Only a coordinator (a member) or an admin can decide; the policy still judges each group.
-    candidates = groups if current_user.is_admin else my_groups
-    coordinated = filter_allowed(current_user, "decide_join_requests", candidates)
+    # The policy judges each group: coordinators decide for theirs, administrators for any.
+    coordinated = filter_allowed(current_user, "decide_join_requests", groups)
     pending = operations.pending_requests_by_group(coordinated)
     return render_template(
         "groups/dashboard.html",

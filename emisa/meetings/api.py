@@ -59,7 +59,7 @@ class MeetingSummary(Schema):
     state = fields.String(metadata={"description": "scheduled, open, closed or cancelled"})
     locked = fields.Boolean()
     invitees = fields.Function(
-        lambda m: sorted(m.named_invitee_ids) or None,
+        lambda m: list(m.recipient_ids) or None,
         metadata={"description": "TLP:RED: the named invitees; null: every member"},
     )
     created_at = fields.Function(lambda m: operations.iso(m.created_at))

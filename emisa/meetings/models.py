@@ -10,7 +10,6 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import (
-    JSON,
     ForeignKey,
     Index,
     LargeBinary,
@@ -19,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from emisa.access.marked import Marked
 from emisa.accounts.models import User
 from emisa.extensions import db
 from emisa.groups.models import WorkingGroup
@@ -40,9 +40,10 @@ class ParticipantState(StrEnum):
     REFUSED = "refused"  # the coordinator refused admission or removed them
 
 
-class Meeting(db.Model):
+class Meeting(Marked, db.Model):
     __tablename__ = "meetings"
     __policy_type__ = "meeting"
+    __marked_kind__ = "meeting"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(
@@ -52,8 +53,6 @@ class Meeting(db.Model):
     agenda_sealed: Mapped[bytes] = mapped_column(LargeBinary)  # JSON list, aad meeting:<id>:agenda
     starts_at: Mapped[datetime]  # naive UTC
     ends_at: Mapped[datetime]  # naive UTC
-    tlp: Mapped[str] = mapped_column(String(20))
-    releasable_to: Mapped[list[str]] = mapped_column(JSON, default=list)
     state: Mapped[str] = mapped_column(String(12), default=MeetingState.SCHEDULED)
     # Locked: newcomers wait in the lobby until a coordinator admits or refuses them.
     locked: Mapped[bool] = mapped_column(default=False)
@@ -70,27 +69,6 @@ class Meeting(db.Model):
 
     group: Mapped[WorkingGroup] = relationship()
     created_by: Mapped[User | None] = relationship()
-    invitees: Mapped[list[MeetingInvitee]] = relationship(
-        back_populates="meeting", cascade="all, delete-orphan"
-    )
-
-    @property
-    def named_invitee_ids(self) -> set[int]:
-        return {invitee.user_id for invitee in self.invitees}
-
-
-class MeetingInvitee(db.Model):
-    """Named invitees; only TLP:RED meetings have them (others invite every member)."""
-
-    __tablename__ = "meeting_invitees"
-    __table_args__ = (UniqueConstraint("meeting_id", "user_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-
-    meeting: Mapped[Meeting] = relationship(back_populates="invitees")
-    user: Mapped[User] = relationship()
 
 
 class Participant(db.Model):

@@ -22,9 +22,10 @@ from sqlalchemy.orm import joinedload
 
 from emisa import audit
 from emisa.access import can
-from emisa.access.countries import normalise_countries
-from emisa.access.markings import InvalidMarking, Tlp, parse_tlp
+from emisa.access.marked import reseal_markings
+from emisa.access.markings import InvalidMarking, parse_tlp
 from emisa.access.meetings import invited
+from emisa.access.validation import ValidMarking, apply_marking, validate_marking
 from emisa.accounts.models import User
 from emisa.crypto import keyring
 from emisa.extensions import db
@@ -33,7 +34,6 @@ from emisa.groups.models import Membership, WorkingGroup
 from emisa.meetings.models import (
     ChatMessage,
     Meeting,
-    MeetingInvitee,
     MeetingState,
     Participant,
     ParticipantState,
@@ -177,7 +177,9 @@ def _clean_agenda(agenda: Iterable[str] | str | None) -> list[str]:
     return items
 
 
-def _validated(group: WorkingGroup, data: MeetingInput, by: User) -> tuple[Tlp, list[int], list]:
+def _validated(
+    group: WorkingGroup, data: MeetingInput, by: User, carried: Iterable[str] = ()
+) -> ValidMarking:
     data.title = " ".join((data.title or "").split())
     if not 3 <= len(data.title) <= TITLE_MAX:
         raise MeetingError(f"The title must be 3 to {TITLE_MAX} characters long.")
@@ -186,64 +188,59 @@ def _validated(group: WorkingGroup, data: MeetingInput, by: User) -> tuple[Tlp, 
     if data.ends_at - data.starts_at > MAX_DURATION:
         raise MeetingError("A meeting lasts at most 24 hours; schedule several for longer events.")
     try:
-        tlp = parse_tlp(data.tlp)
-        releasable = normalise_countries(data.releasable_to)
-    except (InvalidMarking, ValueError) as error:
+        marking = validate_marking(
+            group,
+            by,
+            tlp=data.tlp,
+            releasable_to=data.releasable_to,
+            recipients=data.invitee_ids,
+            carried=carried,
+        )
+    except InvalidMarking as error:
         raise MeetingError(str(error)) from None
     data.agenda = _clean_agenda(data.agenda)
-    invitees: list[int] = []
-    if tlp is Tlp.RED:
-        members = {m.user_id for m in group.memberships}
-        wanted = {int(i) for i in data.invitee_ids or []} | {by.id}
-        strangers = wanted - members
-        if strangers:
-            raise MeetingError("TLP:RED invitees must be members of the group.")
-        invitees = sorted(wanted)
-    return tlp, invitees, releasable
+    return marking
 
 
 def create_meeting(group: WorkingGroup, data: MeetingInput, by: User) -> Meeting:
-    tlp, invitees, releasable = _validated(group, data, by)
+    marking = _validated(group, data, by)
     if data.starts_at < utcnow() - timedelta(minutes=5):
         raise MeetingError("The meeting cannot start in the past.")
     meeting = Meeting(
         group=group,
+        group_id=group.id,
         title_sealed=b"",
         agenda_sealed=b"",
         starts_at=data.starts_at,
         ends_at=data.ends_at,
-        tlp=tlp.value,
-        releasable_to=releasable,
         created_by=by,
     )
     db.session.add(meeting)
-    db.session.flush()
+    apply_marking(meeting, marking)  # flushes: the seal names the id
     meeting.title_sealed = _seal(meeting, "title", data.title)
     meeting.agenda_sealed = _seal(meeting, "agenda", json.dumps(data.agenda))
-    meeting.invitees = [MeetingInvitee(user_id=uid) for uid in invitees]
     db.session.flush()
     audit.record(
         "meeting.created",
         actor=by,
         target=meeting,
-        details={"tlp": tlp.value, "invitees": len(invitees) or "all members"},
+        details={"tlp": marking.tlp.value, "invitees": len(marking.recipients) or "all members"},
     )
     return meeting
 
 
 def update_meeting(meeting: Meeting, data: MeetingInput, by: User) -> None:
-    tlp, invitees, releasable = _validated(meeting.group, data, by)
+    marking = _validated(meeting.group, data, by, carried=meeting.origin_countries)
     before = invitee_ids(meeting)
     meeting.title_sealed = _seal(meeting, "title", data.title)
     meeting.agenda_sealed = _seal(meeting, "agenda", json.dumps(data.agenda))
     meeting.starts_at, meeting.ends_at = data.starts_at, data.ends_at
-    meeting.tlp, meeting.releasable_to = tlp.value, releasable
-    meeting.invitees = [MeetingInvitee(user_id=uid) for uid in invitees]
+    apply_marking(meeting, marking)
     meeting.sequence += 1
     meeting.updated_at = utcnow()
     db.session.flush()
-    db.session.expire(meeting, ["invitees"])
-    audit.record("meeting.updated", actor=by, target=meeting, details={"tlp": tlp.value})
+    db.session.expire(meeting, ["marked_recipients"])
+    audit.record("meeting.updated", actor=by, target=meeting, details={"tlp": marking.tlp.value})
     # Those who were invited and still are hear of the change; whoever lost access hears nothing.
     _notify(meeting, before & invitee_ids(meeting), "changed", by)
 
@@ -354,7 +351,7 @@ def current_stay(sid: str, participant_id: str) -> Participant | None:
         .options(
             joinedload(Participant.user),
             joinedload(Participant.meeting).joinedload(Meeting.group),
-            joinedload(Participant.meeting).selectinload(Meeting.invitees),
+            joinedload(Participant.meeting).selectinload(Meeting.marked_recipients),
         )
     )
     return participant if participant is not None and participant.sid == sid else None
@@ -799,6 +796,7 @@ def attendance(meeting: Meeting) -> list[dict]:
 
 @keyring.on_group_key_rotation
 def _reseal_group(group_id: int, _old_versions: list[int], _new_version: int) -> None:
+    reseal_markings(Meeting, group_id)
     for meeting in db.session.scalars(select(Meeting).where(Meeting.group_id == group_id)):
         for field in ("title", "agenda", "minutes"):
             blob = getattr(meeting, f"{field}_sealed")

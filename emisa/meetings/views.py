@@ -22,6 +22,7 @@ from wtforms import SelectChoice
 
 from emisa import audit
 from emisa.access import can, require
+from emisa.access.validation import eligible_recipients
 from emisa.database import commit
 from emisa.extensions import db, limiter
 from emisa.groups.models import WorkingGroup
@@ -179,9 +180,9 @@ def _month_grid(month: date, meetings: list[Meeting]) -> list[list[tuple[date, l
 
 
 def _member_choices(group: WorkingGroup) -> list[tuple[int, str]]:
-    members = sorted(group.memberships, key=lambda m: m.user.name.lower())
     return [
-        (m.user_id, f"{m.user.name} · {m.user.organisation} · {m.user.country}") for m in members
+        (user.id, f"{user.name} · {user.organisation} · {user.country}")
+        for user in eligible_recipients(group)
     ]
 
 
@@ -260,7 +261,7 @@ def edit(meeting_id: int):
         )
         form.agenda.data = "\n".join(operations.agenda_of(meeting))
         form.tlp.data = meeting.tlp
-        form.invitees.data = sorted(meeting.named_invitee_ids)
+        form.invitees.data = list(meeting.recipient_ids)
         form.releasable_to.data = list(meeting.releasable_to or [])
     if form.validate_on_submit():
         try:
