@@ -12,15 +12,22 @@ from emisa.audit.log import client_address
 
 
 class LoginFailed(Exception):
-    """A refused attempt; ``status`` is 401, or 429 while locked out."""
+    """A refused attempt; ``status`` is 401, 403 for a closed account, or 429 while locked out."""
 
-    def __init__(self, message: str, status: int = 401, retry_after: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        status: int = 401,
+        retry_after: int | None = None,
+        code: str | None = None,
+    ):
         super().__init__(message)
         self.message, self.status, self.retry_after = message, status, retry_after
+        self.code = code  # the API's error code, when the status alone does not say it
 
 
 def _refuse_if_locked(email: str) -> None:
-    locked = lockout.current_lockout(email, client_address())
+    locked = lockout.current_lockout(email)
     if locked is not None:
         audit.record_event(
             "auth.locked_out", outcome="denied", details={"email": email.strip().lower()}
@@ -28,23 +35,41 @@ def _refuse_if_locked(email: str) -> None:
         raise LoginFailed(locked.message, status=429, retry_after=locked.retry_after)
 
 
+def register_failure(email: str) -> None:
+    """Count a failed attempt; an address that crosses the threshold is reported, not refused."""
+    address = client_address()
+    if lockout.register_failure(email, address):
+        audit.record_event("auth.address_failures", outcome="alert", details={"address": address})
+
+
 def _fail(email: str, action: str, user: User | None, message: str) -> LoginFailed:
-    lockout.register_failure(email, client_address())
+    register_failure(email)
     audit.record_event(
         action, actor=user, outcome="failed", details={"email": email.strip().lower()}
     )
     return LoginFailed(message)
 
 
+_WRONG_CREDENTIALS = "Wrong email or password."
+_CLOSED_STATES = (AccountState.SUSPENDED, AccountState.EXPIRED)
+
+
 def check_password(email: str, password: str) -> User:
-    """First step. Unknown email and wrong password look and take the same."""
+    """First step. Unknown email and wrong password look and take the same.
+
+    A suspended or expired account is not told apart here either: its state is only
+    revealed once both factors pass (``check_code``), so the step is no password oracle.
+    Without an enrolled second factor such an account can never pass both, so it gets
+    the answer of a wrong password.
+    """
     _refuse_if_locked(email)
     user = find_user(email)
     if not verify_password(user.password_hash if user else None, password):
-        raise _fail(email, "auth.password_failed", user, "Wrong email or password.")
-    if user.effective_state in (AccountState.SUSPENDED, AccountState.EXPIRED):
+        raise _fail(email, "auth.password_failed", user, _WRONG_CREDENTIALS)
+    if user.effective_state in _CLOSED_STATES and not user.totp_enrolled_at:
+        register_failure(email)
         audit.record_event("auth.login_refused", actor=user, outcome="denied", target=user)
-        raise LoginFailed(f"This account is {user.effective_state}. Contact an administrator.")
+        raise LoginFailed(_WRONG_CREDENTIALS)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
@@ -63,6 +88,13 @@ def check_code(user: User, code: str) -> str:
             "auth.code_failed",
             user,
             "That code is not valid, has expired or was already used.",
+        )
+    if user.effective_state in _CLOSED_STATES:
+        audit.record_event("auth.login_refused", actor=user, outcome="denied", target=user)
+        raise LoginFailed(
+            f"This account is {user.effective_state}. Contact an administrator.",
+            status=403,
+            code="account_closed",
         )
     audit.record("auth.login", actor=user, target=user, details={"method": method})
     return method

@@ -170,7 +170,12 @@ def pending_secret(user: User) -> str | None:
 
 
 def confirm_enrolment(user: User, code: str) -> list[str] | None:
-    """Switch to the pending secret if ``code`` matches it; returns the new recovery codes."""
+    """Switch to the pending secret if ``code`` matches it; returns the new recovery codes.
+
+    Every other session and API token of the account ends: a new second factor is
+    often enrolled because the old device was lost or copied, and whoever holds it
+    must not stay signed in.
+    """
     secret = pending_secret(user)
     if secret is None:
         return None
@@ -187,6 +192,7 @@ def confirm_enrolment(user: User, code: str) -> list[str] | None:
     if user.state == AccountState.INVITED:
         user.state = AccountState.ACTIVE
     codes = totp.new_recovery_codes(user)
+    end_all_access(user, keep=user.auth_session)
     audit.record("auth.totp_enrolled", actor=user, target=user)
     return codes
 

@@ -28,7 +28,7 @@ from emisa.accounts.forms import (
     SetPasswordForm,
     TokenForm,
 )
-from emisa.accounts.login import LoginFailed, check_code, check_password
+from emisa.accounts.login import LoginFailed, check_code, check_password, register_failure
 from emisa.accounts.models import ApiToken, AuthSession
 from emisa.accounts.passwords import verify_password
 from emisa.accounts.sessions import (
@@ -39,7 +39,6 @@ from emisa.accounts.sessions import (
     live_tokens,
     start_session,
 )
-from emisa.audit.log import client_address
 from emisa.database import commit
 from emisa.extensions import db, limiter
 from emisa.timeutil import utcnow
@@ -142,6 +141,12 @@ def code():
             status = failure.status
             if failure.retry_after:
                 headers["Retry-After"] = str(failure.retry_after)
+            if status == 403:
+                # Both factors passed but the account is closed: this sign-in ends here.
+                session.revoked_at = utcnow()
+                commit()
+                logout_user()
+                return render_template("auth/login.html", form=LoginForm()), status
         else:
             _advance("full")
             commit()
@@ -188,7 +193,11 @@ def enrol():
             commit()
             flash("That code does not match. Check your device's clock and try again.", "danger")
             return _enrolment_page(form, 400)
-        if session.stage != "full":
+        if session.stage == "full":
+            flash(
+                "The new device is enrolled; every other session and API token was ended.", "info"
+            )
+        else:
             _advance("full")
         commit()
         return render_template("auth/recovery_codes.html", codes=codes)
@@ -270,7 +279,7 @@ def account():
 
 def _locked_out_page():
     """Re-authentication shares the sign-in lockout: a stolen session cannot guess on."""
-    locked = lockout.current_lockout(current_user.email, client_address())
+    locked = lockout.current_lockout(current_user.email)
     if locked is None:
         return None
     audit.record_event("auth.locked_out", outcome="denied", target=current_user)
@@ -280,7 +289,7 @@ def _locked_out_page():
 
 
 def _reauth_failed(field, message: str) -> bool:
-    lockout.register_failure(current_user.email, client_address())
+    register_failure(current_user.email)
     audit.record_event("auth.reauth_failed", outcome="failed", target=current_user)
     field.errors.append(message)
     return False
