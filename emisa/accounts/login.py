@@ -20,10 +20,12 @@ class LoginFailed(Exception):
         status: int = 401,
         retry_after: int | None = None,
         code: str | None = None,
+        field: str | None = None,
     ):
         super().__init__(message)
         self.message, self.status, self.retry_after = message, status, retry_after
         self.code = code  # the API's error code, when the status alone does not say it
+        self.field = field  # the form field at fault, for re-authentication
 
 
 def _refuse_if_locked(email: str) -> None:
@@ -98,3 +100,23 @@ def check_code(user: User, code: str) -> str:
         )
     audit.record("auth.login", actor=user, target=user, details={"method": method})
     return method
+
+
+def reauthentication_failed(user: User, field: str, message: str) -> LoginFailed:
+    """A wrong password or code given to confirm a sensitive change: counted like a sign-in."""
+    register_failure(user.email)
+    audit.record_event("auth.reauth_failed", outcome="failed", target=user)
+    return LoginFailed(message, status=400, field=field)
+
+
+def reauthenticate(user: User, password: str, code: str) -> None:
+    """Proof that the signed-in person is at the keyboard: their password and a current code.
+
+    Shares the sign-in lockout, so a stolen session cannot guess on. Raises ``LoginFailed``
+    (400 with the ``field`` at fault, or 429 while locked out).
+    """
+    _refuse_if_locked(user.email)
+    if not verify_password(user.password_hash, password or ""):
+        raise reauthentication_failed(user, "current_password", "The password is wrong.")
+    if not totp.check_code_once(user, code or ""):
+        raise reauthentication_failed(user, "code", "The code is wrong or was already used.")

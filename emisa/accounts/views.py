@@ -28,7 +28,13 @@ from emisa.accounts.forms import (
     SetPasswordForm,
     TokenForm,
 )
-from emisa.accounts.login import LoginFailed, check_code, check_password, register_failure
+from emisa.accounts.login import (
+    LoginFailed,
+    check_code,
+    check_password,
+    reauthenticate,
+    reauthentication_failed,
+)
 from emisa.accounts.models import ApiToken, AuthSession
 from emisa.accounts.passwords import verify_password
 from emisa.accounts.sessions import (
@@ -288,21 +294,19 @@ def _locked_out_page():
     return body, status, {"Retry-After": str(locked.retry_after)}
 
 
-def _reauth_failed(field, message: str) -> bool:
-    register_failure(current_user.email)
-    audit.record_event("auth.reauth_failed", outcome="failed", target=current_user)
-    field.errors.append(message)
-    return False
+def reauthenticated(form) -> bool:
+    """The form's password and code prove the signed-in person is present; failures go on the
+    form's fields (used by every form that confirms a sensitive change)."""
+    try:
+        reauthenticate(current_user, form.current_password.data, form.code.data)
+    except LoginFailed as failure:
+        getattr(form, failure.field or "current_password").errors.append(failure.message)
+        return False
+    return True
 
 
 def _reauthenticated(form: ReauthForm) -> bool:
-    if not form.validate_on_submit():
-        return False
-    if not verify_password(current_user.password_hash, form.current_password.data):
-        return _reauth_failed(form.current_password, "The password is wrong.")
-    if not totp.check_code_once(current_user, form.code.data):
-        return _reauth_failed(form.code, "The code is wrong or was already used.")
-    return True
+    return form.validate_on_submit() and reauthenticated(form)
 
 
 @bp.route("/account/password", methods=["POST"])
@@ -314,7 +318,10 @@ def change_password():
     form = ChangePasswordForm(prefix="pw")
     if form.validate_on_submit():
         if not verify_password(current_user.password_hash, form.current_password.data):
-            _reauth_failed(form.current_password, "The current password is wrong.")
+            failure = reauthentication_failed(
+                current_user, "current_password", "The current password is wrong."
+            )
+            form.current_password.errors.append(failure.message)
         else:
             try:
                 operations.change_password(current_user, form.password.data)

@@ -13,7 +13,7 @@ from emisa.api.blueprint import api_blueprint, errors
 from emisa.database import commit
 from emisa.extensions import db
 from emisa.groups import operations
-from emisa.groups.membership import membership_of, memberships_of
+from emisa.groups.membership import Seat, membership_of, memberships_of
 from emisa.groups.models import JoinRequest, WorkingGroup
 from emisa.web import load, load_checked
 
@@ -171,6 +171,7 @@ def add_member(body, gid: int):
     user = find_user(body["email"])
     if user is None:
         abort(404, description="No account has this email address.")
+    require(current_user, "assign", Seat(group, user.id))
     return _run(operations.add_member, group, user, body["role"], current_user)
 
 
