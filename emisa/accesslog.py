@@ -5,10 +5,13 @@ personal calendar-feed token, unused invitation tokens (anyone who reads them co
 take over an invited account). gunicorn (``python app.py`` and production alike) logs
 through ``RedactingLogger``: the path without its query, the token segment of secret
 paths replaced, no referrer, no cookie or authorization header, no environment.
+Werkzeug's development server (``flask run``) logs its request lines through the same
+redaction (``redact_werkzeug_log``).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 
 from gunicorn.glogging import Logger
@@ -44,3 +47,24 @@ class RedactingLogger(Logger):
             f="-",
         )
         return safe
+
+
+class _RequestLineFilter(logging.Filter):
+    """Werkzeug logs ``"METHOD /path?query PROTOCOL"`` as the first argument of its record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and args and isinstance(args[0], str) and " " in args[0]:
+            method, _, rest = args[0].partition(" ")
+            target, _, protocol = rest.rpartition(" ")
+            record.args = (f"{method} {redact_path(target)} {protocol}", *args[1:])
+        return True
+
+
+_REQUEST_LINES = _RequestLineFilter()
+
+
+def redact_werkzeug_log() -> None:
+    logger = logging.getLogger("werkzeug")
+    if _REQUEST_LINES not in logger.filters:
+        logger.addFilter(_REQUEST_LINES)

@@ -37,3 +37,30 @@ def test_every_route_with_a_free_text_segment_is_redacted(app):
         sample = rule.split("<", 1)[0] + "SECRETVALUE" + rule.split(">", 1)[1]
         assert "SECRETVALUE" not in redact_path(sample), rule
         assert SECRET_PATHS.match(sample)
+
+
+def test_the_development_servers_request_lines_are_redacted(app, caplog):
+    """``flask run`` (Werkzeug) logs request lines through the same redaction."""
+    import logging
+    import threading
+
+    import requests
+    from werkzeug.serving import make_server
+
+    from tests.conftest import free_port
+
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        for path in ("/invitation/Tok3n_secret?q=terms", "/search?q=returnee+network"):
+            requests.get(f"http://127.0.0.1:{port}{path}", timeout=10, allow_redirects=False)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+    lines = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
+    assert any(f"GET /invitation/{REDACTED} HTTP/1.1" in line for line in lines), lines
+    assert any("GET /search HTTP/1.1" in line for line in lines), lines
+    assert not any("Tok3n" in line or "returnee" in line for line in lines)
