@@ -36,6 +36,9 @@ def main() -> None:
             # WebSocket connections of live meetings stay open far longer than a request.
             self.cfg.set("timeout", 0)
             self.cfg.set("accesslog", "-")
+            self.cfg.set("logger_class", "emisa.accesslog.RedactingLogger")
+            # Blobs, keys and database files are the owner's alone (gunicorn's default is 0).
+            self.cfg.set("umask", 0o077)
 
         def load(self):
             return app

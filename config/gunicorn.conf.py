@@ -39,7 +39,11 @@ preload_app = False
 # (EMISA_TRUSTED_PROXIES=1), so gunicorn itself need not rewrite anything.
 forwarded_allow_ips = "127.0.0.1"
 accesslog = "-"
+# Paths without query text, secret path segments replaced (emisa/accesslog.py).
+logger_class = "emisa.accesslog.RedactingLogger"
 errorlog = "-"
+# Every file a worker writes (blobs, database, keys) is the service account's alone.
+umask = 0o077
 loglevel = os.environ.get("EMISA_LOG_LEVEL", "info")
 # Request lines and headers only; bodies are streamed by the app.
 limit_request_line = 8190

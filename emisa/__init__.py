@@ -30,6 +30,7 @@ FEATURES = (
 
 def create_app(config: dict | None = None) -> Flask:
     from emisa import admission
+    from emisa.accesslog import redact_werkzeug_log
     from emisa.crypto import keyring
     from emisa.database import MIGRATIONS_DIR, init_database
     from emisa.errors import register_error_handlers
@@ -82,6 +83,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     api.init_app(app)
     register_security_headers(app)
+    redact_werkzeug_log()
     register_error_handlers(app)
 
     from emisa.cli import emisa_cli

@@ -11,7 +11,7 @@ CSP = "; ".join(
         "style-src 'self'",
         "img-src 'self' data: blob:",
         "media-src 'self' blob:",
-        "connect-src 'self' ws: wss:",
+        "connect-src 'self'",
         "font-src 'self'",
         "object-src 'none'",
         "base-uri 'none'",

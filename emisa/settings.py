@@ -13,6 +13,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 DEFAULT_SECRET_PLACEHOLDERS = {"", "change-me", "changeme", "dev", "secret", "default"}
 
 
@@ -29,6 +31,25 @@ def _read_or_create_secret_file(path: Path, nbytes: int = 48) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(secrets.token_urlsafe(nbytes))
     return path.read_text().strip()
+
+
+def keep_private(data_dir: Path, database_url: str) -> None:
+    """The data directory and the SQLite files are the owner's alone (0700 and 0600).
+
+    The database file is created empty with mode 0600 before SQLite opens it, since SQLite
+    gives its -wal and -shm files the database file's mode; files left by an older start
+    are narrowed too.
+    """
+    os.chmod(data_dir, 0o700)
+    if not database_url.startswith("sqlite"):
+        return
+    name = make_url(database_url).database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    database = Path(name)
+    os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
+    for path in (database, *database.parent.glob(database.name + "-*")):
+        os.chmod(path, 0o600)
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -119,6 +140,7 @@ def build_config(overrides: dict | None = None) -> dict:
         "DEBUG": False,
     }
     config.update(overrides)
+    keep_private(config["EMISA_DATA_DIR"], str(config["SQLALCHEMY_DATABASE_URI"]))
     if str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
         # One connection per thread and a generous busy timeout: writers queue, they do not fail.
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}

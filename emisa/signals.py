@@ -10,6 +10,9 @@ _signals = Namespace()
 
 # sender: the app; kwargs: user_id. Fired when an account is signed out everywhere.
 access_revoked = _signals.signal("access-revoked")
+# sender: the app; kwargs: user_id. An account's attributes that access rules read (country,
+# platform role) changed: whatever it may see is judged again.
+account_changed = _signals.signal("account-changed")
 # sender: the app; kwargs: group_id, user_id. Fired when someone leaves or is removed from a group.
 membership_ended = _signals.signal("membership-ended")
 

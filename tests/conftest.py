@@ -245,8 +245,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(app_config: dict, port: int, extra_env: dict | None = None) -> subprocess.Popen:
-    """``python app.py`` for real (gunicorn, threads) on the test's database and data dir."""
+def start_server(
+    app_config: dict, port: int, extra_env: dict | None = None, log=subprocess.DEVNULL
+) -> subprocess.Popen:
+    """``python app.py`` for real (gunicorn, threads) on the test's database and data dir;
+    ``log``: where its standard output (the access log) goes."""
     root = Path(__file__).resolve().parent.parent
     env = dict(
         os.environ,
@@ -258,7 +261,7 @@ def start_server(app_config: dict, port: int, extra_env: dict | None = None) -> 
         [sys.executable, "app.py", "--port", str(port), "--threads", "32"],
         cwd=root,
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=log,
         stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 30

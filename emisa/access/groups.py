@@ -5,7 +5,7 @@ from __future__ import annotations
 from emisa.access.decision import Decision, allow, deny
 from emisa.access.policy import PLATFORM, rule
 from emisa.access.roles import GroupRole, JoinPolicy
-from emisa.groups.membership import membership_of
+from emisa.groups.membership import Seat, membership_of
 
 
 @rule(PLATFORM, "administer")
@@ -130,9 +130,30 @@ def _moderate(user, group) -> Decision:
     return _visible_then(user, group, check)
 
 
+_SELF_SEAT = deny(
+    "An administrator joins a group only when one of its coordinators adds them "
+    "or approves their request."
+)
+
+
+@rule("group_seat", "assign")
+def _assign_seat(user, seat) -> Decision:
+    """Separation of duties: the admin role never seats its holder; only a coordinator does."""
+    if seat.user_id != user.id:
+        return _manage_members(user, seat.group)
+
+    def check() -> Decision:
+        membership = membership_of(user, seat.group)
+        if membership is not None and membership.role == GroupRole.COORDINATOR:
+            return allow("coordinator")
+        return _SELF_SEAT
+
+    return _visible_then(user, seat.group, check)
+
+
 @rule("join_request", "decide")
 def _decide_join_request(user, join_request) -> Decision:
-    return _manage_members(user, join_request.group)
+    return _assign_seat(user, Seat(join_request.group, join_request.user_id))
 
 
 @rule("join_request", "view")

@@ -1,4 +1,5 @@
-"""Platform administration of accounts: invite, suspend, reactivate, expiry, reset 2FA."""
+"""Platform administration of accounts: invite, suspend, reactivate, expiry, reset 2FA, correct
+details and grant or remove the admin role (the last needs the acting admin's re-authentication)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
+from emisa import audit
 from emisa.access import require
+from emisa.access.roles import PlatformRole
 from emisa.accounts import operations
-from emisa.accounts.forms import EmptyForm, ExpiryForm, InviteForm
+from emisa.accounts.forms import AccountDetailsForm, EmptyForm, ExpiryForm, InviteForm, RoleForm
 from emisa.accounts.models import User
+from emisa.accounts.views import reauthenticated
 from emisa.database import commit
 from emisa.extensions import db
 from emisa.groups.membership import memberships_of
@@ -61,6 +65,8 @@ def invite():
     form = InviteForm()
     status = 200
     if form.validate_on_submit():
+        if form.role.data == PlatformRole.ADMIN and not reauthenticated(form):
+            return render_template("admin/invite.html", form=form), 400
         details = operations.AccountDetails(
             email=form.email.data,
             name=form.name.data,
@@ -88,13 +94,66 @@ def invite():
 def account(user_id: int):
     user = load(User, user_id)
     require(current_user, "manage", user)
+    return _account_page(user)
+
+
+def _account_page(user: User, status: int = 200, **forms):
+    forms.setdefault("details_form", AccountDetailsForm(obj=user))
+    forms.setdefault("role_form", RoleForm(role=user.role))
     return render_template(
         "admin/account.html",
         user=user,
         memberships=memberships_of(user).values(),
         action_form=EmptyForm(),
         expiry_form=ExpiryForm(expires_on=user.expires_at.date() if user.expires_at else None),
-    )
+        **forms,
+    ), status
+
+
+@bp.route("/accounts/<int:user_id>/details", methods=["POST"])
+@login_required
+def account_details(user_id: int):
+    """Correct name, organisation or country; a country change applies from the next request."""
+    user = load(User, user_id)
+    require(current_user, "manage", user)
+    form = AccountDetailsForm()
+    if not form.validate_on_submit():
+        return _account_page(user, 400, details_form=form)
+    try:
+        operations.correct_details(
+            user,
+            name=form.name.data,
+            organisation=form.organisation.data,
+            country=form.country.data,
+            by=current_user,
+        )
+    except operations.AccountError as error:
+        form.name.errors.append(str(error))
+        return _account_page(user, 400, details_form=form)
+    commit()
+    flash("The account's details were saved.", "success")
+    return redirect(url_for("admin.account", user_id=user.id))
+
+
+@bp.route("/accounts/<int:user_id>/role", methods=["POST"])
+@login_required
+def account_role(user_id: int):
+    """Grant or remove the admin role: only with the acting admin's password and code."""
+    user = load(User, user_id)
+    require(current_user, "manage", user)
+    form = RoleForm()
+    if not (form.validate_on_submit() and reauthenticated(form)):
+        commit()  # a spent code stays spent
+        return _account_page(user, 400, role_form=form)
+    try:
+        operations.change_role(user, form.role.data, current_user)
+    except operations.AccountError as error:
+        form.role.errors.append(str(error))
+        commit()
+        return _account_page(user, 409, role_form=form)
+    commit()
+    flash(f"{user.name} is now {user.role}.", "success")
+    return redirect(url_for("admin.account", user_id=user.id))
 
 
 _ACTIONS = {
@@ -148,9 +207,14 @@ def account_expiry(user_id: int):
 def reissue_invitation(user_id: int):
     user = load(User, user_id)
     require(current_user, "manage", user)
-    if user.state != "invited" or not EmptyForm().validate_on_submit():
-        flash("Only invited accounts get a new invitation link.", "danger")
+    if not EmptyForm().validate_on_submit():
+        flash("The form expired; try again.", "danger")
         return redirect(url_for("admin.account", user_id=user.id))
-    token = operations.reissue_invitation(user, current_user)
+    try:
+        token = operations.reissue_invitation(user, current_user)
+    except operations.AccountError as error:
+        audit.record_event("account.invitation_refused", outcome="denied", target=user)
+        flash(str(error), "danger")
+        return _account_page(user, 409)
     commit()
     return _invitation_page(user, token)

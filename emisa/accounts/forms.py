@@ -47,14 +47,49 @@ class TokenForm(FlaskForm):
     name = StringField("Token name", validators=[DataRequired(), Length(max=100)])
 
 
-class InviteForm(FlaskForm):
+def _country_field() -> SelectField:
+    """No country is preselected: a default would be a wrong answer nobody noticed."""
+    return SelectField(
+        "Country",
+        choices=[SelectChoice("", "Choose a country…"), *COUNTRY_CHOICES],
+        validators=[DataRequired("Choose the account's country.")],
+    )
+
+
+def _role_field(label: str = "Platform role") -> SelectField:
+    return SelectField(
+        label, choices=[r.value for r in PlatformRole], default=PlatformRole.USER.value
+    )
+
+
+class AdminReauthFields(FlaskForm):
+    """The acting administrator's password and a current code, needed to grant or remove the
+    admin role (both optional here: the view asks for them when the role is at stake)."""
+
+    current_password = PasswordField(
+        "Your password (to grant or remove the admin role)", validators=[Length(max=1000)]
+    )
+    code = StringField("Your current code", validators=[Length(max=40)])
+
+
+class InviteForm(AdminReauthFields):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
     organisation = StringField("Organisation", validators=[DataRequired(), Length(max=200)])
-    country = SelectField("Country", choices=COUNTRY_CHOICES, validators=[DataRequired()])
+    country = _country_field()
     kind = SelectField("Kind", choices=[k.value for k in AccountKind])
-    role = SelectField("Platform role", choices=[r.value for r in PlatformRole])
+    role = _role_field()
     expires_on = DateField("Account expires on (optional)", validators=[Optional()])
+
+
+class RoleForm(AdminReauthFields):
+    role = _role_field("New platform role")
+
+
+class AccountDetailsForm(FlaskForm):
+    name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
+    organisation = StringField("Organisation", validators=[DataRequired(), Length(max=200)])
+    country = _country_field()
 
 
 class ExpiryForm(FlaskForm):

@@ -12,15 +12,24 @@ from emisa.audit.log import client_address
 
 
 class LoginFailed(Exception):
-    """A refused attempt; ``status`` is 401, or 429 while locked out."""
+    """A refused attempt; ``status`` is 401, 403 for a closed account, or 429 while locked out."""
 
-    def __init__(self, message: str, status: int = 401, retry_after: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        status: int = 401,
+        retry_after: int | None = None,
+        code: str | None = None,
+        field: str | None = None,
+    ):
         super().__init__(message)
         self.message, self.status, self.retry_after = message, status, retry_after
+        self.code = code  # the API's error code, when the status alone does not say it
+        self.field = field  # the form field at fault, for re-authentication
 
 
 def _refuse_if_locked(email: str) -> None:
-    locked = lockout.current_lockout(email, client_address())
+    locked = lockout.current_lockout(email)
     if locked is not None:
         audit.record_event(
             "auth.locked_out", outcome="denied", details={"email": email.strip().lower()}
@@ -28,23 +37,41 @@ def _refuse_if_locked(email: str) -> None:
         raise LoginFailed(locked.message, status=429, retry_after=locked.retry_after)
 
 
+def register_failure(email: str) -> None:
+    """Count a failed attempt; an address that crosses the threshold is reported, not refused."""
+    address = client_address()
+    if lockout.register_failure(email, address):
+        audit.record_event("auth.address_failures", outcome="alert", details={"address": address})
+
+
 def _fail(email: str, action: str, user: User | None, message: str) -> LoginFailed:
-    lockout.register_failure(email, client_address())
+    register_failure(email)
     audit.record_event(
         action, actor=user, outcome="failed", details={"email": email.strip().lower()}
     )
     return LoginFailed(message)
 
 
+_WRONG_CREDENTIALS = "Wrong email or password."
+_CLOSED_STATES = (AccountState.SUSPENDED, AccountState.EXPIRED)
+
+
 def check_password(email: str, password: str) -> User:
-    """First step. Unknown email and wrong password look and take the same."""
+    """First step. Unknown email and wrong password look and take the same.
+
+    A suspended or expired account is not told apart here either: its state is only
+    revealed once both factors pass (``check_code``), so the step is no password oracle.
+    Without an enrolled second factor such an account can never pass both, so it gets
+    the answer of a wrong password.
+    """
     _refuse_if_locked(email)
     user = find_user(email)
     if not verify_password(user.password_hash if user else None, password):
-        raise _fail(email, "auth.password_failed", user, "Wrong email or password.")
-    if user.effective_state in (AccountState.SUSPENDED, AccountState.EXPIRED):
+        raise _fail(email, "auth.password_failed", user, _WRONG_CREDENTIALS)
+    if user.effective_state in _CLOSED_STATES and not user.totp_enrolled_at:
+        register_failure(email)
         audit.record_event("auth.login_refused", actor=user, outcome="denied", target=user)
-        raise LoginFailed(f"This account is {user.effective_state}. Contact an administrator.")
+        raise LoginFailed(_WRONG_CREDENTIALS)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
@@ -64,5 +91,32 @@ def check_code(user: User, code: str) -> str:
             user,
             "That code is not valid, has expired or was already used.",
         )
+    if user.effective_state in _CLOSED_STATES:
+        audit.record_event("auth.login_refused", actor=user, outcome="denied", target=user)
+        raise LoginFailed(
+            f"This account is {user.effective_state}. Contact an administrator.",
+            status=403,
+            code="account_closed",
+        )
     audit.record("auth.login", actor=user, target=user, details={"method": method})
     return method
+
+
+def reauthentication_failed(user: User, field: str, message: str) -> LoginFailed:
+    """A wrong password or code given to confirm a sensitive change: counted like a sign-in."""
+    register_failure(user.email)
+    audit.record_event("auth.reauth_failed", outcome="failed", target=user)
+    return LoginFailed(message, status=400, field=field)
+
+
+def reauthenticate(user: User, password: str, code: str) -> None:
+    """Proof that the signed-in person is at the keyboard: their password and a current code.
+
+    Shares the sign-in lockout, so a stolen session cannot guess on. Raises ``LoginFailed``
+    (400 with the ``field`` at fault, or 429 while locked out).
+    """
+    _refuse_if_locked(user.email)
+    if not verify_password(user.password_hash, password or ""):
+        raise reauthentication_failed(user, "current_password", "The password is wrong.")
+    if not totp.check_code_once(user, code or ""):
+        raise reauthentication_failed(user, "code", "The code is wrong or was already used.")

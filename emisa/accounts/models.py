@@ -54,6 +54,16 @@ class User(UserMixin, db.Model):
         return self.role == PlatformRole.ADMIN
 
     @property
+    def is_claimed(self) -> bool:
+        """The person has set their own password: from then on only they choose credentials.
+
+        Such an account never gets an invitation again (an invitation sets a new password),
+        and an administrator's second-factor reset leaves the password for the person to
+        re-enrol with. So no administrator can ever sign in as someone who was once active.
+        """
+        return self.password_hash is not None
+
+    @property
     def is_partner(self) -> bool:
         return self.kind == AccountKind.PARTNER
 

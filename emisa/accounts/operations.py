@@ -22,6 +22,7 @@ from emisa.accounts.models import Invitation, User
 from emisa.accounts.passwords import check_strength, hash_password
 from emisa.accounts.sessions import digest, end_all_access
 from emisa.extensions import db
+from emisa.signals import account_changed
 from emisa.timeutil import utcnow
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -113,6 +114,10 @@ def invite(details: AccountDetails, invited_by: User | None) -> tuple[User, str]
 
 
 def reissue_invitation(user: User, invited_by: User | None) -> str:
+    if user.state != AccountState.INVITED or user.is_claimed:
+        raise AccountError(
+            "Only an account whose owner never set a password gets an invitation link."
+        )
     token = secrets.token_urlsafe(32)
     for previous in db.session.scalars(
         select(Invitation).where(Invitation.user_id == user.id, Invitation.used_at.is_(None))
@@ -134,7 +139,7 @@ def open_invitation(token: str) -> Invitation | None:
     invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == digest(token)))
     if invitation is None or invitation.used_at is not None or invitation.expires_at <= utcnow():
         return None
-    if invitation.user.state != AccountState.INVITED:
+    if invitation.user.state != AccountState.INVITED or invitation.user.is_claimed:
         return None
     return invitation
 
@@ -170,7 +175,12 @@ def pending_secret(user: User) -> str | None:
 
 
 def confirm_enrolment(user: User, code: str) -> list[str] | None:
-    """Switch to the pending secret if ``code`` matches it; returns the new recovery codes."""
+    """Switch to the pending secret if ``code`` matches it; returns the new recovery codes.
+
+    Every other session and API token of the account ends: a new second factor is
+    often enrolled because the old device was lost or copied, and whoever holds it
+    must not stay signed in.
+    """
     secret = pending_secret(user)
     if secret is None:
         return None
@@ -187,6 +197,7 @@ def confirm_enrolment(user: User, code: str) -> list[str] | None:
     if user.state == AccountState.INVITED:
         user.state = AccountState.ACTIVE
     codes = totp.new_recovery_codes(user)
+    end_all_access(user, keep=user.auth_session)
     audit.record("auth.totp_enrolled", actor=user, target=user)
     return codes
 
@@ -208,7 +219,9 @@ def suspend(user: User, by: User) -> None:
 def reactivate(user: User, by: User) -> None:
     if user.state not in (AccountState.SUSPENDED, AccountState.EXPIRED) and user.is_usable:
         raise AccountError("The account is already active.")
-    user.state = AccountState.ACTIVE if user.totp_enrolled_at else AccountState.INVITED
+    # A claimed account comes back active: with its second factor reset, its owner enrols
+    # again with their own password. Only one never claimed is invited again.
+    user.state = AccountState.ACTIVE if user.is_claimed else AccountState.INVITED
     if user.expires_at and user.expires_at <= utcnow():
         user.expires_at = None
     audit.record("account.reactivated", actor=by, target=user)
@@ -222,7 +235,8 @@ def set_expiry(user: User, expires_at: datetime | None, by: User) -> None:
 
 
 def reset_two_factor(user: User, by: User) -> None:
-    """Drop the second factor: the account must enrol again at its next sign-in."""
+    """Drop the second factor: the owner enrols again at their next sign-in, with their own
+    password, which is kept: the administrator who resets never learns or sets it."""
     user.totp_secret = None
     user.totp_pending_secret = None
     user.totp_enrolled_at = None
@@ -233,3 +247,54 @@ def reset_two_factor(user: User, by: User) -> None:
 
 def count_admins() -> int:
     return db.session.scalar(select(func.count()).select_from(User).where(User.role == "admin"))
+
+
+def change_role(user: User, role: str, by: User) -> None:
+    """Make or unmake a platform admin; the caller has re-authenticated ``by``.
+
+    Nobody changes their own role: another administrator must, so the platform always
+    keeps the one who acts and no admin can quietly step down after acting.
+    """
+    try:
+        role = parse_enum(PlatformRole, role, "platform role")
+    except ValueError as error:
+        raise AccountError(str(error)) from None
+    if user.id == by.id:
+        raise AccountError("Another administrator must change your own platform role.")
+    if role == user.role:
+        raise AccountError(f"{user.name} already has the role {role}.")
+    previous, user.role = user.role, role
+    audit.record(
+        "account.role_changed", actor=by, target=user, details={"from": previous, "to": role}
+    )
+    account_changed.send(current_app._get_current_object(), user_id=user.id)
+
+
+def correct_details(user: User, *, name: str, organisation: str, country: str, by: User) -> None:
+    """Correct an account's name, organisation or country (an administrator's duty).
+
+    The policy reads the country on every request, so the change applies from the next one;
+    ``account_changed`` lets live connections be judged again at once.
+    """
+    name, organisation = (name or "").strip(), (organisation or "").strip()
+    if not name or not organisation:
+        raise AccountError("Name and organisation are required.")
+    try:
+        country = normalise_country(country)
+    except ValueError as error:
+        raise AccountError(str(error)) from None
+    changes = {
+        field: {"from": getattr(user, field), "to": value}
+        for field, value in (
+            ("name", name[:120]),
+            ("organisation", organisation[:200]),
+            ("country", country),
+        )
+        if getattr(user, field) != value
+    }
+    if not changes:
+        return
+    for field, change in changes.items():
+        setattr(user, field, change["to"])
+    audit.record("account.details_corrected", actor=by, target=user, details=changes)
+    account_changed.send(current_app._get_current_object(), user_id=user.id)

@@ -28,7 +28,13 @@ from emisa.accounts.forms import (
     SetPasswordForm,
     TokenForm,
 )
-from emisa.accounts.login import LoginFailed, check_code, check_password
+from emisa.accounts.login import (
+    LoginFailed,
+    check_code,
+    check_password,
+    reauthenticate,
+    reauthentication_failed,
+)
 from emisa.accounts.models import ApiToken, AuthSession
 from emisa.accounts.passwords import verify_password
 from emisa.accounts.sessions import (
@@ -39,7 +45,6 @@ from emisa.accounts.sessions import (
     live_tokens,
     start_session,
 )
-from emisa.audit.log import client_address
 from emisa.database import commit
 from emisa.extensions import db, limiter
 from emisa.timeutil import utcnow
@@ -142,6 +147,12 @@ def code():
             status = failure.status
             if failure.retry_after:
                 headers["Retry-After"] = str(failure.retry_after)
+            if status == 403:
+                # Both factors passed but the account is closed: this sign-in ends here.
+                session.revoked_at = utcnow()
+                commit()
+                logout_user()
+                return render_template("auth/login.html", form=LoginForm()), status
         else:
             _advance("full")
             commit()
@@ -188,7 +199,11 @@ def enrol():
             commit()
             flash("That code does not match. Check your device's clock and try again.", "danger")
             return _enrolment_page(form, 400)
-        if session.stage != "full":
+        if session.stage == "full":
+            flash(
+                "The new device is enrolled; every other session and API token was ended.", "info"
+            )
+        else:
             _advance("full")
         commit()
         return render_template("auth/recovery_codes.html", codes=codes)
@@ -270,7 +285,7 @@ def account():
 
 def _locked_out_page():
     """Re-authentication shares the sign-in lockout: a stolen session cannot guess on."""
-    locked = lockout.current_lockout(current_user.email, client_address())
+    locked = lockout.current_lockout(current_user.email)
     if locked is None:
         return None
     audit.record_event("auth.locked_out", outcome="denied", target=current_user)
@@ -279,21 +294,19 @@ def _locked_out_page():
     return body, status, {"Retry-After": str(locked.retry_after)}
 
 
-def _reauth_failed(field, message: str) -> bool:
-    lockout.register_failure(current_user.email, client_address())
-    audit.record_event("auth.reauth_failed", outcome="failed", target=current_user)
-    field.errors.append(message)
-    return False
+def reauthenticated(form) -> bool:
+    """The form's password and code prove the signed-in person is present; failures go on the
+    form's fields (used by every form that confirms a sensitive change)."""
+    try:
+        reauthenticate(current_user, form.current_password.data, form.code.data)
+    except LoginFailed as failure:
+        getattr(form, failure.field or "current_password").errors.append(failure.message)
+        return False
+    return True
 
 
 def _reauthenticated(form: ReauthForm) -> bool:
-    if not form.validate_on_submit():
-        return False
-    if not verify_password(current_user.password_hash, form.current_password.data):
-        return _reauth_failed(form.current_password, "The password is wrong.")
-    if not totp.check_code_once(current_user, form.code.data):
-        return _reauth_failed(form.code, "The code is wrong or was already used.")
-    return True
+    return form.validate_on_submit() and reauthenticated(form)
 
 
 @bp.route("/account/password", methods=["POST"])
@@ -305,7 +318,10 @@ def change_password():
     form = ChangePasswordForm(prefix="pw")
     if form.validate_on_submit():
         if not verify_password(current_user.password_hash, form.current_password.data):
-            _reauth_failed(form.current_password, "The current password is wrong.")
+            failure = reauthentication_failed(
+                current_user, "current_password", "The current password is wrong."
+            )
+            form.current_password.errors.append(failure.message)
         else:
             try:
                 operations.change_password(current_user, form.password.data)

@@ -16,6 +16,8 @@ from emisa.errors import json_error
 from emisa.extensions import limiter
 from emisa.timeutil import utcnow
 
+_WRONG_CREDENTIALS = "Wrong email, password or code."
+
 blp = api_blueprint("api_auth", __name__, "Bearer tokens and the caller's account")
 
 
@@ -47,19 +49,27 @@ class Me(Schema):
 @blp.doc(security=[])
 @blp.arguments(TokenRequest)
 @blp.response(201, TokenResponse)
-@errors(blp, 400, 401, 429)
+@errors(blp, 400, 401, 403, 429)
 @limiter.limit("60 per minute")
 def create_token(body):
     """Exchange email, password and a current TOTP code for a bearer token."""
     try:
         user = check_password(body["email"], body["password"])
         if not user.totp_enrolled_at:
-            raise LoginFailed("Enrol two-factor sign-in in the browser first.", status=403)
+            raise LoginFailed(
+                "Enrol two-factor sign-in in the browser first.",
+                status=403,
+                code="totp_not_enrolled",
+            )
         check_code(user, body["otp"])
     except LoginFailed as failure:
         commit()
         headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else None
-        code = {401: "invalid_credentials", 429: "too_many_attempts"}.get(failure.status)
+        if failure.status == 401:
+            # Both factors arrive together: one answer for either, so the password's
+            # correctness never shows on its own.
+            return json_error(401, _WRONG_CREDENTIALS, "invalid_credentials")
+        code = failure.code or {429: "too_many_attempts"}.get(failure.status)
         return json_error(failure.status, failure.message, code, headers)
     token, plain = issue_token(user, body["name"])
     audit.record("auth.token_issued", actor=user, target=user, details={"name": token.name})

@@ -13,7 +13,7 @@ from emisa.api.blueprint import api_blueprint, errors
 from emisa.database import commit
 from emisa.extensions import db
 from emisa.groups import operations
-from emisa.groups.membership import memberships_of
+from emisa.groups.membership import Seat, memberships_of
 from emisa.groups.models import JoinRequest, WorkingGroup
 from emisa.web import load_checked
 
@@ -167,6 +167,7 @@ def add_member(body, gid: int):
     user = find_user(body["email"])
     if user is None:
         abort(404, description="No account has this email address.")
+    require(current_user, "assign", Seat(group, user.id))
     return _run(operations.add_member, group, user, body["role"], current_user)
 
 

@@ -6,6 +6,7 @@ from flask import request
 from flask_login import current_user
 from marshmallow import Schema, fields
 
+from emisa import audit
 from emisa.access import require
 from emisa.access.documents import ShareTarget
 from emisa.api.blueprint import api_blueprint, errors
@@ -179,7 +180,9 @@ def list_documents(group_id: int):
 @errors(blp, 401, 404)
 def get_document(document_id: int):
     """A document's metadata, its marking and its versions."""
-    return load_checked(Document, document_id, "read")
+    document = load_checked(Document, document_id, "read")
+    audit.record_event("document.viewed", target=document, details={"via": "api"})
+    return document
 
 
 @blp.route("/documents/<int:document_id>", methods=["PATCH"])

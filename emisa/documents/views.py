@@ -19,6 +19,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
+from emisa import audit
 from emisa.access import can, require
 from emisa.access.countries import COUNTRIES
 from emisa.access.documents import ShareTarget
@@ -226,6 +227,7 @@ def _detail_page(document: Document, status: int = 200):
 @login_required
 def detail(document_id: int):
     document = load_checked(Document, document_id, "read")
+    audit.record_event("document.viewed", target=document, details={"via": "web"})
     return _detail_page(document)
 
 

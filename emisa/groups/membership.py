@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import Any, NamedTuple
 
 from flask import g, has_app_context
 from sqlalchemy import bindparam, select
@@ -47,3 +48,16 @@ def membership_of(user, group):
 
 def member_group_ids(user) -> set[int]:
     return set(memberships_of(user))
+
+
+class Seat(NamedTuple):
+    """A place for one account in one group: what adding, approving or changing a role grants.
+
+    The policy judges it apart from managing members in general, because who the seat is
+    for matters: a platform admin may seat others, never themselves.
+    """
+
+    __policy_type__ = "group_seat"
+
+    group: Any
+    user_id: int

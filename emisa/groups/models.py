@@ -7,12 +7,23 @@ import json
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import JSON, ForeignKey, Select, String, Text, UniqueConstraint, cast, select
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    LargeBinary,
+    Select,
+    String,
+    Text,
+    UniqueConstraint,
+    cast,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from emisa.access.countries import country_name
 from emisa.access.roles import GroupRole, JoinPolicy
 from emisa.accounts.models import User
+from emisa.crypto import keyring
 from emisa.extensions import db
 from emisa.timeutil import utcnow
 
@@ -109,9 +120,11 @@ class JoinRequest(db.Model):
         ForeignKey("working_groups.id", ondelete="CASCADE"), index=True
     )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    motivation: Mapped[str] = mapped_column(Text)
+    # The requester's motivation and the coordinator's reason, sealed under the group key:
+    # both often name cases, agencies and people.
+    motivation_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(10), default="pending")  # approved / rejected
-    reason: Mapped[str] = mapped_column(Text, default="")  # the coordinator's reason
+    reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)  # None: no reason given
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -119,3 +132,25 @@ class JoinRequest(db.Model):
     group: Mapped[WorkingGroup] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+    def _aad(self, field: str) -> str:
+        return f"join_request:{self.id}:{field}"
+
+    @property
+    def motivation(self) -> str:
+        return keyring.open_text(self.group_id, self.motivation_sealed, self._aad("motivation"))
+
+    @property
+    def reason(self) -> str:
+        if self.reason_sealed is None:
+            return ""
+        return keyring.open_text(self.group_id, self.reason_sealed, self._aad("reason"))
+
+    def seal(self, *, motivation: str | None = None, reason: str | None = None) -> None:
+        """Seal the texts given; the row must have its id (flushed) first."""
+        if motivation is not None:
+            self.motivation_sealed = keyring.seal_text(
+                self.group_id, motivation, self._aad("motivation")
+            )
+        if reason:
+            self.reason_sealed = keyring.seal_text(self.group_id, reason, self._aad("reason"))

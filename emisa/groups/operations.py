@@ -224,9 +224,11 @@ def add_member(group: WorkingGroup, user: User, role: str, by: User | None) -> M
         pending.decided_by_id = by.id if by else None
     db.session.flush()
     forget_memberships()
-    audit.record(
-        "membership.added", actor=by, target=group, details={"user_id": user.id, "role": role}
-    )
+    details = {"user_id": user.id, "role": role}
+    if by is None:
+        # Without an acting account, the server's operator seated them (the CLI).
+        details["via"] = "operator"
+    audit.record("membership.added", actor=by, target=group, details=details)
     return membership
 
 
@@ -274,9 +276,10 @@ def request_to_join(group: WorkingGroup, user: User, motivation: str) -> JoinReq
         )
     ):
         raise GroupError("You already asked to join this group; a coordinator will decide.", 409)
-    join_request = JoinRequest(group=group, user=user, motivation=motivation)
+    join_request = JoinRequest(group=group, user=user, motivation_sealed=b"")
     db.session.add(join_request)
     db.session.flush()
+    join_request.seal(motivation=motivation)
     audit.record("join_request.created", actor=user, target=group, details={"id": join_request.id})
     return join_request
 
@@ -290,14 +293,15 @@ def decide_join_request(join_request: JoinRequest, approve: bool, reason: str, b
     if approve:
         add_member(join_request.group, join_request.user, GroupRole.MEMBER, by)
     join_request.status = "approved" if approve else "rejected"
-    join_request.reason = reason[:2000]
+    join_request.seal(reason=reason[:2000])
     join_request.decided_by_id, join_request.decided_at = by.id, utcnow()
-    outcome = "approved" if approve else f"rejected: {join_request.reason}"
+    # The notice names no reason: it is stored in clear, the reason is shown sealed on the
+    # group's page.
     notify.send(
         current_app._get_current_object(),
         user_ids=[join_request.user_id],
         kind="join_request",
-        text=f"Your request to join {join_request.group.name} was {outcome}",
+        text=f"Your request to join {join_request.group.name} was {join_request.status}.",
         link=f"/groups/{join_request.group_id}",
     )
     audit.record(

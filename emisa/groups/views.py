@@ -17,7 +17,7 @@ from emisa.groups.forms import (
     JoinForm,
     RoleForm,
 )
-from emisa.groups.membership import membership_of, memberships_of
+from emisa.groups.membership import Seat, membership_of, memberships_of
 from emisa.groups.models import JoinRequest, Membership, WorkingGroup
 from emisa.web import load, load_checked
 
@@ -74,7 +74,9 @@ def _group_page(group: WorkingGroup, status: int = 200, **forms):
             can_request=bool(can(current_user, "request_join", group)),
             can_read=bool(can(current_user, "read_content", group)),
             members=sorted(group.memberships, key=lambda m: (m.role, m.user.name)),
-            pending=operations.pending_requests(group) if manage else [],
+            pending=filter_allowed(current_user, "decide", operations.pending_requests(group))
+            if manage
+            else [],
             own_request=own_request,
             role_form=RoleForm(),
             decision_form=DecisionForm(),
@@ -214,6 +216,7 @@ def add_member(group_id: int):
     if user is None:
         form.email.errors.append("No account has this email address.")
         return _group_page(group, 404, add_form=form)
+    require(current_user, "assign", Seat(group, user.id))
     try:
         operations.add_member(group, user, form.role.data, current_user)
     except operations.GroupError as error:
@@ -236,6 +239,7 @@ def _membership_in(group: WorkingGroup, membership_id: int) -> Membership:
 def change_role(group_id: int, membership_id: int):
     group = load_checked(WorkingGroup, group_id, "manage_members")
     membership = _membership_in(group, membership_id)
+    require(current_user, "assign", Seat(group, membership.user_id))
     form = RoleForm()
     if form.validate_on_submit():
         try:

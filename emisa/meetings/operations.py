@@ -258,10 +258,9 @@ def cancel_meeting(meeting: Meeting, by: User) -> list[str]:
 
 
 def notification_text(meeting: Meeting, verb: str) -> str:
-    """Never carries content above TLP:GREEN: AMBER and RED meetings are named by label only."""
+    """Names no title, whatever the marking: notices are stored in clear, the title is sealed
+    and shown on the meeting's page the notice links to."""
     when = meeting.starts_at.strftime("%d %b %Y %H:%M UTC")
-    if parse_tlp(meeting.tlp).library_visible:
-        return f"Meeting “{title_of(meeting)}” of {meeting.group.name} on {when} was {verb}."
     return f"A {meeting.tlp} meeting of {meeting.group.name} on {when} was {verb}."
 
 

@@ -132,6 +132,7 @@ def feed(token: str):
         detailed=False,
         name="EMISA meetings",
     )
+    audit.record_event("meeting.feed_read", actor=user, target=user)
     commit()
     return Response(body, mimetype="text/calendar", headers={"Cache-Control": "no-store"})
 

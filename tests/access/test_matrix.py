@@ -104,10 +104,10 @@ def new_account(w: World) -> tuple[str, dict]:
     }
 
 
-def account_of(suffix: str, **state):
+def account_of(suffix: str, body: dict | None = None, **state):
     def build(w: World) -> tuple[str, dict | None]:
         person = w.newcomer(**state)
-        return f"/admin/accounts/{person.id}{suffix}", {}
+        return f"/admin/accounts/{person.id}{suffix}", dict(body or {})
 
     return build
 
@@ -230,6 +230,19 @@ TABLE = [
         "POST",
         account_of("/expiry"),
         by_role(403, 403, 403, 403, 403, 302),
+    ),
+    Row(
+        "admin.account_details",
+        "POST",
+        account_of("/details", {"name": "Corrected", "organisation": "Agency", "country": "NL"}),
+        by_role(403, 403, 403, 403, 403, 302),
+    ),
+    # Granting the admin role needs the acting admin's password and code.
+    Row(
+        "admin.account_role",
+        "POST",
+        account_of("/role", {"role": "admin", **WRONG_REAUTH}),
+        by_role(403, 403, 403, 403, 403, 400),
     ),
     Row(
         "admin.reissue_invitation",

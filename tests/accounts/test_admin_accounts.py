@@ -19,10 +19,7 @@ def test_admin_sets_an_expiry_in_the_past_and_the_account_is_signed_out(app, mak
     )
     assert "expired" in root.get(page).get_data(as_text=True)
     assert victim.get("/").status_code == 302
-    refused = post_form(
-        app.test_client(), "/login", {"email": person.email, "password": person.password}
-    )
-    assert refused.status_code == 401
+    assert login(app.test_client(), person, expect_ok=False).status_code == 403
     # A future date (or none) lets the account in again after reactivation.
     post_form(root, f"{page}/reactivate", {}, page=page)
     login(app.test_client(), person)

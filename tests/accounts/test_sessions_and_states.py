@@ -152,10 +152,9 @@ def test_suspension_refuses_sign_in_and_ends_sessions_and_tokens(app, make_user,
     assert answer.status_code == 302
     assert victim.get("/").status_code == 302
     assert app.test_client().get("/api/v1/me", headers=bearer(token)).status_code == 401
-    refused = post_form(
-        app.test_client(), "/login", {"email": person.email, "password": person.password}
-    )
-    assert refused.status_code == 401
+    # Only both factors reveal the suspension, and then the sign-in ends there.
+    refused = login(app.test_client(), person, expect_ok=False)
+    assert refused.status_code == 403
     assert "suspended" in refused.get_data(as_text=True)
     api = app.test_client().post(
         "/api/v1/auth/token",
@@ -172,7 +171,7 @@ def test_suspension_refuses_sign_in_and_ends_sessions_and_tokens(app, make_user,
     login(app.test_client(), person)
 
 
-def test_an_expired_account_cannot_sign_in(app, make_user):
+def test_an_expired_account_cannot_sign_in(app, make_user, login):
     from emisa.accounts.models import User
     from emisa.timeutil import utcnow
 
@@ -184,11 +183,11 @@ def test_an_expired_account_cannot_sign_in(app, make_user):
             .values(expires_at=utcnow() - timedelta(hours=1))
         )
         db.session.commit()
-    answer = post_form(
-        app.test_client(), "/login", {"email": person.email, "password": person.password}
-    )
-    assert answer.status_code == 401
+    client = app.test_client()
+    answer = login(client, person, expect_ok=False)
+    assert answer.status_code == 403
     assert "expired" in answer.get_data(as_text=True)
+    assert client.get("/").headers["Location"].startswith("/login")
 
 
 def invite(app, admin_client, email="invitee@agency.example") -> str:
