@@ -92,6 +92,12 @@ def build_config(overrides: dict | None = None) -> dict:
         "EMISA_LOCKOUT_THRESHOLD": 10,
         "EMISA_LOCKOUT_WINDOW": timedelta(minutes=15),
         "EMISA_MAX_UPLOAD_BYTES": int(os.environ.get("EMISA_MAX_UPLOAD_BYTES", 2 * 1024**3)),
+        # Every other request body; Werkzeug refuses a larger one with 413 before parsing it.
+        "MAX_CONTENT_LENGTH": int(os.environ.get("EMISA_MAX_BODY_BYTES", 1024**2)),
+        # Socket.IO requests (open WebSockets, pending long polls) one client address may hold,
+        # and how long a connection may stay without signing in (emisa/limits.py).
+        "EMISA_SOCKETS_PER_ADDRESS": int(os.environ.get("EMISA_SOCKETS_PER_ADDRESS", "16")),
+        "EMISA_SOCKET_SIGN_IN_SECONDS": float(os.environ.get("EMISA_SOCKET_SIGN_IN_SECONDS", "10")),
         "EMISA_GROUP_QUOTA_BYTES": int(os.environ.get("EMISA_GROUP_QUOTA_BYTES", 50 * 1024**3)),
         "EMISA_SMTP_URL": os.environ.get("EMISA_SMTP_URL"),
         "EMISA_MAIL_FROM": os.environ.get("EMISA_MAIL_FROM", "emisa@localhost"),

@@ -18,7 +18,7 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from flask import Request, g
+from flask import Request, current_app, g, request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from emisa.crypto.keyring import DataKey
@@ -189,7 +189,9 @@ class UploadTarget:
 
 
 def declare_upload(target: UploadTarget) -> None:
+    """Route this request's files to ``target`` and let its body reach the upload limit."""
     g.document_upload = target
+    request.max_content_length = current_app.config["EMISA_MAX_UPLOAD_BYTES"] + FORM_OVERHEAD
 
 
 class EncryptingRequest(Request):
