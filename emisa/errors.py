@@ -70,7 +70,10 @@ def _validation_message(error: HTTPException) -> str:
     if not messages:
         return error.description if isinstance(error.description, str) else MESSAGES[400]
     parts = []
-    for _location, fields in messages.items():
+    for location, fields in messages.items():
+        if not isinstance(fields, dict):
+            # The body as a whole (e.g. not JSON at all): webargs lists its problems directly.
+            fields = {location: fields}
         for name, problems in fields.items():
             text = problems[0] if isinstance(problems, list) else str(problems)
             parts.append(f"{name}: {text}")

@@ -17,14 +17,18 @@ the limit for its own requests (``emisa.documents.upload.declare_upload``).
 
 from __future__ import annotations
 
+import io
 import socket
 import threading
 import time
 from contextlib import suppress
 
 import orjson
-from flask import Flask, current_app, request
+from flask import Flask, Request, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.utils import cached_property
 from werkzeug.wrappers import Response
+from werkzeug.wsgi import get_input_stream
 
 SOCKETIO_PATH = "/socket.io/"
 
@@ -36,8 +40,44 @@ def body_too_large_message() -> str:
     limit = request.max_content_length or current_app.config["MAX_CONTENT_LENGTH"]
     return (
         f"The request is larger than the {human_size(limit)} accepted here "
-        "(files go through the document upload); nothing was read or stored."
+        "(files go through the document upload); nothing was done with it."
     )
+
+
+class ChunkedBodyLimit(io.RawIOBase):
+    """A body sent without a length, refused with 413 the moment it passes ``limit``.
+
+    Werkzeug stops such a stream at the limit, but reading all of it (JSON, urlencoded
+    forms) then quietly returns the first ``limit`` bytes: the rest is never refused.
+    Reading one byte further tells a body of exactly the limit from a longer one.
+    """
+
+    def __init__(self, environ: dict, limit: int) -> None:
+        super().__init__()
+        self.stream = get_input_stream(environ, max_content_length=limit + 1)
+        self.limit = limit
+        self.seen = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = self.stream.readinto(buffer) or 0
+        self.seen += count
+        if self.seen > self.limit:
+            raise RequestEntityTooLarge()
+        return count
+
+
+class BodyLimitedRequest(Request):
+    """Flask's request, holding chunked bodies to ``max_content_length`` as strictly as others."""
+
+    @cached_property
+    def stream(self):
+        limit = self.max_content_length
+        if limit is None or self.content_length is not None:
+            return super().stream
+        return ChunkedBodyLimit(self.environ, limit)
 
 
 class SocketGuard:
