@@ -46,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     from emisa.json_provider import OrjsonProvider
     from emisa.security import register_security_headers
     from emisa.storage import blobs
+    from emisa.web import DatabaseIdConverter
 
     app = Flask(
         __name__,
@@ -53,6 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     app.config.update(build_config(config))
+    app.url_map.converters["int"] = DatabaseIdConverter
     app.json = OrjsonProvider(app)
     # Keys in the order the code builds them: sorting every object of a long API answer
     # costs more than the rest of encoding it.
