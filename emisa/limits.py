@@ -3,12 +3,15 @@
 A process serves everything with a fixed pool of threads (gunicorn ``gthread``), and a
 Socket.IO WebSocket holds one of them for as long as it stays open. Without limits, a few
 dozen sockets opened by anyone, signed in or not, would leave no thread for pages, the API
-or the meetings already running. Two rules bound that:
+or the meetings already running. Three rules bound that (connections that send nothing at
+all never get a thread: ``emisa.serving``):
 
 - An address holds at most ``EMISA_SOCKETS_PER_ADDRESS`` Socket.IO requests at a time (open
   WebSockets and pending long polls); beyond that it is refused at once with 429.
 - An Engine.IO session that has not connected the meetings namespace (which needs a browser
   session or an API token) ``EMISA_SOCKET_SIGN_IN_SECONDS`` after its handshake is closed.
+- A WebSocket silent for a whole ping cycle (Engine.IO's ping interval and timeout) loses
+  its socket, even if it ignores the close.
 
 Request bodies are held to ``MAX_CONTENT_LENGTH`` (``EMISA_MAX_BODY_BYTES``, 1 MiB) by
 Werkzeug before anything parses them, chunked bodies included; the document upload raises
@@ -24,7 +27,7 @@ import time
 from contextlib import suppress
 
 import orjson
-from flask import Flask, Request, current_app, request
+from flask import Flask, Request, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import cached_property
 from werkzeug.wrappers import Response
@@ -37,9 +40,8 @@ def body_too_large_message() -> str:
     """Why a body was refused, naming the limit that applied to this request."""
     from emisa.documents.upload import human_size
 
-    limit = request.max_content_length or current_app.config["MAX_CONTENT_LENGTH"]
     return (
-        f"The request is larger than the {human_size(limit)} accepted here "
+        f"The request is larger than the {human_size(request.max_content_length)} accepted here "
         "(files go through the document upload); nothing was done with it."
     )
 
@@ -104,11 +106,12 @@ class SocketGuard:
                 return self._refuse(environ, start_response)
             self.held[address] = held + 1
             self._start_sweeping()
-        if _is_websocket(environ):
+        connection = _raw_socket(environ)
+        if connection is not None:
             # What Engine.IO means to do but cannot reach through simple-websocket: a peer
             # silent for longer than a ping cycle loses its socket, and so frees its thread.
-            with suppress(OSError, AttributeError):
-                _raw_socket(environ).settimeout(self.idle_seconds)
+            with suppress(OSError):
+                connection.settimeout(self.idle_seconds)
         try:
             return self.wsgi_app(environ, start_response)
         finally:
@@ -166,14 +169,14 @@ class SocketGuard:
                 if now - seen >= self.sign_in_seconds and not self._signed_in(sid)
             ]
         for sid in late:
-            environ = self.server.environ.get(sid) or {}
+            connection = _raw_socket(self.server.environ.get(sid) or {})
             # Not ``eio.disconnect``: it waits for the client to take the CLOSE packet, and a
             # long-polling client that stopped polling never does.
             sessions[sid].close(wait=False, reason=eio.reason.SERVER_DISCONNECT)
-            if _is_websocket(environ):
+            if connection is not None:
                 # A peer that ignores the close would hold its thread until the socket timeout.
                 with suppress(OSError):
-                    _raw_socket(environ).shutdown(socket.SHUT_RDWR)
+                    connection.shutdown(socket.SHUT_RDWR)
 
     def _signed_in(self, eio_sid: str) -> bool:
         manager = self.server.manager
@@ -183,13 +186,11 @@ class SocketGuard:
         )
 
 
-def _is_websocket(environ: dict) -> bool:
-    return environ.get("HTTP_UPGRADE", "").lower() == "websocket"
-
-
-def _raw_socket(environ: dict) -> socket.socket:
-    """The client's connection, as gunicorn (or Werkzeug's server, in tests) hands it over."""
-    return environ.get("gunicorn.socket") or environ["werkzeug.socket"]
+def _raw_socket(environ: dict) -> socket.socket | None:
+    """A WebSocket's connection, as gunicorn (or Werkzeug's server, in tests) hands it over."""
+    if environ.get("HTTP_UPGRADE", "").lower() != "websocket":
+        return None
+    return environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
 
 
 def init_app(app: Flask) -> None:

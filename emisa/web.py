@@ -58,22 +58,25 @@ class DatabaseIdConverter(IntegerConverter):
     regex = _decimal_up_to(DATABASE_ID_MAX)
 
 
-def whole_number_arg(name: str, maximum: int = DATABASE_ID_MAX, args=None) -> int | None:
+def whole_number_arg(
+    name: str, maximum: int = DATABASE_ID_MAX, args=None, what: str | None = None
+) -> int | None:
     """``?name=`` (of ``args``, the request's by default) as a whole number from 1 to
     ``maximum``; absent or empty is None, anything else (signs, exponents, other digits, too
-    large) is refused with 400."""
+    large) is refused with 400 saying what was expected of ``what`` (the name by default)."""
     raw = (request.args if args is None else args).get(name, "").strip()
     if not raw:
         return None
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
-        abort(400, description=f"{name} must be a whole number from 1 to {maximum}.")
+    digits = raw.isascii() and raw.isdigit() and len(raw) <= len(str(maximum))
+    if not digits or not 1 <= int(raw) <= maximum:
+        abort(400, description=f"{what or name} must be a whole number from 1 to {maximum:,}.")
     return int(raw)
 
 
 def page_number() -> int:
     """The ``?page=`` of a paged list: absent or empty is the first; anything else but a page
     number is refused with 400, not quietly read as some other page."""
-    return whole_number_arg("page", maximum=MAX_PAGE) or 1
+    return whole_number_arg("page", maximum=MAX_PAGE, what="The page number") or 1
 
 
 def date_arg(name: str) -> date | None:
