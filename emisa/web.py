@@ -13,9 +13,10 @@ from werkzeug.routing import IntegerConverter
 from emisa.access import require
 from emisa.extensions import db
 
-# The largest id a row can have (SQL BIGINT), and the pages, days and months a query string
-# may name: a neighbouring day or month of each stays within what ``date`` can hold.
-DATABASE_ID_MAX = 2**63 - 1
+# The largest id a row can have (every id column is an SQL INTEGER; PostgreSQL refuses a
+# larger number outright), and the pages, days and months a query string may name: a
+# neighbouring day or month of each stays within what ``date`` can hold.
+DATABASE_ID_MAX = 2**31 - 1
 MAX_PAGE = 1_000_000
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -52,7 +53,7 @@ def _decimal_up_to(limit: int) -> str:
 
 class DatabaseIdConverter(IntegerConverter):
     """``<int:...>`` in every route: ASCII digits up to the largest id a database row can
-    have (BIGINT). Anything else matches no route, so it is a 404 like any unknown address,
+    have (INTEGER). Anything else matches no route, so it is a 404 like any unknown address,
     never a failure in the query."""
 
     regex = _decimal_up_to(DATABASE_ID_MAX)
