@@ -31,7 +31,7 @@ def main() -> None:
         def load_config(self):
             self.cfg.set("bind", f"{args.host}:{args.port}")
             self.cfg.set("workers", 1)
-            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("worker_class", "emisa.serving.EmisaThreadWorker")
             self.cfg.set("threads", args.threads)
             # WebSocket connections of live meetings stay open far longer than a request.
             self.cfg.set("timeout", 0)

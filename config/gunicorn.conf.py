@@ -25,7 +25,8 @@ import os
 
 bind = os.environ.get("EMISA_BIND", "127.0.0.1:8001")
 workers = 1  # never more: see above; run more processes instead
-worker_class = "gthread"
+# gthread, keeping connections that send nothing off the request threads (emisa/serving.py)
+worker_class = "emisa.serving.EmisaThreadWorker"
 threads = int(os.environ.get("EMISA_THREADS", "200"))
 # gthread's heartbeat runs in the worker's main loop, not in request threads, so a
 # WebSocket open for hours does not trip it; a frozen worker is still replaced.

@@ -29,7 +29,7 @@ FEATURES = (
 
 
 def create_app(config: dict | None = None) -> Flask:
-    from emisa import admission
+    from emisa import admission, limits
     from emisa.accesslog import redact_werkzeug_log
     from emisa.crypto import keyring
     from emisa.database import MIGRATIONS_DIR, init_database
@@ -47,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     from emisa.json_provider import OrjsonProvider
     from emisa.security import register_security_headers
     from emisa.storage import blobs
+    from emisa.web import DatabaseIdConverter
 
     app = Flask(
         __name__,
@@ -54,14 +55,11 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     app.config.update(build_config(config))
+    app.url_map.converters["int"] = DatabaseIdConverter
     app.json = OrjsonProvider(app)
     # Keys in the order the code builds them: sorting every object of a long API answer
     # costs more than the rest of encoding it.
     app.json.sort_keys = False
-    proxies = int(app.config.get("EMISA_TRUSTED_PROXIES") or 0)
-    if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
-
     db.init_app(app)
     init_database(app)
     # Batch mode lets SQLite run ALTER TABLE migrations (it rebuilds the table).
@@ -81,6 +79,11 @@ def create_app(config: dict | None = None) -> Flask:
         cors_allowed_origins=None,
         max_http_buffer_size=256 * 1024,
     )
+    limits.init_app(app)
+    # Outermost, so that the per-address limits of Socket.IO see the client's address too.
+    proxies = int(app.config.get("EMISA_TRUSTED_PROXIES") or 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     api.init_app(app)
     register_security_headers(app)
     redact_werkzeug_log()

@@ -6,10 +6,11 @@ import logging
 
 from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from emisa.access import AccessDenied
 from emisa.audit import flush_pending
+from emisa.limits import body_too_large_message
 from emisa.web import wants_json
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,10 @@ def _validation_message(error: HTTPException) -> str:
     if not messages:
         return error.description if isinstance(error.description, str) else MESSAGES[400]
     parts = []
-    for _location, fields in messages.items():
+    for location, fields in messages.items():
+        if not isinstance(fields, dict):
+            # The body as a whole (e.g. not JSON at all): webargs lists its problems directly.
+            fields = {location: fields}
         for name, problems in fields.items():
             text = problems[0] if isinstance(problems, list) else str(problems)
             parts.append(f"{name}: {text}")
@@ -81,6 +85,9 @@ def handle_http_error(error: HTTPException):
     if status in (400, 422):
         return error_response(400, _validation_message(error), "invalid_input")
     message = error.description if status in (409, 413, 400) else None
+    if type(error) is RequestEntityTooLarge:
+        # Werkzeug's own refusal of a body over the request's limit.
+        message = body_too_large_message()
     if status == 429:
         message = f"Too many requests ({error.description}). Try again later."
     return error_response(status, message)

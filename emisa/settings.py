@@ -89,6 +89,7 @@ def build_config(overrides: dict | None = None) -> dict:
         secret_key = _read_or_create_secret_file(data_dir / "secret_key")
 
     secure_cookies = _env_bool("EMISA_SECURE_COOKIES", environment == "production")
+    max_body = int(os.environ.get("EMISA_MAX_BODY_BYTES", 1024**2))
     config = {
         "EMISA_ENV": environment,
         "EMISA_DATA_DIR": data_dir,
@@ -113,6 +114,14 @@ def build_config(overrides: dict | None = None) -> dict:
         "EMISA_LOCKOUT_THRESHOLD": 10,
         "EMISA_LOCKOUT_WINDOW": timedelta(minutes=15),
         "EMISA_MAX_UPLOAD_BYTES": int(os.environ.get("EMISA_MAX_UPLOAD_BYTES", 2 * 1024**3)),
+        # Every other request body, and a form's text fields (Flask's own default is 500 kB):
+        # Werkzeug refuses more with 413 before parsing it.
+        "MAX_CONTENT_LENGTH": max_body,
+        "MAX_FORM_MEMORY_SIZE": max_body,
+        # Socket.IO requests (open WebSockets, pending long polls) one client address may hold,
+        # and how long a connection may stay without signing in (emisa/limits.py).
+        "EMISA_SOCKETS_PER_ADDRESS": int(os.environ.get("EMISA_SOCKETS_PER_ADDRESS", "16")),
+        "EMISA_SOCKET_SIGN_IN_SECONDS": float(os.environ.get("EMISA_SOCKET_SIGN_IN_SECONDS", "10")),
         "EMISA_GROUP_QUOTA_BYTES": int(os.environ.get("EMISA_GROUP_QUOTA_BYTES", 50 * 1024**3)),
         "EMISA_SMTP_URL": os.environ.get("EMISA_SMTP_URL"),
         "EMISA_MAIL_FROM": os.environ.get("EMISA_MAIL_FROM", "emisa@localhost"),

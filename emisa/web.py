@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Any
 
 from flask import abort, request, url_for
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from emisa.access import require
 from emisa.extensions import db
+
+# The largest id a row can have (every id column is an SQL INTEGER; PostgreSQL refuses a
+# larger number outright), and the pages, days and months a query string may name: a
+# neighbouring day or month of each stays within what ``date`` can hold.
+DATABASE_ID_MAX = 2**31 - 1
+MAX_PAGE = 1_000_000
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+ISO_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
 def load(model: type, object_id: Any):
@@ -26,15 +38,76 @@ def load_checked(model: type, object_id: Any, action: str):
     return obj
 
 
-def page_number() -> int:
-    """The ``?page=`` of a paged list: absent or empty is the first; anything but a whole
-    number of 1 or more is refused with 400, not quietly read as some other page."""
-    raw = request.args.get("page", "").strip()
+def _decimal_up_to(limit: int) -> str:
+    """A regular expression for the ASCII decimals from 0 to ``limit`` (leading zeros fit
+    only within ``limit``'s number of digits)."""
+    digits = str(limit)
+    shorter = f"[0-9]{{1,{len(digits) - 1}}}" if len(digits) > 1 else None
+    same_length = [
+        f"{digits[:i]}[0-{int(digit) - 1}][0-9]{{{len(digits) - i - 1}}}"
+        for i, digit in enumerate(digits)
+        if digit != "0"
+    ]
+    return "(?:" + "|".join(filter(None, [shorter, *same_length, digits])) + ")"
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:...>`` in every route: ASCII digits up to the largest id a database row can
+    have (INTEGER). Anything else matches no route, so it is a 404 like any unknown address,
+    never a failure in the query."""
+
+    regex = _decimal_up_to(DATABASE_ID_MAX)
+
+
+def whole_number_arg(
+    name: str, maximum: int = DATABASE_ID_MAX, args=None, what: str | None = None
+) -> int | None:
+    """``?name=`` (of ``args``, the request's by default) as a whole number from 1 to
+    ``maximum``; absent or empty is None, anything else (signs, exponents, other digits, too
+    large) is refused with 400 saying what was expected of ``what`` (the name by default)."""
+    raw = (request.args if args is None else args).get(name, "").strip()
     if not raw:
-        return 1
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
-        abort(400, description="The page number must be a whole number of 1 or more.")
+        return None
+    digits = raw.isascii() and raw.isdigit() and len(raw) <= len(str(maximum))
+    if not digits or not 1 <= int(raw) <= maximum:
+        abort(400, description=f"{what or name} must be a whole number from 1 to {maximum:,}.")
     return int(raw)
+
+
+def page_number() -> int:
+    """The ``?page=`` of a paged list: absent or empty is the first; anything else but a page
+    number is refused with 400, not quietly read as some other page."""
+    return whole_number_arg("page", maximum=MAX_PAGE, what="The page number") or 1
+
+
+def date_arg(name: str) -> date | None:
+    """``?name=`` as an ISO date (YYYY-MM-DD) in the years the platform can compute with."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = date.fromisoformat(raw) if ISO_DATE.fullmatch(raw) else None
+    except ValueError:
+        value = None
+    if value is None or not FIRST_DAY <= value <= LAST_DAY:
+        abort(400, description=f"{name} must be a date from {FIRST_DAY} to {LAST_DAY}.")
+    return value
+
+
+def month_arg(name: str) -> date | None:
+    """``?name=`` as a month (YYYY-MM), returned as its first day; absent or empty is None."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    match = ISO_MONTH.fullmatch(raw)
+    year, month = (int(match[1]), int(match[2])) if match else (0, 0)
+    if not (1 <= month <= 12 and FIRST_DAY.year <= year <= LAST_DAY.year):
+        abort(
+            400,
+            description=f"{name} must be a month (YYYY-MM) from {FIRST_DAY.year}-01 "
+            f"to {LAST_DAY.year}-12.",
+        )
+    return date(year, month, 1)
 
 
 def wants_json() -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from flask import Blueprint, Flask, render_template, request
 from flask_login import current_user, login_required
@@ -12,17 +12,10 @@ from emisa import audit
 from emisa.access import require
 from emisa.audit.models import AuditEntry
 from emisa.extensions import db
-from emisa.web import page_count, page_number, page_url
+from emisa.web import date_arg, page_count, page_number, page_url, whole_number_arg
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 PAGE_SIZE = 100
-
-
-def _day(value: str) -> datetime | None:
-    try:
-        return datetime.strptime(value, "%Y-%m-%d")
-    except ValueError:
-        return None
 
 
 @bp.route("")
@@ -40,12 +33,14 @@ def index():
         query = query.where(AuditEntry.actor_email.contains(filters["actor"].lower()))
     if filters["outcome"]:
         query = query.where(AuditEntry.outcome == filters["outcome"])
-    if filters["group"].isdigit():
-        query = query.where(AuditEntry.group_id == int(filters["group"]))
-    if since := _day(filters["since"]):
-        query = query.where(AuditEntry.created_at >= since)
-    if until := _day(filters["until"]):
-        query = query.where(AuditEntry.created_at < until + timedelta(days=1))
+    if group_id := whole_number_arg("group"):
+        query = query.where(AuditEntry.group_id == group_id)
+    if since := date_arg("since"):
+        query = query.where(AuditEntry.created_at >= datetime.combine(since, time.min))
+    if until := date_arg("until"):
+        query = query.where(
+            AuditEntry.created_at < datetime.combine(until + timedelta(days=1), time.min)
+        )
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     page = page_number()
     entries = db.session.scalars(

@@ -12,6 +12,7 @@ from emisa import audit
 from emisa.access import require
 from emisa.access.markings import Tlp
 from emisa.api.blueprint import api_blueprint, errors
+from emisa.api.schemas import DatabaseId
 from emisa.database import commit
 from emisa.discussions import operations as ops
 from emisa.discussions.attachments import (
@@ -38,13 +39,13 @@ class ThreadCreate(Schema):
     tlp = fields.String(required=True, validate=validate.OneOf(TLP_VALUES))
     releasable_to = fields.List(fields.String(), load_default=list)
     recipients = fields.List(
-        fields.Integer(), load_default=list, metadata={"description": "TLP:RED: user ids"}
+        DatabaseId(), load_default=list, metadata={"description": "TLP:RED: user ids"}
     )
 
 
 class PostCreate(Schema):
     body = fields.String(required=True, validate=validate.Length(max=MAX_SOURCE_CHARS))
-    parent_id = fields.Integer(load_default=None, allow_none=True)
+    parent_id = DatabaseId(load_default=None, allow_none=True)
 
 
 class PostEdit(Schema):

@@ -10,13 +10,14 @@ from emisa import audit
 from emisa.access import require
 from emisa.access.documents import ShareTarget
 from emisa.api.blueprint import api_blueprint, errors
+from emisa.api.schemas import DatabaseId
 from emisa.database import commit
 from emisa.documents import operations
 from emisa.documents.http import create_from_upload, download_response, finish, receive_upload
 from emisa.documents.models import Document
 from emisa.documents.operations import DocumentError, read_fields
 from emisa.groups.models import WorkingGroup
-from emisa.web import load, load_checked
+from emisa.web import load, load_checked, whole_number_arg
 
 blp = api_blueprint("api_documents", __name__, "Encrypted group documents")
 
@@ -83,7 +84,7 @@ class DocumentEdit(Schema):
 
 
 class ShareIn(Schema):
-    group_id = fields.Integer(required=True)
+    group_id = DatabaseId(required=True)
 
 
 class PublicIn(Schema):
@@ -221,12 +222,7 @@ def content(document_id: int):
 
 
 def _version_arg() -> int | None:
-    raw = request.args.get("version")
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit():
-        raise DocumentError("version must be a positive integer.")
-    return int(raw)
+    return whole_number_arg("version")
 
 
 @blp.route("/documents/<int:document_id>/versions", methods=["POST"])

@@ -18,11 +18,12 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from flask import Request, g
+from flask import current_app, g, request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from emisa.crypto.keyring import DataKey
 from emisa.crypto.stream import StreamEncryptor, ciphertext_size
+from emisa.limits import BodyLimitedRequest
 from emisa.storage import blobs, new_blob_id
 
 # Files sent to endpoints that do not stream-encrypt are kept in memory up to this size.
@@ -189,10 +190,12 @@ class UploadTarget:
 
 
 def declare_upload(target: UploadTarget) -> None:
+    """Route this request's files to ``target`` and let its body reach the upload limit."""
     g.document_upload = target
+    request.max_content_length = current_app.config["EMISA_MAX_UPLOAD_BYTES"] + FORM_OVERHEAD
 
 
-class EncryptingRequest(Request):
+class EncryptingRequest(BodyLimitedRequest):
     """The app's request class: file parts are encrypted on arrival or kept small in memory."""
 
     def _get_file_stream(

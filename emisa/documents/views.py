@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import (
     Blueprint,
@@ -39,7 +39,15 @@ from emisa.documents.operations import DocumentError, read_fields, version_filen
 from emisa.documents.upload import PREVIEWABLE, human_size
 from emisa.extensions import csrf
 from emisa.groups.models import WorkingGroup
-from emisa.web import load, load_checked, page_count, page_number, page_url
+from emisa.web import (
+    date_arg,
+    load,
+    load_checked,
+    page_count,
+    page_number,
+    page_url,
+    whole_number_arg,
+)
 
 bp = Blueprint("documents", __name__)
 
@@ -80,16 +88,9 @@ def _validate_csrf(token: str | None) -> None:
         raise CSRFError("The form expired or was sent from elsewhere.") from None
 
 
-def _parse_date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def _filtered(documents: list[Document], args) -> list[Document]:
     tlp, uploader, kind = args.get("tlp", ""), args.get("uploader", ""), args.get("type", "")
-    since, until = _parse_date(args.get("from")), _parse_date(args.get("to"))
+    since, until = date_arg("from"), date_arg("to")
     rows = []
     for document in documents:
         if tlp and document.tlp != tlp:
@@ -232,9 +233,8 @@ def detail(document_id: int):
 
 
 def _version(document: Document):
-    raw = request.args.get("version", "")
-    version = document.version(int(raw) if raw.isdigit() else None)
-    if version is None or (raw and not raw.isdigit()):
+    version = document.version(whole_number_arg("version"))
+    if version is None:
         raise DocumentError("This document has no such version.", 404)
     return version
 

@@ -16,6 +16,7 @@ from emisa.access.markings import Tlp
 from emisa.documents.models import Document
 from emisa.documents.operations import documents_query, read_fields
 from emisa.extensions import db
+from emisa.web import whole_number_arg
 
 LIBRARY_LABELS = (Tlp.GREEN.value, Tlp.CLEAR.value)
 
@@ -29,10 +30,9 @@ class LibraryFilter:
 
     @classmethod
     def from_args(cls, args) -> LibraryFilter:
-        group = args.get("group", "")
         return cls(
             q=" ".join(args.get("q", "").split()).lower()[:200],
-            group=int(group) if group.isdigit() else None,
+            group=whole_number_arg("group", args=args),
             tag=args.get("tag", "").strip().lower()[:40],
             country=args.get("country", "").strip().upper()[:2],
         )

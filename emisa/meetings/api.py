@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from emisa import audit
 from emisa.access.markings import Tlp
 from emisa.api.blueprint import api_blueprint, errors
+from emisa.api.schemas import DatabaseId
 from emisa.database import commit
 from emisa.extensions import db
 from emisa.groups.models import WorkingGroup
@@ -32,7 +33,7 @@ class MeetingCreate(Schema):
     )
     tlp = fields.String(required=True, validate=validate.OneOf([t.value for t in Tlp]))
     invitees = fields.List(
-        fields.Integer(),
+        DatabaseId(),
         load_default=list,
         metadata={"description": "TLP:RED only: user ids of the invited members"},
     )

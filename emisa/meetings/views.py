@@ -31,7 +31,7 @@ from emisa.meetings.forms import MeetingForm, TimeZoneForm
 from emisa.meetings.ice import ice_servers_for
 from emisa.meetings.models import Meeting
 from emisa.timeutil import utcnow
-from emisa.web import load, load_checked
+from emisa.web import load, load_checked, month_arg
 
 bp = Blueprint("meetings", __name__)
 
@@ -163,12 +163,10 @@ def group_meetings(group_id: int):
 
 
 def _month_arg() -> date:
-    today = operations.local(utcnow(), current_user.time_zone).date()
-    try:
-        year, month = (int(part) for part in request.args.get("month", "").split("-"))
-        return date(year, month, 1)
-    except ValueError:
-        return today.replace(day=1)
+    """The ``?month=`` shown (YYYY-MM), this month in the reader's time zone by default."""
+    return month_arg("month") or (
+        operations.local(utcnow(), current_user.time_zone).date().replace(day=1)
+    )
 
 
 def _month_grid(month: date, meetings: list[Meeting]) -> list[list[tuple[date, list[Meeting]]]]:

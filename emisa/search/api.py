@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from emisa import audit
 from emisa.api.blueprint import api_blueprint, errors
+from emisa.api.schemas import DatabaseId
 from emisa.search.index import search
 from emisa.search.views import searchable_groups
 
@@ -15,7 +16,7 @@ blp = api_blueprint("api_search", __name__, "Search over encrypted content (blin
 
 class SearchArgs(Schema):
     q = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    group_id = fields.Integer(load_default=None)
+    group_id = DatabaseId(load_default=None)
 
 
 class Hit(Schema):

@@ -10,7 +10,7 @@ from emisa.access import require
 from emisa.groups.membership import member_group_ids
 from emisa.groups.models import WorkingGroup
 from emisa.search.index import search
-from emisa.web import load_checked
+from emisa.web import load_checked, whole_number_arg
 
 bp = Blueprint("search", __name__)
 
@@ -27,7 +27,7 @@ def searchable_groups(group_id: int | None) -> list[int]:
 @login_required
 def index():
     query = (request.args.get("q") or "").strip()[:200]
-    group_id = request.args.get("group", type=int)
+    group_id = whole_number_arg("group")
     groups = searchable_groups(group_id)
     group = load_checked(WorkingGroup, group_id, "read_content") if group_id else None
     hits = search(current_user, query, groups) if query else []

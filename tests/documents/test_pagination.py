@@ -154,7 +154,7 @@ def test_a_malformed_page_number_is_refused_with_a_clear_message(team, upload, c
     for raw in ("abc", "0", "-1", "1.5", "²", "1e3"):
         response = client.get(f"/groups/{team.group}/documents", query_string={"page": raw})
         assert response.status_code == 400, raw
-        assert "The page number must be a whole number of 1 or more." in response.get_data(
+        assert "The page number must be a whole number from 1 to 1,000,000." in response.get_data(
             as_text=True
         )
 
