@@ -26,7 +26,7 @@ def init_app(app: Flask) -> None:
     from emisa.api import register_api_blueprint
     from emisa.extensions import socketio
     from emisa.groups.tabs import register_tab
-    from emisa.meetings import api, events, views
+    from emisa.meetings import api, events, revocation, views
     from emisa.ui import register_nav
 
     app.config.setdefault(
@@ -40,4 +40,4 @@ def init_app(app: Flask) -> None:
     # create_app made a new Socket.IO server for this app: give it its own namespace instance.
     socketio.on_namespace(events.MeetingNamespace(events.NAMESPACE))
     app.extensions[events.SERVER_KEY] = socketio.server
-    events.connect_signals()
+    revocation.connect_signals()

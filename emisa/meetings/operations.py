@@ -40,7 +40,7 @@ from emisa.meetings.models import (
     Poll,
     PollVote,
 )
-from emisa.signals import notify
+from emisa.signals import notify, rights_narrowed
 from emisa.timeutil import utcnow
 
 TITLE_MAX = 200
@@ -238,12 +238,15 @@ def update_meeting(meeting: Meeting, data: MeetingInput, by: User) -> None:
     meeting.agenda_sealed = _seal(meeting, "agenda", json.dumps(data.agenda))
     meeting.starts_at, meeting.ends_at = data.starts_at, data.ends_at
     meeting.tlp, meeting.releasable_to = tlp.value, releasable
-    meeting.invitees = [MeetingInvitee(user_id=uid) for uid in invitees]
+    # Rows of invitees who stay are kept: a new row for them would collide with the old one.
+    kept = {invitee.user_id: invitee for invitee in meeting.invitees}
+    meeting.invitees = [kept.get(uid) or MeetingInvitee(user_id=uid) for uid in invitees]
     meeting.sequence += 1
     meeting.updated_at = utcnow()
     db.session.flush()
     db.session.expire(meeting, ["invitees"])
     audit.record("meeting.updated", actor=by, target=meeting, details={"tlp": tlp.value})
+    rights_narrowed.send(current_app._get_current_object(), meeting_id=meeting.id)
     # Those who were invited and still are hear of the change; whoever lost access hears nothing.
     _notify(meeting, before & invitee_ids(meeting), "changed", by)
 
@@ -440,16 +443,24 @@ def disconnected(sid: str) -> list[Participant]:
     return stays
 
 
-def live_connections(*, user_id: int, group_id: int | None = None) -> list[Participant]:
-    """Live connections of an account; with ``group_id``, those in that group's meetings."""
+def live_connections(
+    *, user_id: int | None = None, group_id: int | None = None, meeting_id: int | None = None
+) -> list[Participant]:
+    """Live connections in a scope: an account's, those in a group's or in one meeting's room,
+    or any combination of these (all must hold)."""
+    if user_id is None and group_id is None and meeting_id is None:
+        raise ValueError("A scope names an account, a group or a meeting.")
     statement = select(Participant).where(
-        Participant.user_id == user_id,
-        Participant.state.in_((*LIVE, ParticipantState.CONNECTED)),
+        Participant.state.in_((*LIVE, ParticipantState.CONNECTED))
     )
+    if user_id is not None:
+        statement = statement.where(Participant.user_id == user_id)
     if group_id is not None:
         statement = statement.join(Meeting, Meeting.id == Participant.meeting_id).where(
             Meeting.group_id == group_id, Participant.state.in_(LIVE)
         )
+    if meeting_id is not None:
+        statement = statement.where(Participant.meeting_id == meeting_id)
     return list(db.session.scalars(statement))
 
 

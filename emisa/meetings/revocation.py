@@ -1,0 +1,184 @@
+"""Rights withdrawn at once: live connections are asked again whenever a right may be lost.
+
+Every change that can take a right away sends ``rights_narrowed`` (``access_revoked`` and
+``membership_ended`` too) naming the account, group or meeting it touches. Once that change
+commits, each live connection in scope is checked again through the access policy, with the
+very session or token it was opened with:
+
+- its credential or account no longer works: the connection is closed;
+- it may no longer attend its meeting: it leaves the room, is told why and is closed;
+- it may no longer chair it: it leaves the coordinators' room (lobby events).
+
+This runs in the committing thread before it returns, and reaches connections held by other
+processes through the Socket.IO message queue (published in order, ahead of anything sent
+later), so no broadcast made after the change reaches them. Listening without ever sending an
+event therefore keeps no right alive.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import Flask
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
+
+from emisa import audit
+from emisa.access import can
+from emisa.database import commit
+from emisa.extensions import db
+from emisa.meetings import operations
+from emisa.meetings.events import (
+    NAMESPACE,
+    SERVER_KEY,
+    actor_for,
+    begin_writing,
+    chair_room,
+    room,
+)
+from emisa.meetings.models import Participant, ParticipantState
+from emisa.signals import access_revoked, group_deleting, membership_ended, rights_narrowed
+
+log = logging.getLogger(__name__)
+
+_PENDING = "emisa_rights_narrowed"
+NO_LONGER_ALLOWED = "You no longer have access to this meeting."
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The live connections a change may affect (every given field must match)."""
+
+    user_id: int | None = None
+    group_id: int | None = None
+    meeting_id: int | None = None
+
+    def __post_init__(self):
+        if self.user_id is None and self.group_id is None and self.meeting_id is None:
+            raise ValueError("Name the account, group or meeting whose rights narrowed.")
+
+    def connections(self) -> list[Participant]:
+        return operations.live_connections(
+            user_id=self.user_id, group_id=self.group_id, meeting_id=self.meeting_id
+        )
+
+
+@dataclass
+class Recheck:
+    """What one committed transaction asks for: scopes to check again, connections to close."""
+
+    app: Flask
+    scopes: set[Scope] = field(default_factory=set)
+    closing: set[str] = field(default_factory=set)
+
+    def run(self) -> None:
+        server = self.app.extensions.get(SERVER_KEY)
+        if server is None:
+            return
+        # A fresh application context is a fresh database session: the committing one may
+        # not run SQL from inside its commit.
+        with self.app.app_context():
+            try:
+                effects = self._decide(server)
+                commit()
+            except Exception:
+                log.exception("re-checking live meeting connections failed")
+                db.session.rollback()
+                audit.flush_pending(committed=False)
+                effects = [lambda sid=sid: _close(server, sid) for sid in sorted(self.closing)]
+            for effect in effects:
+                effect()
+
+    def _decide(self, server) -> list[Callable[[], None]]:
+        begin_writing()
+        connections = {c.id: c for scope in self.scopes for c in scope.connections()}
+        effects: list[Callable[[], None]] = []
+        closing = set(self.closing)
+        for connection in connections.values():
+            if connection.sid not in closing:
+                effects.extend(_recheck(server, connection, closing))
+        # Closing runs the disconnect handler, which ends the stay and tells the room.
+        effects.extend(lambda sid=sid: _close(server, sid) for sid in sorted(closing))
+        return effects
+
+
+def _recheck(server, connection: Participant, closing: set[str]) -> list[Callable[[], None]]:
+    """The effects that bring one connection in line with the rights its holder has now."""
+    user = actor_for(connection)
+    if user is None:
+        closing.add(connection.sid)
+        return []
+    meeting = connection.meeting if connection.state in operations.LIVE else None
+    if meeting is None:
+        return []
+    # Plain values only: the effects run after the commit, when the rows are expired.
+    sid, meeting_id = connection.sid, meeting.id
+    if not can(user, "attend", meeting):
+        operations.leave(connection, state=ParticipantState.REFUSED)
+        audit.record(
+            "meeting.access_withdrawn",
+            actor=user,
+            target=meeting,
+            details={"participant": connection.id},
+        )
+        closing.add(sid)
+        presence = {"participants": operations.presence(meeting)}
+        waiting = {"waiting": operations.lobby(meeting)}
+        removed = {"message": NO_LONGER_ALLOWED}
+        return [
+            lambda: server.leave_room(sid, room(meeting_id), namespace=NAMESPACE),
+            lambda: server.leave_room(sid, chair_room(meeting_id), namespace=NAMESPACE),
+            lambda: server.emit("removed", removed, to=sid, namespace=NAMESPACE),
+            lambda: server.emit("presence", presence, to=room(meeting_id), namespace=NAMESPACE),
+            lambda: server.emit("lobby", waiting, to=chair_room(meeting_id), namespace=NAMESPACE),
+        ]
+    if not can(user, "chair", meeting):
+        return [lambda: server.leave_room(sid, chair_room(meeting_id), namespace=NAMESPACE)]
+    return []
+
+
+def _close(server, sid: str) -> None:
+    try:
+        # With a message queue this reaches the process holding the connection.
+        server.disconnect(sid, namespace=NAMESPACE)
+    except Exception:
+        log.exception("could not disconnect %s", sid)
+
+
+def _pending(app: Flask) -> Recheck:
+    return db.session.info.setdefault(_PENDING, Recheck(app))
+
+
+def _on_rights_narrowed(app: Flask, **scope) -> None:
+    known = {key: scope.get(key) for key in ("user_id", "group_id", "meeting_id")}
+    _pending(app).scopes.add(Scope(**known))
+
+
+def _on_group_deleting(app: Flask, group_id: int, **_kwargs) -> None:
+    """The group's meetings and their connection rows go with it: note the sockets now."""
+    _pending(app).closing.update(c.sid for c in operations.live_connections(group_id=group_id))
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    # A released savepoint commits nothing yet: wait for the transaction itself.
+    if session.in_nested_transaction():
+        return
+    pending = session.info.pop(_PENDING, None)
+    if pending is not None:
+        pending.run()
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _drop_after_rollback(session: Session) -> None:
+    if not session.in_nested_transaction():
+        session.info.pop(_PENDING, None)
+
+
+def connect_signals() -> None:
+    """Blinker keeps one connection per receiver, so repeated create_app calls are harmless."""
+    for signal in (rights_narrowed, access_revoked, membership_ended):
+        signal.connect(_on_rights_narrowed, weak=False)
+    group_deleting.connect(_on_group_deleting, weak=False)
