@@ -32,6 +32,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault(
         "EMISA_MEETING_CHAT_RATE", chat_rate(os.environ.get("EMISA_MEETING_CHAT_RATE"))
     )
+    # How often each process re-checks its live connections for rights that ended by time.
+    app.config.setdefault("EMISA_MEETING_RECHECK_SECONDS", 15)
     app.config.setdefault("EMISA_TURN_SECRET", os.environ.get("EMISA_TURN_SECRET") or None)
     app.register_blueprint(views.bp)
     register_api_blueprint(api.blp)

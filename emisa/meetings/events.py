@@ -239,6 +239,10 @@ class MeetingNamespace(Namespace):
         participant = operations.connect(user, request.sid, kind, credential_id)
         commit()
         self._remember(request.sid, participant)
+        # Imported here: the re-checks are built on this module's helpers.
+        from emisa.meetings.revocation import keep_checking
+
+        keep_checking(current_app._get_current_object())
 
     def on_disconnect(self, reason=None):
         sid = request.sid

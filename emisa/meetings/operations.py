@@ -444,12 +444,16 @@ def disconnected(sid: str) -> list[Participant]:
 
 
 def live_connections(
-    *, user_id: int | None = None, group_id: int | None = None, meeting_id: int | None = None
+    *,
+    user_id: int | None = None,
+    group_id: int | None = None,
+    meeting_id: int | None = None,
+    sids: Iterable[str] | None = None,
 ) -> list[Participant]:
     """Live connections in a scope: an account's, those in a group's or in one meeting's room,
-    or any combination of these (all must hold)."""
-    if user_id is None and group_id is None and meeting_id is None:
-        raise ValueError("A scope names an account, a group or a meeting.")
+    those with these Socket.IO sids, or any combination of these (all must hold)."""
+    if user_id is None and group_id is None and meeting_id is None and sids is None:
+        raise ValueError("A scope names an account, a group, a meeting or connections.")
     statement = select(Participant).where(
         Participant.state.in_((*LIVE, ParticipantState.CONNECTED))
     )
@@ -461,6 +465,8 @@ def live_connections(
         )
     if meeting_id is not None:
         statement = statement.where(Participant.meeting_id == meeting_id)
+    if sids is not None:
+        statement = statement.where(Participant.sid.in_(list(sids)))
     return list(db.session.scalars(statement))
 
 

@@ -12,12 +12,15 @@ very session or token it was opened with:
 This runs in the committing thread before it returns, and reaches connections held by other
 processes through the Socket.IO message queue (published in order, ahead of anything sent
 later), so no broadcast made after the change reaches them. Listening without ever sending an
-event therefore keeps no right alive.
+event therefore keeps no right alive. Rights that end by time alone (an account's expiry
+date, a session's or token's lifetime) are caught by each process re-checking the connections
+it holds every ``EMISA_MEETING_RECHECK_SECONDS`` (15 by default).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -54,14 +57,17 @@ class Scope:
     user_id: int | None = None
     group_id: int | None = None
     meeting_id: int | None = None
+    sids: frozenset[str] | None = None
 
     def __post_init__(self):
-        if self.user_id is None and self.group_id is None and self.meeting_id is None:
-            raise ValueError("Name the account, group or meeting whose rights narrowed.")
+        if not any(
+            v is not None for v in (self.user_id, self.group_id, self.meeting_id, self.sids)
+        ):
+            raise ValueError("Name the account, group, meeting or connections to check again.")
 
     def connections(self) -> list[Participant]:
         return operations.live_connections(
-            user_id=self.user_id, group_id=self.group_id, meeting_id=self.meeting_id
+            user_id=self.user_id, group_id=self.group_id, meeting_id=self.meeting_id, sids=self.sids
         )
 
 
@@ -175,6 +181,38 @@ def _run_after_commit(session: Session) -> None:
 def _drop_after_rollback(session: Session) -> None:
     if not session.in_nested_transaction():
         session.info.pop(_PENDING, None)
+
+
+# Rights also end by time alone: an account's expiry date, a session's or a token's lifetime.
+# While a process holds connections it checks them all again every few seconds.
+
+_SWEEPING = "emisa.meetings.sweeping"
+_sweep_lock = threading.Lock()
+
+
+def keep_checking(app: Flask) -> None:
+    """Make sure this process re-checks its connections; called whenever one opens."""
+    server = app.extensions.get(SERVER_KEY)
+    with _sweep_lock:
+        if server is None or app.extensions.get(_SWEEPING):
+            return
+        app.extensions[_SWEEPING] = True
+    server.start_background_task(_sweep, app, server)
+
+
+def _sweep(app: Flask, server) -> None:
+    while True:
+        server.sleep(app.config["EMISA_MEETING_RECHECK_SECONDS"])
+        with _sweep_lock:
+            # Connections held by this process only: every process sweeps its own.
+            sids = frozenset(sid for sid, _eio in server.manager.get_participants(NAMESPACE, None))
+            if not sids:
+                app.extensions[_SWEEPING] = False
+                return
+        try:
+            Recheck(app, scopes={Scope(sids=sids)}).run()
+        except Exception:
+            log.exception("the periodic re-check of meeting connections failed")
 
 
 def connect_signals() -> None:

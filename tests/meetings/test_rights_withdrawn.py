@@ -337,3 +337,54 @@ def test_a_demoted_coordinator_stops_hearing_the_lobby(
     demoted.wait_for("chat", lambda m: m["text"] == "still with us")
     refused = demoted.call("admit", {"participant": bob.you})
     assert refused["ok"] is False
+
+
+def _expire_account_soon(app, people) -> None:
+    """The clock reaches the account's expiry date (set a few seconds ahead)."""
+    from emisa.accounts.models import User
+    from emisa.database import commit
+    from emisa.timeutil import utcnow
+
+    with app.app_context():
+        db.session.get(User, people["ann"].id).expires_at = utcnow() + timedelta(seconds=3)
+        commit()
+
+
+def _short_token_lifetime(app, _people) -> None:
+    app.config["EMISA_TOKEN_TTL"] = timedelta(seconds=3)
+
+
+def _short_session_lifetime(app, _people) -> None:
+    app.config["EMISA_SESSION_TTL"] = timedelta(seconds=5)
+
+
+LIFETIMES = {
+    "the account's expiry date passes": (_expire_account_soon, "token"),
+    "the API token's lifetime ends": (_short_token_lifetime, "token"),
+    "the browser session's lifetime ends": (_short_session_lifetime, "session"),
+}
+
+
+@pytest.mark.parametrize("setup, listens_with", LIFETIMES.values(), ids=LIFETIMES.keys())
+def test_a_passive_listener_is_cut_off_when_its_time_is_up(
+    setup, listens_with, app, sio_server, cast, make_meeting, api_token, login, peers
+):
+    group, people = cast
+    app.config["EMISA_MEETING_RECHECK_SECONDS"] = 0.5
+    meeting = make_meeting(group, by=people["chair"])
+    chair_token = api_token(people["chair"])
+    chair = peers(sio_server, token=chair_token)
+    bob = peers(sio_server, token=api_token(people["bob"]))
+    assert chair.join(meeting)["ok"] and bob.join(meeting)["ok"]
+    scene = Scene(app, sio_server, group, meeting, people, chair, bob, chair_token, login)
+
+    setup(app, people)
+    if listens_with == "session":
+        listener = peers(sio_server, cookie=session_cookie(scene.signed_in("ann")))
+    else:
+        listener = peers(sio_server, token=api_token(people["ann"]))
+    assert listener.join(meeting)["ok"]
+    assert bob.call("chat", {"text": "before the change"})["ok"]
+    listener.wait_for("chat", lambda m: m["text"] == "before the change")
+
+    assert_hears_nothing_more(scene, listener, None)
