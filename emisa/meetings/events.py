@@ -128,10 +128,10 @@ def actor_for(stay: Participant) -> User | None:
     user = db.session.get(User, stay.user_id)
     if user is None:
         return None
-    if stay.auth_kind == "token":
-        user.api_token = db.session.get(ApiToken, stay.auth_id)
-    else:
-        user.auth_session = db.session.get(AuthSession, stay.auth_id)
+    # Both set: one account's connections may be checked in turn on the same loaded row.
+    by_token = stay.auth_kind == "token"
+    user.api_token = db.session.get(ApiToken, stay.auth_id) if by_token else None
+    user.auth_session = None if by_token else db.session.get(AuthSession, stay.auth_id)
     return user if actor_decision(user) else None
 
 

@@ -78,6 +78,7 @@ class Recheck:
     app: Flask
     scopes: set[Scope] = field(default_factory=set)
     closing: set[str] = field(default_factory=set)
+    committed: bool = False
 
     def run(self) -> None:
         server = self.app.extensions.get(SERVER_KEY)
@@ -168,19 +169,20 @@ def _on_group_deleting(app: Flask, group_id: int, **_kwargs) -> None:
 
 
 @sa_event.listens_for(Session, "after_commit")
-def _run_after_commit(session: Session) -> None:
-    # A released savepoint commits nothing yet: wait for the transaction itself.
-    if session.in_nested_transaction():
-        return
-    pending = session.info.pop(_PENDING, None)
-    if pending is not None:
-        pending.run()
+def _note_commit(session: Session) -> None:
+    # A released savepoint commits nothing yet: only the transaction itself counts.
+    pending = session.info.get(_PENDING)
+    if pending is not None and not session.in_nested_transaction():
+        pending.committed = True
 
 
-@sa_event.listens_for(Session, "after_rollback")
-def _drop_after_rollback(session: Session) -> None:
-    if not session.in_nested_transaction():
-        session.info.pop(_PENDING, None)
+@sa_event.listens_for(Session, "after_transaction_end")
+def _run_once_ended(session: Session, transaction) -> None:
+    """Once the transaction is over and its connection given back; dropped if it rolled back."""
+    if transaction.parent is None:
+        pending = session.info.pop(_PENDING, None)
+        if pending is not None and pending.committed:
+            pending.run()
 
 
 # Rights also end by time alone: an account's expiry date, a session's or a token's lifetime.
