@@ -26,12 +26,15 @@ from dataclasses import dataclass, field
 
 from flask import Flask
 from sqlalchemy import event as sa_event
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from emisa import audit
 from emisa.access import can
+from emisa.accounts.models import ApiToken, AuthSession, User
 from emisa.database import commit
 from emisa.extensions import db
+from emisa.groups.membership import preload_memberships
 from emisa.meetings import operations
 from emisa.meetings.events import (
     NAMESPACE,
@@ -101,6 +104,7 @@ class Recheck:
     def _decide(self, server) -> list[Callable[[], None]]:
         begin_writing()
         connections = {c.id: c for scope in self.scopes for c in scope.connections()}
+        held = _load_accounts(connections.values())  # noqa: F841 (kept alive: see there)
         effects: list[Callable[[], None]] = []
         closing = set(self.closing)
         for connection in connections.values():
@@ -109,6 +113,21 @@ class Recheck:
         # Closing runs the disconnect handler, which ends the stay and tells the room.
         effects.extend(lambda sid=sid: _close(server, sid) for sid in sorted(closing))
         return effects
+
+
+def _load_accounts(connections) -> list:
+    """Accounts, credentials and memberships of all connections in a few queries, not per one.
+
+    The caller holds the returned rows: the session's identity map keeps only weak references,
+    and the checks find them there by primary key instead of querying again.
+    """
+    user_ids = {c.user_id for c in connections}
+    loaded = list(db.session.scalars(select(User).where(User.id.in_(user_ids))))
+    for kind, model in (("token", ApiToken), ("session", AuthSession)):
+        ids = {c.auth_id for c in connections if c.auth_kind == kind}
+        loaded.extend(db.session.scalars(select(model).where(model.id.in_(ids))))
+    preload_memberships(user_ids)
+    return loaded
 
 
 def _recheck(server, connection: Participant, closing: set[str]) -> list[Callable[[], None]]:
