@@ -10,11 +10,12 @@ _signals = Namespace()
 
 # sender: the app; kwargs: user_id. Fired when an account is signed out everywhere.
 access_revoked = _signals.signal("access-revoked")
-# sender: the app; kwargs: user_id. An account's attributes that access rules read (country,
-# platform role) changed: whatever it may see is judged again.
-account_changed = _signals.signal("account-changed")
 # sender: the app; kwargs: group_id, user_id. Fired when someone leaves or is removed from a group.
 membership_ended = _signals.signal("membership-ended")
+# sender: the app; kwargs: any of user_id, group_id, meeting_id (at least one). Fired by every
+# change that may take a right away (a re-marking, a role lowered, a group's countries narrowed,
+# a session or token revoked, an account's country or platform role corrected): once it commits, live connections in that scope are checked again.
+rights_narrowed = _signals.signal("rights-narrowed")
 
 # sender: the app; kwargs: group_id, kind ("document", "thread", "post", ...), item_id, text.
 # Fired when searchable text is written; ``text`` is plaintext held in memory only, for the

@@ -22,7 +22,7 @@ from emisa.accounts.models import Invitation, User
 from emisa.accounts.passwords import check_strength, hash_password
 from emisa.accounts.sessions import digest, end_all_access
 from emisa.extensions import db
-from emisa.signals import account_changed
+from emisa.signals import rights_narrowed
 from emisa.timeutil import utcnow
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -267,14 +267,14 @@ def change_role(user: User, role: str, by: User) -> None:
     audit.record(
         "account.role_changed", actor=by, target=user, details={"from": previous, "to": role}
     )
-    account_changed.send(current_app._get_current_object(), user_id=user.id)
+    rights_narrowed.send(current_app._get_current_object(), user_id=user.id)
 
 
 def correct_details(user: User, *, name: str, organisation: str, country: str, by: User) -> None:
     """Correct an account's name, organisation or country (an administrator's duty).
 
     The policy reads the country on every request, so the change applies from the next one;
-    ``account_changed`` lets live connections be judged again at once.
+    ``rights_narrowed`` lets live connections be judged again at once.
     """
     name, organisation = (name or "").strip(), (organisation or "").strip()
     if not name or not organisation:
@@ -297,4 +297,4 @@ def correct_details(user: User, *, name: str, organisation: str, country: str, b
     for field, change in changes.items():
         setattr(user, field, change["to"])
     audit.record("account.details_corrected", actor=by, target=user, details=changes)
-    account_changed.send(current_app._get_current_object(), user_id=user.id)
+    rights_narrowed.send(current_app._get_current_object(), user_id=user.id)

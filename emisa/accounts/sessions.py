@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, select, update
 from emisa.accounts.models import ApiToken, AuthSession, User
 from emisa.audit.log import client_address
 from emisa.extensions import db
-from emisa.signals import access_revoked
+from emisa.signals import access_revoked, rights_narrowed
 from emisa.timeutil import utcnow
 
 # Every authenticated request runs one of these: built once (with their SQL cache key),
@@ -92,6 +92,12 @@ def user_for_token(plain: str) -> User | None:
     token, user = found
     user.api_token = token
     return user
+
+
+def revoke(credential: AuthSession | ApiToken) -> None:
+    """End one browser session or API token; a live connection opened with it closes too."""
+    credential.revoked_at = utcnow()
+    rights_narrowed.send(current_app._get_current_object(), user_id=credential.user_id)
 
 
 def revoke_sessions(user: User, *, keep: AuthSession | None = None) -> None:

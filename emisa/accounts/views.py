@@ -43,11 +43,11 @@ from emisa.accounts.sessions import (
     issue_token,
     live_sessions,
     live_tokens,
+    revoke,
     start_session,
 )
 from emisa.database import commit
 from emisa.extensions import db, limiter
-from emisa.timeutil import utcnow
 
 bp = Blueprint("auth", __name__)
 
@@ -67,7 +67,7 @@ def _safe_next(default: str = "groups.dashboard") -> str:
 def _sign_in(user, stage: str) -> None:
     """Start a fresh session at ``stage``; any session this browser had is ended."""
     if current_user.is_authenticated and current_user.auth_session is not None:
-        current_user.auth_session.revoked_at = utcnow()
+        revoke(current_user.auth_session)
     start_session(user, stage)
     db.session.flush()
     login_user(user)
@@ -223,7 +223,7 @@ def logout():
             end_all_access(user)
             audit.record("auth.logout", actor=user, target=user)
         elif user.auth_session is not None:
-            user.auth_session.revoked_at = utcnow()
+            revoke(user.auth_session)
         commit()
         logout_user()
     flash("You are signed out.", "info")
@@ -383,7 +383,7 @@ def revoke_session(session_id: int):
     )
     if target is None or not EmptyForm(prefix="rv").validate_on_submit():
         abort(404)
-    target.revoked_at = utcnow()
+    revoke(target)
     audit.record("auth.session_revoked", target=current_user, details={"session_id": session_id})
     commit()
     if target.id == current_user.auth_session.id:
@@ -415,7 +415,7 @@ def revoke_token(token_id: int):
     )
     if target is None or not EmptyForm(prefix="rv").validate_on_submit():
         abort(404)
-    target.revoked_at = utcnow()
+    revoke(target)
     audit.record("auth.token_revoked", target=current_user, details={"token_id": token_id})
     commit()
     flash("The token was revoked.", "success")

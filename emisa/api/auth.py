@@ -9,12 +9,11 @@ from marshmallow import Schema, fields
 from emisa import audit
 from emisa.access import require
 from emisa.accounts.login import LoginFailed, check_code, check_password
-from emisa.accounts.sessions import issue_token
+from emisa.accounts.sessions import issue_token, revoke
 from emisa.api.blueprint import api_blueprint, errors
 from emisa.database import commit
 from emisa.errors import json_error
 from emisa.extensions import limiter
-from emisa.timeutil import utcnow
 
 _WRONG_CREDENTIALS = "Wrong email, password or code."
 
@@ -86,7 +85,7 @@ def delete_token():
     token = current_user.api_token
     if token is None:
         abort(401)
-    token.revoked_at = utcnow()
+    revoke(token)
     audit.record("auth.token_revoked", target=current_user, details={"token_id": token.id})
     commit()
 

@@ -42,6 +42,20 @@ def memberships_of(user) -> dict:
     return cache[key]
 
 
+def preload_memberships(user_ids) -> None:
+    """Look up the memberships of many accounts in one query (a batch of access checks)."""
+    from emisa.groups.models import Membership
+
+    cache = _cache()
+    wanted = {uid for uid in user_ids if ("user", uid) not in cache}
+    if not wanted:
+        return
+    found: dict[int, dict] = {uid: {} for uid in wanted}
+    for membership in db.session.scalars(select(Membership).where(Membership.user_id.in_(wanted))):
+        found[membership.user_id][membership.group_id] = membership
+    cache.update({("user", uid): rows for uid, rows in found.items()})
+
+
 def membership_of(user, group):
     return memberships_of(user).get(group.id)
 

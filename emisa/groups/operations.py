@@ -23,7 +23,7 @@ from emisa.crypto import keyring
 from emisa.extensions import db
 from emisa.groups.membership import forget_memberships
 from emisa.groups.models import GroupListing, JoinRequest, Membership, WorkingGroup
-from emisa.signals import group_deleting, membership_ended, notify
+from emisa.signals import group_deleting, membership_ended, notify, rights_narrowed
 from emisa.timeutil import utcnow
 
 SEED_GROUPS = [
@@ -136,6 +136,7 @@ def update_group(
     audit.record(
         "group.updated", actor=by, target=group, details={"countries": countries, "policy": policy}
     )
+    rights_narrowed.send(current_app._get_current_object(), group_id=group.id)
 
 
 def delete_group(group: WorkingGroup, confirm_name: str, by: User) -> None:
@@ -247,6 +248,9 @@ def change_role(membership: Membership, role: str, by: User) -> None:
         actor=by,
         target=membership.group,
         details={"user_id": membership.user_id, "from": previous, "to": role},
+    )
+    rights_narrowed.send(
+        current_app._get_current_object(), group_id=membership.group_id, user_id=membership.user_id
     )
 
 

@@ -26,12 +26,14 @@ def init_app(app: Flask) -> None:
     from emisa.api import register_api_blueprint
     from emisa.extensions import socketio
     from emisa.groups.tabs import register_tab
-    from emisa.meetings import api, events, views
+    from emisa.meetings import api, events, revocation, views
     from emisa.ui import register_nav
 
     app.config.setdefault(
         "EMISA_MEETING_CHAT_RATE", chat_rate(os.environ.get("EMISA_MEETING_CHAT_RATE"))
     )
+    # How often each process re-checks its live connections for rights that ended by time.
+    app.config.setdefault("EMISA_MEETING_RECHECK_SECONDS", 15)
     app.config.setdefault("EMISA_TURN_SECRET", os.environ.get("EMISA_TURN_SECRET") or None)
     app.register_blueprint(views.bp)
     register_api_blueprint(api.blp)
@@ -40,4 +42,4 @@ def init_app(app: Flask) -> None:
     # create_app made a new Socket.IO server for this app: give it its own namespace instance.
     socketio.on_namespace(events.MeetingNamespace(events.NAMESPACE))
     app.extensions[events.SERVER_KEY] = socketio.server
-    events.connect_signals()
+    revocation.connect_signals()

@@ -26,8 +26,6 @@ from flask_login import current_user
 from flask_socketio import Namespace
 from limits import RateLimitItemPerSecond
 from limits.strategies import MovingWindowRateLimiter
-from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Session
 
 from emisa import audit
 from emisa.access import can
@@ -39,7 +37,6 @@ from emisa.extensions import db, limiter
 from emisa.meetings import operations
 from emisa.meetings.ice import ice_servers_for
 from emisa.meetings.models import Meeting, Participant, ParticipantState
-from emisa.signals import access_revoked, group_deleting, membership_ended
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +98,7 @@ def _chat_limit() -> tuple[RateLimitItemPerSecond, str]:
     return RateLimitItemPerSecond(count, seconds), message
 
 
-def _begin_writing() -> None:
+def begin_writing() -> None:
     """On SQLite, take the write lock at BEGIN (IMMEDIATE): the event writes and must not fail
     half-way on a lock upgrade. Reads done before (the sign-in lookup) are simply repeated."""
     if db.engine.dialect.name != "sqlite":
@@ -124,17 +121,17 @@ def _authenticate(auth) -> tuple[User | None, str, int]:
     return user, "session", user.auth_session.id
 
 
-def _actor_for(stay: Participant) -> User | None:
+def actor_for(stay: Participant) -> User | None:
     """Reload the account and its credential; None when either no longer allows anything."""
     if not operations.credential_live(stay):
         return None
     user = db.session.get(User, stay.user_id)
     if user is None:
         return None
-    if stay.auth_kind == "token":
-        user.api_token = db.session.get(ApiToken, stay.auth_id)
-    else:
-        user.auth_session = db.session.get(AuthSession, stay.auth_id)
+    # Both set: one account's connections may be checked in turn on the same loaded row.
+    by_token = stay.auth_kind == "token"
+    user.api_token = db.session.get(ApiToken, stay.auth_id) if by_token else None
+    user.auth_session = None if by_token else db.session.get(AuthSession, stay.auth_id)
     return user if actor_decision(user) else None
 
 
@@ -153,9 +150,9 @@ def room_event(action: str | None, *, in_room: bool = True):
             data = data if isinstance(data, dict) else {}
             turn = None
             try:
-                _begin_writing()
+                begin_writing()
                 stay = self._stay(sid)
-                user = _actor_for(stay) if stay is not None else None
+                user = actor_for(stay) if stay is not None else None
                 if user is None:
                     db.session.rollback()
                     self._server().disconnect(sid, namespace=NAMESPACE)
@@ -238,15 +235,19 @@ class MeetingNamespace(Namespace):
             raise ConnectionRefusedError(
                 "Sign in first: connect with your browser session or an API token."
             )
-        _begin_writing()
+        begin_writing()
         participant = operations.connect(user, request.sid, kind, credential_id)
         commit()
         self._remember(request.sid, participant)
+        # Imported here: the re-checks are built on this module's helpers.
+        from emisa.meetings.revocation import keep_checking
+
+        keep_checking(current_app._get_current_object())
 
     def on_disconnect(self, reason=None):
         sid = request.sid
         try:
-            _begin_writing()
+            begin_writing()
             ended = operations.disconnected(sid)
             for stay in ended:
                 audit.record(
@@ -565,81 +566,6 @@ def _waiting_message(meeting: Meeting) -> str:
     if meeting.state != "open":
         return "The coordinator has not opened the meeting yet; you will be let in when it opens."
     return "The meeting is locked; a coordinator will admit you shortly."
-
-
-# Ending live connections when access ends, in this process or another.
-
-_PENDING = "emisa_meeting_disconnects"
-
-
-def disconnect_after_commit(sids: list[str]) -> None:
-    """Close these connections once the current transaction commits (never if it rolls back).
-
-    Disconnecting runs the disconnect handler, which writes; doing it inside
-    the transaction that revoked the access would wait for its own lock.
-    """
-    if not sids:
-        return
-    server = current_app.extensions.get(SERVER_KEY)
-    if server is None:
-        return
-    db.session.info.setdefault(_PENDING, []).append((server, list(sids)))
-
-
-@sa_event.listens_for(Session, "after_commit")
-def _run_pending_disconnects(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None)
-    for server, sids in pending or ():
-        server.start_background_task(_disconnect_all, server, sids)
-
-
-@sa_event.listens_for(Session, "after_rollback")
-def _drop_pending_disconnects(session: Session) -> None:
-    session.info.pop(_PENDING, None)
-
-
-def _disconnect_all(server, sids: list[str]) -> None:
-    for sid in sids:
-        try:
-            # With a message queue this reaches the process holding the connection.
-            server.disconnect(sid, namespace=NAMESPACE)
-        except Exception:
-            log.exception("could not disconnect %s", sid)
-
-
-def _on_access_revoked(_app, user_id: int, **_kwargs) -> None:
-    """Signed out everywhere or suspended: close every connection whose access ended."""
-    user = db.session.get(User, user_id)
-    usable = user is not None and user.is_usable
-    sids = [
-        c.sid
-        for c in operations.live_connections(user_id=user_id)
-        if not usable or not operations.credential_live(c)
-    ]
-    disconnect_after_commit(sids)
-
-
-def _on_membership_ended(_app, group_id: int, user_id: int, **_kwargs) -> None:
-    connections = operations.live_connections(user_id=user_id, group_id=group_id)
-    disconnect_after_commit([c.sid for c in connections])
-
-
-def _on_group_deleting(_app, group_id: int, **_kwargs) -> None:
-    from sqlalchemy import select
-
-    sids = db.session.scalars(
-        select(Participant.sid)
-        .join(Meeting, Meeting.id == Participant.meeting_id)
-        .where(Meeting.group_id == group_id, Participant.state.in_(operations.LIVE))
-    )
-    disconnect_after_commit(sorted(set(sids)))
-
-
-def connect_signals() -> None:
-    """Blinker keeps one connection per receiver, so repeated create_app calls are harmless."""
-    access_revoked.connect(_on_access_revoked, weak=False)
-    membership_ended.connect(_on_membership_ended, weak=False)
-    group_deleting.connect(_on_group_deleting, weak=False)
 
 
 def broadcast_state(meeting: Meeting, sids: list[str]) -> None:

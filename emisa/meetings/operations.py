@@ -40,7 +40,7 @@ from emisa.meetings.models import (
     Poll,
     PollVote,
 )
-from emisa.signals import notify
+from emisa.signals import notify, rights_narrowed
 from emisa.timeutil import utcnow
 
 TITLE_MAX = 200
@@ -241,6 +241,7 @@ def update_meeting(meeting: Meeting, data: MeetingInput, by: User) -> None:
     db.session.flush()
     db.session.expire(meeting, ["marked_recipients"])
     audit.record("meeting.updated", actor=by, target=meeting, details={"tlp": marking.tlp.value})
+    rights_narrowed.send(current_app._get_current_object(), meeting_id=meeting.id)
     # Those who were invited and still are hear of the change; whoever lost access hears nothing.
     _notify(meeting, before & invitee_ids(meeting), "changed", by)
 
@@ -436,16 +437,30 @@ def disconnected(sid: str) -> list[Participant]:
     return stays
 
 
-def live_connections(*, user_id: int, group_id: int | None = None) -> list[Participant]:
-    """Live connections of an account; with ``group_id``, those in that group's meetings."""
+def live_connections(
+    *,
+    user_id: int | None = None,
+    group_id: int | None = None,
+    meeting_id: int | None = None,
+    sids: Iterable[str] | None = None,
+) -> list[Participant]:
+    """Live connections in a scope: an account's, those in a group's or in one meeting's room,
+    those with these Socket.IO sids, or any combination of these (all must hold)."""
+    if user_id is None and group_id is None and meeting_id is None and sids is None:
+        raise ValueError("A scope names an account, a group, a meeting or connections.")
     statement = select(Participant).where(
-        Participant.user_id == user_id,
-        Participant.state.in_((*LIVE, ParticipantState.CONNECTED)),
+        Participant.state.in_((*LIVE, ParticipantState.CONNECTED))
     )
+    if user_id is not None:
+        statement = statement.where(Participant.user_id == user_id)
     if group_id is not None:
         statement = statement.join(Meeting, Meeting.id == Participant.meeting_id).where(
             Meeting.group_id == group_id, Participant.state.in_(LIVE)
         )
+    if meeting_id is not None:
+        statement = statement.where(Participant.meeting_id == meeting_id)
+    if sids is not None:
+        statement = statement.where(Participant.sid.in_(list(sids)))
     return list(db.session.scalars(statement))
 
 

@@ -232,16 +232,17 @@ def test_granting_and_removing_the_admin_role_needs_reauthentication(app, make_u
 
 @pytest.fixture
 def account_changes(app):
-    from emisa.signals import account_changed
+    from emisa.signals import rights_narrowed
 
     seen: list[int] = []
 
-    def receiver(_sender, user_id: int, **_extra):
-        seen.append(user_id)
+    def receiver(_sender, user_id: int | None = None, **_extra):
+        if user_id is not None:
+            seen.append(user_id)
 
-    account_changed.connect(receiver)
+    rights_narrowed.connect(receiver)
     yield seen
-    account_changed.disconnect(receiver)
+    rights_narrowed.disconnect(receiver)
 
 
 def test_a_corrected_country_applies_from_the_next_request(

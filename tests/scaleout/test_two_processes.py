@@ -123,6 +123,56 @@ def test_a_meeting_spans_two_processes(app, two_servers, make_user, make_group, 
     on_a.wait_for("presence", lambda d: "Bob Tunis" not in {p["name"] for p in d["participants"]})
 
 
+def test_rights_withdrawn_on_one_process_cut_off_listeners_on_the_other(
+    app, two_servers, make_user, make_group, issue, peers
+):
+    """The change is made through process A; the listeners that lose their right are on B."""
+    a, b = two_servers
+    chair = make_user(name="Chair Brussels", country="BE")
+    ann = make_user(name="Ann Amman", country="JO")
+    carl = make_user(name="Carl Tunis", country="TN")
+    group = make_group(members={chair: "coordinator", ann: "member", carl: "member"})
+    meeting = _meeting(app, group, chair)
+    chair_token, first_token, second_token = issue(chair), issue(ann), issue(ann)
+
+    on_a = peers(a, token=chair_token)
+    carl_b = peers(b, token=issue(carl))
+    first_b = peers(b, token=first_token)
+    second_b = peers(b, token=second_token)
+    for peer in (on_a, carl_b, first_b, second_b):
+        assert peer.join(meeting)["ok"]
+    assert on_a.call("chat", {"text": "everyone hears this"})["ok"]
+    for peer in (carl_b, first_b, second_b):
+        peer.wait_for("chat", lambda m: m["text"] == "everyone hears this")
+
+    # One token revoked on A: exactly the socket opened with it closes on B.
+    revoked = requests.delete(
+        f"{a}/api/v1/auth/token", headers={"Authorization": f"Bearer {first_token}"}, timeout=30
+    )
+    assert revoked.status_code == 204
+    first_b.wait_disconnected()
+    assert on_a.call("chat", {"text": "after the token"})["ok"]
+    second_b.wait_for("chat", lambda m: m["text"] == "after the token")
+    assert second_b.connected
+
+    # Re-marked TLP:RED on A without Ann: her remaining socket on B is cut off at once.
+    headers = {"Authorization": f"Bearer {chair_token}"}
+    current = requests.get(f"{a}/api/v1/meetings/{meeting}", headers=headers, timeout=30).json()
+    body = {key: current[key] for key in ("title", "starts_at", "ends_at", "agenda")}
+    body.update(tlp="TLP:RED", invitees=[chair.id, carl.id], releasable_to=[])
+    changed = requests.put(f"{a}/api/v1/meetings/{meeting}", json=body, headers=headers, timeout=30)
+    assert changed.status_code == 200, changed.text
+    second_b.wait_for("removed")
+    assert on_a.call("chat", {"text": "after the re-marking"})["ok"]
+    assert on_a.call("minutes", {"text": "minutes after the re-marking"})["ok"]
+    carl_b.wait_for("chat", lambda m: m["text"] == "after the re-marking")
+    carl_b.wait_for("minutes", lambda m: m["text"] == "minutes after the re-marking")
+    second_b.wait_disconnected()
+    assert "after the token" not in [m["text"] for m in first_b.received("chat")]
+    assert "after the re-marking" not in [m["text"] for m in second_b.received("chat")]
+    assert second_b.received("minutes") == []
+
+
 def _meeting(app, group_id, chair) -> int:
     from datetime import timedelta
 
