@@ -14,7 +14,8 @@ access_revoked = _signals.signal("access-revoked")
 membership_ended = _signals.signal("membership-ended")
 # sender: the app; kwargs: any of user_id, group_id, meeting_id (at least one). Fired by every
 # change that may take a right away (a re-marking, a role lowered, a group's countries narrowed,
-# a session or token revoked, an account's country or platform role corrected): once it commits, live connections in that scope are checked again.
+# a session or token revoked, an account's country or platform role corrected): once it
+# commits, live connections in that scope are checked again.
 rights_narrowed = _signals.signal("rights-narrowed")
 
 # sender: the app; kwargs: group_id, kind ("document", "thread", "post", ...), item_id, text.

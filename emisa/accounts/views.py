@@ -149,7 +149,7 @@ def code():
                 headers["Retry-After"] = str(failure.retry_after)
             if status == 403:
                 # Both factors passed but the account is closed: this sign-in ends here.
-                session.revoked_at = utcnow()
+                revoke(session)
                 commit()
                 logout_user()
                 return render_template("auth/login.html", form=LoginForm()), status

@@ -23,7 +23,7 @@ from sqlalchemy.orm import joinedload
 from emisa import audit
 from emisa.access import can
 from emisa.access.marked import reseal_markings
-from emisa.access.markings import InvalidMarking, parse_tlp
+from emisa.access.markings import InvalidMarking
 from emisa.access.meetings import invited
 from emisa.access.validation import ValidMarking, apply_marking, validate_marking
 from emisa.accounts.models import User

@@ -124,6 +124,15 @@ def expire_account(scene: Scene, _browser) -> None:
     _sent(post_form(admin, f"{page}/expiry", {"expires_on": yesterday}, page=page))
 
 
+def correct_country(scene: Scene, _browser) -> None:
+    """The meeting is open to Ann's country; an administrator corrects her country to another."""
+    scene.remark(releasable_to=["JO", "TN", "KE"])
+    admin = scene.signed_in("admin")
+    page = f"/admin/accounts/{scene.people['ann'].id}"
+    data = {"name": "Ann Nairobi", "organisation": "Agency", "country": "FR"}
+    _sent(post_form(admin, f"{page}/details", data, page=page))
+
+
 def _credential_ids(scene: Scene, model) -> list[int]:
     with scene.app.app_context():
         return list(
@@ -183,6 +192,7 @@ WAYS = {
     "removed from the named recipients": Way(drop_ann_from_recipients, tlp="TLP:RED"),
     "releasable-to narrowed": Way(narrow_releasable_to),
     "group's allowed countries narrowed": Way(narrow_group_countries, listens_with="session"),
+    "country corrected by an administrator": Way(correct_country, listens_with="session"),
     "membership ended": Way(end_membership),
     "account suspended": Way(suspend_account, listens_with="session"),
     "account expired": Way(expire_account),

@@ -4,7 +4,7 @@ Existing texts are sealed in place (upgrade) or opened back (downgrade) through 
 keyring, on the migration's own connection.
 
 Revision ID: sealed_texts
-Revises: features
+Revises: markings
 Create Date: 2026-11-29 16:20:00
 
 """
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 # revision identifiers, used by Alembic.
 revision = "sealed_texts"
-down_revision = "features"
+down_revision = "markings"
 branch_labels = None
 depends_on = None
 
