@@ -37,6 +37,7 @@ from emisa.backup.archive import (
     read_chunks,
     verify,
 )
+from emisa.backup.custody import take_pending_record
 from emisa.crypto import CryptoError, keyring
 from emisa.crypto.keyring import unwrap_problems
 from emisa.crypto.master import KEY_FILE_NAME, write_private_file
@@ -207,6 +208,9 @@ def restore_backup(source: Path) -> RestoreSummary:
         forget_chain_key()
     if (source / ANCHOR_FILE).exists():
         audit.install_anchor_record((source / ANCHOR_FILE).read_bytes())
+    recovery = take_pending_record(Path(current_app.config["EMISA_DATA_DIR"]))
+    if recovery is not None:
+        audit.record("crypto.master_key_recovered", details=recovery)
     audit.record("backup.restored", details={"rows": sum(counts.values()), "files": len(stored)})
     return RestoreSummary(sum(counts.values()), len(stored), audit.verify().message)
 
@@ -269,16 +273,19 @@ def _open_with_installed_key(source: Path, manifest: dict[str, Any]) -> str:
             f"the installed master key does not open this backup (it needs master key "
             f"version(s) {needed}); nothing was restored"
         ) from None
-    with snapshot.open_snapshot(source / DATABASE_FILE) as connection:
-        problems = unwrap_problems(
-            installed.keys, connection.execute(sa.select(GroupKey.__table__))
-        )
+    problems = unwrap_problems(installed.keys, backup_group_keys(source))
     if problems:
         raise BackupError(
             "the installed master key does not open every group key of this backup: "
             + "; ".join(problems[:3])
         )
     return secret.decode()
+
+
+def backup_group_keys(source: Path) -> list[sa.Row]:
+    """The wrapped group keys a backup holds, to check a master key against."""
+    with snapshot.open_snapshot(source / DATABASE_FILE) as connection:
+        return list(connection.execute(sa.select(GroupKey.__table__)))
 
 
 def _secret_destination(secret: str) -> Path | None:

@@ -7,7 +7,9 @@ import io
 import os
 import shutil
 import threading
+import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -47,16 +49,26 @@ def postgres_url(suffix: str) -> str | None:
 
 @pytest.fixture
 def empty_platform(tmp_path, app_config):
-    """``empty_platform(database_url=None, key_from=source data dir or None) -> app``: a platform
-    with an empty data directory and an empty database (by default of the test's engine)."""
+    """``empty_platform(database_url=None, key_from=dir or None, data_dir=None) -> app``.
+
+    By default a platform with a new empty data directory, holding the master key file found
+    in ``key_from`` (the source's data directory), and a new empty database of the test's
+    engine. With ``data_dir`` and ``database_url``: the same platform started again.
+    """
     made = []
 
-    def build(database_url: str | None = None, *, key_from=app_config["EMISA_DATA_DIR"]):
-        data_dir = tmp_path / f"restored-{len(made)}"
-        data_dir.mkdir(mode=0o700)
-        if key_from is not None:
-            # The operator puts the master key back (from its safe, or rebuilt from shares).
-            shutil.copy(key_from / "master-keys.json", data_dir / "master-keys.json")
+    def build(
+        database_url: str | None = None,
+        *,
+        key_from: Path | None = app_config["EMISA_DATA_DIR"],
+        data_dir: Path | None = None,
+    ):
+        if data_dir is None:
+            data_dir = tmp_path / f"restored-{len(made)}"
+            data_dir.mkdir(mode=0o700)
+            if key_from is not None:
+                # The operator puts the master key back (from its safe, or rebuilt from shares).
+                shutil.copy(key_from / "master-keys.json", data_dir / "master-keys.json")
         url = (
             database_url
             or postgres_url("restore")
@@ -171,6 +183,15 @@ class Writer:
                 self._failures.append(f"{answer.status_code} {answer.get_data(as_text=True)[:200]}")
                 return
             self.acknowledged.append(answer.get_json()["id"])
+
+    def wait_for(self, count: int, timeout: float = 30) -> int:
+        """Wait until at least ``count`` replies were acknowledged; how many there are."""
+        deadline = time.monotonic() + timeout
+        while len(self.acknowledged) < count:
+            assert not self._failures, self._failures
+            assert time.monotonic() < deadline, f"only {len(self.acknowledged)} replies written"
+            time.sleep(0.02)
+        return len(self.acknowledged)
 
     def stop(self) -> list[int]:
         self._stop.set()
