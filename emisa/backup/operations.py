@@ -128,8 +128,11 @@ def _write_backup(writer: BackupWriter) -> dict[str, Any]:
     with snapshot.open_snapshot(writer.root / DATABASE_FILE) as connection:
         revision = snapshot.schema_revision(connection)
         tables = snapshot.row_counts(connection)
-        master_versions = sorted(
-            set(connection.scalars(sa.select(GroupKey.__table__.c.master_version).distinct()))
+        keys = GroupKey.__table__.c
+        master_versions = set(
+            connection.scalars(
+                sa.select(keys.master_version).where(keys.wrapped_key.is_not(None)).distinct()
+            )
         )
         blob_ids = _blob_ids(connection)
     for blob_id in blob_ids:

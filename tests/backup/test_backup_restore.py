@@ -222,3 +222,30 @@ def test_an_embedded_pilot_moves_from_sqlite_to_postgresql(
         headers=bearer(token),
     )
     assert reply.status_code == 201, reply.get_json()
+
+
+def test_a_document_deleted_while_its_file_is_copied_restarts_the_backup(
+    app, tmp_path, seeded, monkeypatch
+):
+    """The snapshot names a file that is gone by the time it is copied (its document was
+    deleted just after the snapshot): the backup starts again from a new snapshot rather
+    than keep a row without its file."""
+    from emisa.storage import BlobNotFound, blobs
+
+    with app.app_context():
+        store = blobs.store
+    real_open = store.open_reader
+    vanished = []
+
+    def open_reader(blob_id):
+        if not vanished:
+            vanished.append(blob_id)
+            raise BlobNotFound(blob_id)
+        return real_open(blob_id)
+
+    monkeypatch.setattr(store, "open_reader", open_reader)
+    made = run(app, "backup", "--to", str(tmp_path / "backup"))
+    assert made.exit_code == 0, made.output
+    assert vanished, "the copy never found a missing file"
+    assert run(app, "backup", "--verify", str(tmp_path / "backup")).exit_code == 0
+    assert [p.name for p in tmp_path.iterdir() if ".partial-" in p.name] == []
