@@ -25,6 +25,7 @@ FEATURES = (
     "emisa.notifications",
     "emisa.search",
     "emisa.discussions",
+    "emisa.backup",
 )
 
 

@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from emisa.access import AccessDenied
@@ -27,6 +28,7 @@ ERROR_CODES = {
     422: "invalid_input",
     429: "too_many_attempts",
     500: "internal_error",
+    503: "service_unavailable",
 }
 MESSAGES = {
     400: "The request was not valid.",
@@ -110,6 +112,19 @@ def handle_csrf(error: CSRFError):
     )
 
 
+def handle_database_unavailable(error: OperationalError):
+    """The database is down, restarting or unreachable: say so at once; the pool reconnects
+    by itself (``pool_pre_ping``) when it is back."""
+    log.error("database unavailable: %s", error.orig)
+    return error_response(
+        503,
+        "The platform cannot reach its database right now, so nothing was read or changed. "
+        "Try again in a minute.",
+        "service_unavailable",
+        headers={"Retry-After": "10"},
+    )
+
+
 def handle_unexpected(error: Exception):
     log.exception("unhandled error")
     return error_response(500)
@@ -119,10 +134,15 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(AccessDenied, handle_access_denied)
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)
 
     @app.teardown_request
     def _flush_audit(exception):
         # Denials and reads are kept even when nothing was committed.
         if exception is None:
-            flush_pending(committed=False)
+            try:
+                flush_pending(committed=False)
+            except OperationalError:
+                # The database went away mid-request (answered 503): nowhere to write them.
+                log.exception("audit entries of a request not written: database unavailable")

@@ -16,6 +16,7 @@ ERRORS = {
     409: "Conflicts with the current state",
     413: "Too large",
     429: "Too many attempts",
+    507: "No room left to store the file; nothing was stored",
 }
 
 

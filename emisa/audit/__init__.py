@@ -1,7 +1,9 @@
 """Append-only, hash-chained audit log."""
 
 from emisa.audit.log import (
+    anchor_record,
     flush_pending,
+    install_anchor_record,
     reanchor,
     record,
     record_denial,
@@ -9,4 +11,13 @@ from emisa.audit.log import (
     verify,
 )
 
-__all__ = ["flush_pending", "reanchor", "record", "record_denial", "record_event", "verify"]
+__all__ = [
+    "anchor_record",
+    "flush_pending",
+    "install_anchor_record",
+    "reanchor",
+    "record",
+    "record_denial",
+    "record_event",
+    "verify",
+]

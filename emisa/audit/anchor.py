@@ -123,6 +123,26 @@ def read(key: bytes) -> Head | None:
         raise AnchorError(f"the anchor {path()} cannot be read ({error})") from error
 
 
+def read_record(key: bytes) -> bytes | None:
+    """The anchor file's bytes, checked authentic, for a backup; None if there is none."""
+    try:
+        with _locked(fcntl.LOCK_SH), _opened(os.O_RDONLY) as descriptor:
+            if descriptor is None:
+                return None
+            content = os.pread(descriptor, 4096, 0)
+    except OSError as error:
+        raise AnchorError(f"the anchor {path()} cannot be read ({error})") from error
+    _parse(key, content)
+    return content
+
+
+def install_record(key: bytes, content: bytes) -> None:
+    """Put back an anchor taken by ``read_record`` (a restore), if it is authentic."""
+    head = _parse(key, content)
+    with _locked(fcntl.LOCK_EX), _opened(os.O_RDWR) as descriptor:
+        _write(key, head, descriptor)
+
+
 def _write(key: bytes, head: Head, descriptor: int | None) -> None:
     """Overwrite the record in place, under the exclusive lock.
 

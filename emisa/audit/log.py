@@ -64,6 +64,11 @@ def _chain_key() -> bytes:
     return key
 
 
+def forget_chain_key() -> None:
+    """After the platform secret changed (a restore): derive the chain key again."""
+    current_app.extensions.pop("emisa.audit_key", None)
+
+
 def entry_digest(key: bytes, prev_hash: str, values: Mapping[str, Any]) -> str:
     fields = {
         "seq": values["seq"],
@@ -294,6 +299,16 @@ def verify() -> VerifyResult:
             return result
         problem = str(anchor_error) if anchor_error else _anchor_problem(connection, anchored, head)
     return VerifyResult(False, result.checked, problem) if problem else result
+
+
+def anchor_record() -> bytes | None:
+    """The anchor as stored, checked authentic: what a backup keeps of it."""
+    return anchor.read_record(_chain_key())
+
+
+def install_anchor_record(content: bytes) -> None:
+    """Put back an anchor from a backup; ``anchor.AnchorError`` if it is not authentic."""
+    anchor.install_record(_chain_key(), content)
 
 
 def reanchor() -> VerifyResult:

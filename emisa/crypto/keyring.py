@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -186,6 +186,35 @@ def _database_has_group_keys() -> bool:
     return db.session.execute(sa.select(GroupKey.id).limit(1)).first() is not None
 
 
+def unwrap_problems(master: Mapping[int, bytes], rows: Iterable[GroupKey | sa.Row]) -> list[str]:
+    """Unwrap every live group key row with ``master`` (version -> key); one line per failure.
+
+    For keys not installed yet: a restore checks the configured key against a backup's rows,
+    and a key rebuilt from shares is checked against the database before anyone uses it.
+    """
+    problems = []
+    for row in rows:
+        if row.wrapped_key is None or row.retired_at is not None:
+            continue
+        master_key = master.get(row.master_version)
+        if master_key is None:
+            problems.append(
+                f"group {row.group_id} key version {row.version} needs master key version "
+                f"{row.master_version}, which is not available"
+            )
+            continue
+        try:
+            aead.open_sealed(
+                master_key, row.wrapped_key, envelope.group_key_aad(row.group_id, row.version)
+            )
+        except IntegrityFailure:
+            problems.append(
+                f"group {row.group_id} key version {row.version} does not open with master key "
+                f"version {row.master_version}"
+            )
+    return problems
+
+
 class Keyring:
     """Envelope encryption for the app; one instance, bound with ``init_app``."""
 
@@ -210,6 +239,14 @@ class Keyring:
             keys = master_keys.reload_key_file(data_dir)
         app.extensions[EXTENSION_KEY] = self
         app.extensions[_STATE_KEY] = _State(keys, data_dir, self.cache_size)
+
+    def installed_master_keys(self) -> master_keys.MasterKeySet | None:
+        """The master keys configured or found at start; None if none is installed yet.
+
+        Unlike using the keyring, asking never creates a key file: restoring and recovering
+        must not mint a key that opens nothing.
+        """
+        return self._state()._master
 
     # Hooks
 

@@ -143,21 +143,26 @@ def _read_key_file(path: Path) -> MasterKeySet:
 
 def write_key_file(path: Path, current: int, keys: Mapping[int, bytes]) -> None:
     """Replace ``path`` atomically: a crash leaves the old or the new file, never a mix."""
+    write_private_file(path, dump_key_set(current, keys))
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text``, mode 0600, atomically and durably."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(dump_key_set(current, keys))
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)

@@ -155,7 +155,7 @@ def _uploaded(document: Document, version) -> dict:
 @blp.route("/groups/<int:group_id>/documents", methods=["POST"])
 @blp.doc(requestBody=_UPLOAD_BODY)
 @blp.response(201, UploadedOut)
-@errors(blp, 400, 401, 403, 404, 409, 413)
+@errors(blp, 400, 401, 403, 404, 409, 413, 507)
 def upload(group_id: int):
     """Upload a document; the file is encrypted as it arrives."""
     group = load_checked(WorkingGroup, group_id, "contribute")
@@ -228,7 +228,7 @@ def _version_arg() -> int | None:
 @blp.route("/documents/<int:document_id>/versions", methods=["POST"])
 @blp.doc(requestBody=_VERSION_BODY)
 @blp.response(201, UploadedOut)
-@errors(blp, 400, 401, 403, 404, 409, 413)
+@errors(blp, 400, 401, 403, 404, 409, 413, 507)
 def upload_version(document_id: int):
     """Upload a new version of a document; earlier versions stay available."""
     document = load_checked(Document, document_id, "upload_version")

@@ -12,6 +12,7 @@ from emisa.storage.base import (
     BlobNotFound,
     BlobStore,
     BlobWriter,
+    StorageFull,
     check_blob_id,
     new_blob_id,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "BlobWriter",
     "LocalBlobStore",
     "LocalBlobWriter",
+    "StorageFull",
     "blobs",
     "check_blob_id",
     "new_blob_id",

@@ -8,6 +8,7 @@ can be committed as soon as ``open_writer`` returned without error.
 
 from __future__ import annotations
 
+import errno
 import re
 import secrets
 from collections.abc import Iterator
@@ -20,6 +21,14 @@ BLOB_ID_RE = re.compile(r"[0-9a-f]{32}")
 
 class BlobNotFound(FileNotFoundError):
     """No blob with this id exists."""
+
+
+class StorageFull(OSError):
+    """The store has no room (or quota) left; the blob being written was discarded."""
+
+
+# What a full disk or an exhausted quota raises while a blob is written.
+FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
 def new_blob_id() -> str:

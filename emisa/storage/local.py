@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from emisa.storage.base import BLOB_ID_RE, BlobNotFound, check_blob_id
+from emisa.storage.base import BLOB_ID_RE, FULL_ERRNOS, BlobNotFound, StorageFull, check_blob_id
 
 TEMP_PREFIX = ".tmp-"
 # Upload writers touch their temp file on every write; an hour of silence means abandoned.
@@ -48,18 +48,31 @@ class LocalBlobWriter:
     def write(self, data: bytes) -> int:
         if self._state != "open":
             raise ValueError(f"blob writer is {self._state}")
-        written = self._file.write(data)
+        with self._discarded_when_full():
+            written = self._file.write(data)
         self.bytes_written += written
         return written
+
+    @contextlib.contextmanager
+    def _discarded_when_full(self) -> Iterator[None]:
+        """A full disk discards the blob at once (freeing its space) and says so."""
+        try:
+            yield
+        except OSError as error:
+            if error.errno not in FULL_ERRNOS:
+                raise
+            self.abort()
+            raise StorageFull(error.errno, "no space left to store the file") from error
 
     def commit(self) -> None:
         """Make the blob durable, then visible; on any failure nothing is left behind."""
         if self._state != "open":
             raise ValueError(f"blob writer is {self._state}")
         try:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
+            with self._discarded_when_full():
+                self._file.flush()
+                os.fsync(self._file.fileno())
+                self._file.close()
             if self._final.exists():
                 raise FileExistsError(f"blob {self.blob_id} already exists")
             os.rename(self._tmp, self._final)

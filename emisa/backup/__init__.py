@@ -1,0 +1,12 @@
+"""Backups of a running platform, restores into an empty one, and custody of the master key."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from emisa.backup import commands
+    from emisa.cli import emisa_cli
+
+    commands.register(emisa_cli)
