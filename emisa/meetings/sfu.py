@@ -149,8 +149,9 @@ def _read_display(text: str | None) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def publishers(meeting_id: int) -> list[dict]:
-    """The live publishers of a meeting's room: ``{"id", "participant", "kind", "audio_mid"}``."""
+def publishers(meeting_id: int, *, live: bool = True) -> list[dict]:
+    """The publishers of a meeting's room, ``{"id", "participant", "kind", "audio_mid"}``:
+    those sending media, or with ``live`` False also those still negotiating."""
     room = room_of(meeting_id)
     try:
         answer = janus().control({"request": "listparticipants", "room": room.id})
@@ -161,7 +162,7 @@ def publishers(meeting_id: int) -> list[dict]:
     found = []
     for entry in answer.get("participants", []):
         display = _read_display(entry.get("display"))
-        if entry.get("publisher") and display.get("k") in KINDS:
+        if (entry.get("publisher") or not live) and display.get("k") in KINDS:
             found.append(
                 {
                     "id": entry["id"],
@@ -188,7 +189,7 @@ def kick(meeting_id: int, participant_id: str) -> None:
         tokens = [publish_token(meeting_id, participant_id, kind) for kind in KINDS]
         control({"request": "allowed", "room": room.id, "secret": room.secret,
                  "action": "remove", "allowed": tokens})  # fmt: skip
-        for publisher in publishers(meeting_id):
+        for publisher in publishers(meeting_id, live=False):
             if publisher["participant"] == participant_id:
                 control({"request": "kick", "room": room.id, "secret": room.secret,
                          "id": publisher["id"]})  # fmt: skip
@@ -207,7 +208,7 @@ def moderate(meeting_id: int, participant_ids: set[str] | None, mute: bool) -> l
         return []
     room = room_of(meeting_id)
     done = []
-    for publisher in publishers(meeting_id):
+    for publisher in publishers(meeting_id, live=False):
         wanted = participant_ids is None or publisher["participant"] in participant_ids
         if not wanted or publisher["kind"] != "camera" or not publisher["audio_mid"]:
             continue
@@ -317,6 +318,14 @@ def _checked_jsep(jsep, expected: str) -> dict:
     return {"type": expected, "sdp": jsep["sdp"]}
 
 
+_SESSION_NAME = re.compile(r"^s=[^\r\n]*", re.MULTILINE)
+
+
+def _for_browser(jsep: dict) -> dict:
+    """Janus's SDP without the room id it writes in the session name ("s=VideoRoom <id>")."""
+    return {"type": jsep["type"], "sdp": _SESSION_NAME.sub("s=-", jsep["sdp"], count=1)}
+
+
 def _audio_mid(sdp: str) -> str | None:
     """The mid of the first audio section of an offer (what moderation mutes)."""
     kind = None
@@ -358,7 +367,7 @@ def publish(link: Link, kind: str, jsep) -> dict:
         link.publisher_ids[kind] = data.get("id")
     if not answer:
         raise MediaError("The media server did not accept this offer.")
-    return {"type": answer["type"], "sdp": answer["sdp"]}
+    return _for_browser(answer)
 
 
 def unpublish(link: Link, kind: str) -> None:
@@ -514,4 +523,4 @@ def _offer_to_browser(link: Link, data: dict, jsep: dict | None) -> None:
                 "active": bool(stream.get("active", True)) and "feed_id" in stream,
             }
         )
-    link.tell("media_offer", {"jsep": {"type": "offer", "sdp": jsep["sdp"]}, "streams": streams})
+    link.tell("media_offer", {"jsep": _for_browser(jsep), "streams": streams})
