@@ -485,12 +485,12 @@ class MeetingNamespace(Namespace):
         if target.id == turn.stay.id:
             return error("Use leave to leave the meeting yourself.")
         operations.refuse(target, turn.meeting, turn.user, removal=True)
-        meeting_id, removed = turn.meeting.id, target.id
-        turn.effects.append(lambda: sfu.kick(meeting_id, removed))
         turn.emit("removed", {"message": "A coordinator removed you from the meeting."}, target.sid)
         turn.leave(target.sid, room(turn.meeting.id))
         turn.disconnect(target.sid)
         turn.presence(turn.meeting)
+        meeting_id, removed = turn.meeting.id, target.id
+        turn.effects.append(lambda: sfu.kick(meeting_id, removed))
         return {"ok": True}
 
     @room_event("chair")

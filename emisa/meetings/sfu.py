@@ -129,12 +129,16 @@ def destroy_room(meeting_id: int) -> None:
     """The meeting ended: Janus closes every peer connection of its room."""
     if not enabled():
         return
-    room = room_of(meeting_id)
     try:
-        janus().control({"request": "destroy", "room": room.id, "secret": room.secret})
+        as_owner(room_of(meeting_id), "destroy")
     except JanusError as failure:
         if failure.code != NO_SUCH_ROOM:
             log.warning("could not destroy the Janus room of meeting %s: %s", meeting_id, failure)
+
+
+def as_owner(room: Room, request: str, **fields) -> dict:
+    """A request only the room's owner may make: it carries the room's secret."""
+    return janus().control({"request": request, "room": room.id, "secret": room.secret, **fields})
 
 
 def _display(participant_id: str, kind: str, audio_mid: str | None) -> str:
@@ -184,15 +188,12 @@ def kick(meeting_id: int, participant_id: str) -> None:
     if not enabled():
         return
     room = room_of(meeting_id)
-    control = janus().control
     try:
         tokens = [publish_token(meeting_id, participant_id, kind) for kind in KINDS]
-        control({"request": "allowed", "room": room.id, "secret": room.secret,
-                 "action": "remove", "allowed": tokens})  # fmt: skip
+        as_owner(room, "allowed", action="remove", allowed=tokens)
         for publisher in publishers(meeting_id, live=False):
             if publisher["participant"] == participant_id:
-                control({"request": "kick", "room": room.id, "secret": room.secret,
-                         "id": publisher["id"]})  # fmt: skip
+                as_owner(room, "kick", id=publisher["id"])
     except JanusError as failure:
         if failure.code != NO_SUCH_ROOM:
             log.warning(
@@ -213,16 +214,7 @@ def moderate(meeting_id: int, participant_ids: set[str] | None, mute: bool) -> l
         if not wanted or publisher["kind"] != "camera" or not publisher["audio_mid"]:
             continue
         try:
-            janus().control(
-                {
-                    "request": "moderate",
-                    "room": room.id,
-                    "secret": room.secret,
-                    "id": publisher["id"],
-                    "mid": publisher["audio_mid"],
-                    "mute": mute,
-                }
-            )
+            as_owner(room, "moderate", id=publisher["id"], mid=publisher["audio_mid"], mute=mute)
             done.append(publisher["participant"])
         except JanusError as failure:
             log.warning("could not moderate %s: %s", publisher["participant"], failure)
@@ -344,9 +336,7 @@ def publish(link: Link, kind: str, jsep) -> dict:
     offer = _checked_jsep(jsep, "offer")
     room = ensure_room(link.meeting_id)
     token = publish_token(link.meeting_id, link.participant_id, kind)
-    control = janus().control
-    control({"request": "allowed", "room": room.id, "secret": room.secret,
-             "action": "add", "allowed": [token]})  # fmt: skip
+    as_owner(room, "allowed", action="add", allowed=[token])
     with link.lock:
         session = _session(link)
         if kind in link.publishing:

@@ -266,15 +266,7 @@ def test_removal_kicks_from_janus_and_closing_destroys_the_room(
     # Bob's tokens are off the room's allow-list: even his connection could not publish again.
     with app.app_context():
         room = sfu.room_of(meeting)
-        allowed = sfu.janus().control(
-            {
-                "request": "allowed",
-                "room": room.id,
-                "secret": room.secret,
-                "action": "add",
-                "allowed": [],
-            }  # fmt: skip
-        )["allowed"]
+        allowed = sfu.as_owner(room, "allowed", action="add", allowed=[])["allowed"]
         assert sfu.publish_token(meeting, ann.you, "camera") in allowed
         assert not {sfu.publish_token(meeting, bob.you, k) for k in sfu.KINDS} & set(allowed)
 
