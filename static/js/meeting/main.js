@@ -163,11 +163,9 @@ async function enterRoom(answer) {
   choose(state.media.mode);
   showControls();
   renderPeople(answer.participants || []);
+  // After a dropped connection the server gives a raised hand back with its place.
   const mine = state.participants.get(state.you);
-  if (state.handRaised && mine && !mine.hand) {
-    call("hand", { raised: true }); // raised before the network dropped
-  }
-  setHandButton(Boolean(mine && mine.hand) || state.handRaised);
+  setHandButton(Boolean(mine && mine.hand));
   transport.start();
 }
 
