@@ -154,7 +154,8 @@ def _read_display(text: str | None) -> dict:
 
 
 def publishers(meeting_id: int, *, live: bool = True) -> list[dict]:
-    """The publishers of a meeting's room, ``{"id", "participant", "kind", "audio_mid"}``:
+    """The publishers of a meeting's room, ``{"id", "participant", "kind", "audio_mid",
+    "talking"}``:
     those sending media, or with ``live`` False also those still negotiating."""
     room = room_of(meeting_id)
     try:
@@ -173,14 +174,19 @@ def publishers(meeting_id: int, *, live: bool = True) -> list[dict]:
                     "participant": display.get("p"),
                     "kind": display["k"],
                     "audio_mid": display.get("a"),
+                    "talking": bool(entry.get("talking")),
                 }
             )
     return found
 
 
 def feeds(meeting_id: int) -> list[dict]:
-    """What the browser may subscribe to: participant and kind of each live stream."""
-    return [{"participant": p["participant"], "kind": p["kind"]} for p in publishers(meeting_id)]
+    """What the browser may subscribe to: each live stream's participant and kind, and
+    whether they are talking (a newcomer learns who speaks before the next change)."""
+    return [
+        {"participant": p["participant"], "kind": p["kind"], "talking": p["talking"]}
+        for p in publishers(meeting_id)
+    ]
 
 
 def kick(meeting_id: int, participant_id: str) -> None:

@@ -231,3 +231,32 @@ def sfu_live_server(sfu_config, app, app_config):
     process = start_server(app_config, port, extra_env=sfu_config.env)
     yield f"http://127.0.0.1:{port}"
     stop_server(process)
+
+
+@pytest.fixture(scope="session")
+def speaking_browser(tmp_path_factory):
+    """Chromium whose fake microphone speaks all the time (a steady tone), so audio levels
+    measured by Janus mark its pages as talking."""
+    import math
+    import shutil
+    import struct
+    import wave
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import CHROMIUM_ARGS
+
+    tone = tmp_path_factory.mktemp("audio") / "tone.wav"
+    with wave.open(str(tone), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(48000)
+        samples = (int(12000 * math.sin(2 * math.pi * 440 * n / 48000)) for n in range(48000 * 4))
+        out.writeframes(b"".join(struct.pack("<h", sample) for sample in samples))
+    executable = shutil.which("chromium")
+    assert executable, "install Debian's chromium package (the CI script does)"
+    args = [*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={tone}"]
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=executable, args=args)
+        yield instance
+        instance.close()

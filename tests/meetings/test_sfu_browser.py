@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.conftest import browser_login
 
@@ -22,8 +23,20 @@ def frames(page, kind: str = "camera") -> dict[str, int]:
     return page.evaluate(FRAMES.replace("KIND", kind))
 
 
+TILES = """() => [...document.querySelectorAll('.tile[data-participant]')].map(t =>
+  [t.dataset.participant, t.dataset.kind, t.parentNode.id, t.hidden, t.dataset.framesDecoded,
+   t.querySelector('video').paused])"""
+
+
 def wait_decoding(page, count: int, kind: str = "camera") -> dict[str, int]:
     """Wait until ``count`` remote streams of ``kind`` decode frames, then see them rise."""
+    try:
+        return _wait_decoding(page, count, kind)
+    except PlaywrightTimeout:
+        raise AssertionError(f"tiles not decoding: {page.evaluate(TILES)}") from None
+
+
+def _wait_decoding(page, count: int, kind: str) -> dict[str, int]:
     page.wait_for_function(
         f"() => {{ const f = ({FRAMES.replace('KIND', kind)})();"
         f" const v = Object.values(f); return v.length === {count} && v.every(n => n > 0); }}",
@@ -55,7 +68,7 @@ def participant_id(page, name: str) -> str:
 
 
 def test_four_participants_through_the_sfu(
-    app, sfu_live_server, browser, make_user, make_group, make_meeting
+    app, sfu_live_server, speaking_browser, make_user, make_group, make_meeting
 ):
     names = ["Chair Amman", "Ann Nairobi", "Bob Tunis", "Cem Ankara"]
     people = [
@@ -64,7 +77,7 @@ def test_four_participants_through_the_sfu(
     group = make_group(members={people[0]: "coordinator", **{p: "member" for p in people[1:]}})
     meeting = make_meeting(group, by=people[0], title="Plenary")
     room = f"{sfu_live_server}/meetings/{meeting}/room"
-    contexts = [browser.new_context() for _ in people]
+    contexts = [speaking_browser.new_context() for _ in people]
     pages = [context.new_page() for context in contexts]
     try:
         for page, person in zip(pages, people, strict=True):
@@ -77,6 +90,10 @@ def test_four_participants_through_the_sfu(
         for page in pages:
             page.wait_for_selector("#room[data-camera-state=connected]")
             page.wait_for_selector("#room[data-subscriber-state=connected]")
+
+        # Janus's audio levels name an active speaker, shown large on the stage.
+        for page in pages:
+            page.wait_for_selector("#stage .tile.camera.talking", timeout=MEDIA_TIMEOUT)
 
         # Ann shares her screen: it reaches the others as its own stream, shown on the stage.
         ann.click("#btn-screen")

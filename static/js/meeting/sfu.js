@@ -230,7 +230,10 @@ export const sfu = {
     available.clear();
     for (const feed of answer.feeds) {
       if (feed.participant !== state.you && state.participants.has(feed.participant)) {
-        available.set(tiles.keyOf(feed.participant, feed.kind), feed);
+        available.set(tiles.keyOf(feed.participant, feed.kind), { participant: feed.participant, kind: feed.kind });
+        if (feed.talking) {
+          tiles.setTalking(feed.participant, true);
+        }
       }
     }
     subscribeTo([...available.keys()]);

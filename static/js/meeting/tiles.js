@@ -96,12 +96,17 @@ export function relabel() {
   );
 }
 
+// The stage shows the last other person who spoke; this page's own voice only lights its
+// own tile.
 export function setTalking(participant, talking) {
-  if (talking) {
-    state.talking = participant;
-  } else if (state.talking === participant) {
+  if (participant === state.you) {
+    $("tile-me").classList.toggle("talking", talking);
+    return;
+  }
+  if (!talking) {
     return; // the last speaker stays on stage until someone else speaks
   }
+  state.talking = participant;
   relabel();
   layout();
 }
@@ -121,17 +126,26 @@ function onStage() {
   );
 }
 
+// Moving a playing <video> in the document pauses it: play it again where it lands.
+function place(figure, parent) {
+  parent.append(figure);
+  const video = figure.querySelector("video");
+  if (video.srcObject && video.paused) {
+    video.play().catch(() => {});
+  }
+}
+
 export function layout() {
   const stage = $("stage");
   const gallery = $("gallery");
   const staged = onStage();
   for (const figure of stage.querySelectorAll(".tile")) {
     if (figure !== staged) {
-      gallery.append(figure);
+      place(figure, gallery);
     }
   }
   if (staged && staged.parentNode !== stage) {
-    stage.append(staged);
+    place(staged, stage);
   }
   stage.hidden = !staged;
   const rest = [...tiles.values()].filter((figure) => figure !== staged);
@@ -141,7 +155,7 @@ export function layout() {
   rest.forEach((figure, index) => {
     figure.hidden = Math.floor(index / size) !== page;
     if (figure.parentNode !== gallery) {
-      gallery.append(figure);
+      place(figure, gallery);
     }
   });
   if (staged) {
