@@ -101,6 +101,17 @@ def test_four_participants_through_the_sfu(
             page.wait_for_selector("#stage .tile.screen", timeout=MEDIA_TIMEOUT)
             wait_decoding(page, 1, "screen")
 
+        # "Mute everyone": each microphone goes off, enforced on the SFU, shown on the tiles.
+        chair.click("#btn-mute-all")
+        ann_id = participant_id(cem, "Ann Nairobi")
+        for page in (ann, bob, cem):
+            page.wait_for_selector("#btn-mic:has-text('Unmute')")
+        cem.wait_for_selector(f".tile.camera[data-participant='{ann_id}'] .badge.muted")
+        ann.click("#btn-mic")
+        cem.wait_for_selector(
+            f".tile.camera[data-participant='{ann_id}'] .badge.muted", state="detached"
+        )
+
         # The chair removes Bob: his tiles leave every page within two seconds and his own
         # page says so, with its peer connections closed and its controls disabled.
         bob_id = participant_id(chair, "Bob Tunis")

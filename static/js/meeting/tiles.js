@@ -41,6 +41,7 @@ export function show(participant, kind, stream) {
   const video = tile(participant, kind).querySelector("video");
   if (video.srcObject !== stream) {
     video.srcObject = stream;
+    video.play().catch(() => {});
   }
 }
 
