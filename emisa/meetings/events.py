@@ -487,8 +487,9 @@ class MeetingNamespace(Namespace):
         operations.refuse(target, turn.meeting, turn.user, removal=True)
         turn.emit("removed", {"message": "A coordinator removed you from the meeting."}, target.sid)
         turn.leave(target.sid, room(turn.meeting.id))
-        turn.disconnect(target.sid)
+        # The room hears of it before the disconnect, which waits for the leaver's clean-up.
         turn.presence(turn.meeting)
+        turn.disconnect(target.sid)
         meeting_id, removed = turn.meeting.id, target.id
         turn.effects.append(lambda: sfu.kick(meeting_id, removed))
         return {"ok": True}

@@ -273,8 +273,10 @@ export const sfu = {
       const { visible, layer } = tiles.visibility(info.participant, info.kind);
       const wanted = `${info.participant}:${info.kind}:${visible}:${layer}`;
       if (subscriber.sent.get(mid) !== wanted) {
-        subscriber.sent.set(mid, wanted);
-        call("media_configure", { mid, video: visible, substream: info.kind === "camera" ? layer : null });
+        const entry = subscriber;
+        entry.sent.set(mid, wanted);
+        call("media_configure", { mid, video: visible, substream: info.kind === "camera" ? layer : null })
+          .then((answer) => answer.ok || entry.sent.delete(mid)); // asked again at the next look
       }
     }
   },

@@ -60,6 +60,7 @@ export function watchQuality(currentTransport) {
   setInterval(() => {
     const transport = currentTransport();
     if (transport && state.you && !state.ended) {
+      transport.layoutChanged(); // retries a tile's layer or visibility the server missed
       measure(transport).catch((err) => console.warn("statistics failed", err));
     }
   }, PERIOD);
