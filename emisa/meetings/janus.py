@@ -23,7 +23,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 VIDEOROOM = "janus.plugin.videoroom"
-REQUEST_TIMEOUT = 10.0
+REQUEST_TIMEOUT = 20.0  # generous: a loaded host must not lose an answer Janus still gives
 LONG_POLL_TIMEOUT = 40.0  # Janus answers a long poll with a keepalive after 30 s
 
 # Janus core error codes the client reacts to.

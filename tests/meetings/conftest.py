@@ -234,15 +234,14 @@ def sfu_live_server(sfu_config, app, app_config):
 
 
 @pytest.fixture(scope="session")
-def speaking_browser(tmp_path_factory):
+def speaking_browser(browser, tmp_path_factory):
     """Chromium whose fake microphone speaks all the time (a steady tone), so audio levels
-    measured by Janus mark its pages as talking."""
+    measured by Janus mark its pages as talking. Launched by the same Playwright as
+    ``browser``: one thread drives one Playwright."""
     import math
     import shutil
     import struct
     import wave
-
-    from playwright.sync_api import sync_playwright
 
     from tests.conftest import CHROMIUM_ARGS
 
@@ -253,10 +252,7 @@ def speaking_browser(tmp_path_factory):
         out.setframerate(48000)
         samples = (int(12000 * math.sin(2 * math.pi * 440 * n / 48000)) for n in range(48000 * 4))
         out.writeframes(b"".join(struct.pack("<h", sample) for sample in samples))
-    executable = shutil.which("chromium")
-    assert executable, "install Debian's chromium package (the CI script does)"
     args = [*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={tone}"]
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=executable, args=args)
-        yield instance
-        instance.close()
+    instance = browser.browser_type.launch(executable_path=shutil.which("chromium"), args=args)
+    yield instance
+    instance.close()
