@@ -12,6 +12,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 
@@ -104,6 +105,11 @@ def build_config(overrides: dict | None = None) -> dict:
         ),
         # Requests running Python at once per process, and how long one waits for its turn
         # (emisa/admission.py); 0 slots turns admission control off.
+        # Janus WebRTC server (VideoRoom plugin) on loopback: when set, meeting media goes
+        # through it (an SFU) instead of a mesh; its secrets never reach a browser.
+        "EMISA_JANUS_URL": os.environ.get("EMISA_JANUS_URL") or None,
+        "EMISA_JANUS_API_SECRET": os.environ.get("EMISA_JANUS_API_SECRET") or None,
+        "EMISA_JANUS_ADMIN_KEY": os.environ.get("EMISA_JANUS_ADMIN_KEY") or None,
         "EMISA_REQUEST_SLOTS": int(os.environ.get("EMISA_REQUEST_SLOTS", "1")),
         "EMISA_ADMISSION_WAIT": float(os.environ.get("EMISA_ADMISSION_WAIT", "1.0")),
         "EMISA_TOKEN_TTL": timedelta(hours=float(os.environ.get("EMISA_TOKEN_TTL_HOURS", "12"))),
@@ -150,7 +156,25 @@ def build_config(overrides: dict | None = None) -> dict:
     }
     config.update(overrides)
     keep_private(config["EMISA_DATA_DIR"], str(config["SQLALCHEMY_DATABASE_URI"]))
+    _check_janus(config)
     if str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
         # One connection per thread and a generous busy timeout: writers queue, they do not fail.
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
     return config
+
+
+def _check_janus(config: dict) -> None:
+    """Janus drives media for every room, so a half-configured one must stop the start."""
+    url = config.get("EMISA_JANUS_URL")
+    if not url:
+        return
+    if not (config.get("EMISA_JANUS_API_SECRET") and config.get("EMISA_JANUS_ADMIN_KEY")):
+        raise ConfigurationError(
+            "EMISA_JANUS_URL needs EMISA_JANUS_API_SECRET and EMISA_JANUS_ADMIN_KEY as well "
+            "(Janus's api_secret and the VideoRoom plugin's admin_key)."
+        )
+    host = urlsplit(url).hostname or ""
+    if not url.startswith("http://") or host not in {"127.0.0.1", "::1", "localhost"}:
+        raise ConfigurationError(
+            "EMISA_JANUS_URL must be Janus's HTTP API on loopback, e.g. http://127.0.0.1:8088/janus."
+        )

@@ -20,8 +20,9 @@ fi
 export PATH="$PWD/.venv/bin:$PATH"
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
 
-log "System packages (Chromium for browser tests, PostgreSQL and Redis clients/servers)"
+log "System packages (Chromium for browser tests, Janus for meetings, PostgreSQL and Redis)"
 command -v chromium >/dev/null || apt_install chromium
+command -v janus >/dev/null || apt_install janus
 command -v pg_isready >/dev/null || apt_install postgresql postgresql-client
 command -v redis-server >/dev/null || apt_install redis-server
 

@@ -60,15 +60,35 @@ def _attend(user, meeting) -> Decision:
     return _seen_then(user, meeting, check)
 
 
-@rule("meeting", "chat", "vote")
-def _speak(user, meeting) -> Decision:
+def _attend_not_observing(user, meeting, refusal: str) -> Decision:
     attend = _attend(user, meeting)
     if not attend:
         return attend
     membership = membership_of(user, meeting.group)
     if membership.role == GroupRole.OBSERVER:
-        return deny("Observers attend and listen but cannot chat or vote.")
+        return deny(refusal)
     return allow(membership.role)
+
+
+@rule("meeting", "chat", "vote")
+def _speak(user, meeting) -> Decision:
+    return _attend_not_observing(
+        user, meeting, "Observers attend and listen but cannot chat or vote."
+    )
+
+
+@rule("meeting", "receive_media")
+def _receive_media(user, meeting) -> Decision:
+    """Everyone in the room hears and sees the others (through the SFU when there is one)."""
+    return _attend(user, meeting)
+
+
+@rule("meeting", "publish")
+def _publish(user, meeting) -> Decision:
+    """Coordinators and members send audio, video and their screen; observers only receive."""
+    return _attend_not_observing(
+        user, meeting, "Observers follow the meeting but do not send audio, video or a screen."
+    )
 
 
 def _coordinator(user, meeting) -> Decision:

@@ -34,8 +34,9 @@ from emisa.accounts.models import ApiToken, AuthSession, User
 from emisa.accounts.sessions import user_for_token
 from emisa.database import commit
 from emisa.extensions import db, limiter
-from emisa.meetings import operations
+from emisa.meetings import operations, sfu
 from emisa.meetings.ice import ice_servers_for
+from emisa.meetings.janus import JanusError
 from emisa.meetings.models import Meeting, Participant, ParticipantState
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ log = logging.getLogger(__name__)
 NAMESPACE = "/meetings"
 SERVER_KEY = "emisa.meetings.server"
 GENERIC_ERROR = "Something went wrong on our side; try again."
+# A mesh uploads one stream per other participant: beyond this many people with video it breaks.
+MESH_VIDEO_LIMIT = 5
 
 
 def room(meeting_id: int) -> str:
@@ -219,6 +222,7 @@ class MeetingNamespace(Namespace):
         operations.leave(turn.stay, state=ParticipantState.REFUSED)
         commit()
         meeting = turn.meeting
+        turn.effects.append(lambda: sfu.kick(meeting.id, turn.stay.id))
         turn.leave(turn.sid, room(meeting.id))
         turn.presence(meeting)
         turn.disconnect(turn.sid)
@@ -257,6 +261,7 @@ class MeetingNamespace(Namespace):
                     details={"participant": stay.id},
                 )
             commit()
+            sfu.release(sid)
             for stay in ended:
                 self.server.emit(
                     "presence",
@@ -325,6 +330,7 @@ class MeetingNamespace(Namespace):
         )
         turn.leave(turn.sid, room(meeting.id))
         turn.leave(turn.sid, chair_room(meeting.id))
+        turn.effects.append(lambda: sfu.release(turn.sid))
         if was_in:
             turn.presence(meeting)
         else:
@@ -352,6 +358,11 @@ class MeetingNamespace(Namespace):
             "polls": operations.polls(meeting, user),
             "minutes": operations.minutes_of(meeting),
             "ice_servers": ice_servers_for(user.id),
+            "media": {
+                "mode": "sfu" if sfu.enabled() else "mesh",
+                "publish": bool(can(user, "publish", meeting)),
+                "mesh_limit": MESH_VIDEO_LIMIT,
+            },
         }
         if chair:
             state["lobby"] = operations.lobby(meeting)
@@ -477,8 +488,11 @@ class MeetingNamespace(Namespace):
         operations.refuse(target, turn.meeting, turn.user, removal=True)
         turn.emit("removed", {"message": "A coordinator removed you from the meeting."}, target.sid)
         turn.leave(target.sid, room(turn.meeting.id))
-        turn.disconnect(target.sid)
+        # The room hears of it before the disconnect, which waits for the leaver's clean-up.
         turn.presence(turn.meeting)
+        turn.disconnect(target.sid)
+        meeting_id, removed = turn.meeting.id, target.id
+        turn.effects.append(lambda: sfu.kick(meeting_id, removed))
         return {"ok": True}
 
     @room_event("chair")
@@ -487,8 +501,12 @@ class MeetingNamespace(Namespace):
         if data.get("participant"):
             target = self._target(turn, data, ParticipantState.IN)
             turn.emit("mute_request", payload, target.sid)
+            muted = {target.id}
         else:
             turn.emit("mute_request", payload, room(turn.meeting.id), skip_sid=turn.sid)
+            everyone = operations.stays(turn.meeting, ParticipantState.IN)
+            muted = {stay.id for stay in everyone} - {turn.stay.id}
+        self._enforce_mute(turn, muted)
         audit.record(
             "meeting.mute_requested",
             actor=turn.user,
@@ -496,6 +514,18 @@ class MeetingNamespace(Namespace):
             details={"participant": data.get("participant") or "all"},
         )
         return {"ok": True}
+
+    def _enforce_mute(self, turn: Turn, participant_ids: set[str]) -> None:
+        """On the SFU the request is also enforced: the microphone is cut whether or not the
+        participant's page complies, until they unmute themselves."""
+        meeting_id, server = turn.meeting.id, turn.server
+
+        def moderate() -> None:
+            for participant in sfu.moderate(meeting_id, participant_ids, True):
+                data = {"participant": participant, "muted": True, "by_chair": True}
+                server.emit("muted", data, to=room(meeting_id), namespace=NAMESPACE)
+
+        turn.effects.append(lambda: _janus_safely(moderate))
 
     @room_event("chair")
     def on_lower_hand(self, turn: Turn, data: dict) -> dict:
@@ -508,6 +538,7 @@ class MeetingNamespace(Namespace):
     def on_close(self, turn: Turn, data: dict) -> dict:
         meeting = turn.meeting
         sids = operations.close_meeting(meeting, turn.user)
+        turn.effects.append(lambda: _janus_safely(lambda: sfu.destroy_room(meeting.id)))
         view = _meeting_view(meeting)
         for sid in sids:
             turn.emit("meeting", view, sid)
@@ -542,12 +573,124 @@ class MeetingNamespace(Namespace):
         turn.emit("minutes", payload, room(turn.meeting.id), skip_sid=turn.sid)
         return {"ok": True, "updated_at": payload["updated_at"]}
 
+    # Media through the SFU: the browser negotiates here, the platform talks to Janus.
+
+    def _link(self, turn: Turn) -> sfu.Link:
+        if not sfu.enabled():
+            raise operations.MeetingError(
+                "This room connects participants directly; there is no media server to use.", 409
+            )
+        return sfu.link_for(turn.sid, turn.meeting.id, turn.stay.id, turn.server, NAMESPACE)
+
+    def _feeds(self, turn: Turn, data: dict) -> list[tuple[str, str]]:
+        """The (participant, kind) streams asked for, each of someone in this meeting's room."""
+        wanted = data.get("feeds")
+        if not isinstance(wanted, list) or not 0 < len(wanted) <= 200:
+            raise operations.MeetingError("Name the streams: a list of participant and kind.")
+        keys = []
+        for item in wanted:
+            item = item if isinstance(item, dict) else {}
+            target = operations.in_room(turn.meeting, item.get("participant"))
+            if (
+                target is None
+                or target.state != ParticipantState.IN
+                or item.get("kind") not in sfu.KINDS
+            ):
+                raise operations.MeetingError("That participant is not in this meeting.", 404)
+            keys.append((target.id, item["kind"]))
+        return keys
+
+    @room_event("publish")
+    def on_media_publish(self, turn: Turn, data: dict) -> dict:
+        link, kind, jsep = self._link(turn), data.get("kind"), data.get("jsep")
+        return _after_commit(turn, lambda: {"jsep": sfu.publish(link, kind, jsep)})
+
+    @room_event("receive_media")
+    def on_media_unpublish(self, turn: Turn, data: dict) -> dict:
+        link, kind = self._link(turn), data.get("kind")
+        return _after_commit(turn, lambda: sfu.unpublish(link, kind))
+
+    @room_event("receive_media")
+    def on_media_feeds(self, turn: Turn, data: dict) -> dict:
+        meeting_id = turn.meeting.id
+        self._link(turn)
+        return _after_commit(turn, lambda: {"feeds": sfu.feeds(meeting_id)})
+
+    @room_event("receive_media")
+    def on_media_subscribe(self, turn: Turn, data: dict) -> dict:
+        link, keys = self._link(turn), self._feeds(turn, data)
+        return _after_commit(turn, lambda: sfu.subscribe(link, keys))
+
+    @room_event("receive_media")
+    def on_media_unsubscribe(self, turn: Turn, data: dict) -> dict:
+        link, keys = self._link(turn), self._feeds(turn, data)
+        return _after_commit(turn, lambda: sfu.unsubscribe(link, keys))
+
+    @room_event("receive_media")
+    def on_media_answer(self, turn: Turn, data: dict) -> dict:
+        link, jsep = self._link(turn), data.get("jsep")
+        return _after_commit(turn, lambda: sfu.answer(link, jsep))
+
+    @room_event("receive_media")
+    def on_media_configure(self, turn: Turn, data: dict) -> dict:
+        link, mid = self._link(turn), data.get("mid")
+        video, substream = bool(data.get("video", True)), data.get("substream")
+        return _after_commit(
+            turn, lambda: sfu.configure(link, mid, video=video, substream=substream)
+        )
+
+    @room_event("receive_media")
+    def on_media_trickle(self, turn: Turn, data: dict) -> dict:
+        pc, candidate = data.get("pc"), data.get("candidate")
+        if pc != "subscriber":
+            decision = can(turn.user, "publish", turn.meeting)
+            if not decision:
+                return self._refused(turn, "publish", decision)
+        link = self._link(turn)
+        return _after_commit(turn, lambda: sfu.trickle(link, pc, candidate))
+
+    @room_event("publish")
+    def on_media_muted(self, turn: Turn, data: dict) -> dict:
+        """The participant muted or unmuted their microphone; unmuting lifts an enforced mute."""
+        muted = bool(data.get("muted"))
+        turn.emit("muted", {"participant": turn.stay.id, "muted": muted}, room(turn.meeting.id))
+        if muted or not sfu.enabled():
+            return {"ok": True}
+        link = self._link(turn)
+        return _after_commit(turn, lambda: sfu.own_audio(link, mute=False))
+
     def _target(self, turn: Turn, data: dict, state: str) -> Participant:
         target = operations.in_room(turn.meeting, data.get("participant"))
         if target is None or target.state != state:
             where = "in the lobby" if state == ParticipantState.LOBBY else "in the meeting"
             raise operations.MeetingError(f"That participant is not {where}.", 404)
         return target
+
+
+def _after_commit(turn: Turn, work: Callable[[], dict | None]) -> dict:
+    """Talk to Janus once the event's transaction is committed (never while it holds the
+    database) and answer the event with what came back, or with a clear refusal."""
+    answer = {"ok": True}
+
+    def run() -> None:
+        try:
+            answer.update(work() or {})
+        except sfu.MediaError as refusal:
+            answer.update(error(str(refusal)))
+        except JanusError as failure:
+            log.warning("Janus refused %s: %s", turn.sid, failure)
+            answer.update(error(sfu.UNAVAILABLE))
+
+    turn.effects.append(run)
+    return answer
+
+
+def _janus_safely(work: Callable[[], object]) -> None:
+    """Room upkeep on Janus (destroy, mute) must never fail the meeting event that asked."""
+    try:
+        work()
+    except JanusError as failure:
+        log.warning("Janus room upkeep failed: %s", failure)
 
 
 def _meeting_view(meeting: Meeting) -> dict:
@@ -574,6 +717,7 @@ def broadcast_state(meeting: Meeting, sids: list[str]) -> None:
     if server is None:
         return
     view = _meeting_view(meeting)
+    _janus_safely(lambda: sfu.destroy_room(meeting.id))
     for sid in sids:
         server.emit("meeting", view, to=sid, namespace=NAMESPACE)
         server.leave_room(sid, room(meeting.id), namespace=NAMESPACE)

@@ -53,6 +53,8 @@ POLL_OPTIONS_MAX = 10
 POLL_TEXT_MAX = 300
 MINUTES_MAX = 100_000
 LIVE = (ParticipantState.LOBBY, ParticipantState.IN)
+# Back within this long after the connection dropped, a raised hand keeps its place.
+RECONNECT_GRACE = timedelta(minutes=2)
 
 
 class MeetingError(ValueError):
@@ -394,6 +396,7 @@ def join(participant: Participant, meeting: Meeting, user: User) -> Participant:
         and (not meeting.locked or verdict is not None)
     ):
         _enter(participant)
+        participant.hand_raised_at = _hand_before_drop(meeting, user)
     else:
         participant.state = ParticipantState.LOBBY
     db.session.flush()
@@ -406,16 +409,35 @@ def join(participant: Participant, meeting: Meeting, user: User) -> Participant:
     return participant
 
 
+def _hand_before_drop(meeting: Meeting, user: User) -> datetime | None:
+    """The hand of a stay whose connection dropped a moment ago: raised when it was."""
+    return db.session.scalar(
+        select(Participant.hand_raised_at)
+        .where(
+            Participant.meeting_id == meeting.id,
+            Participant.user_id == user.id,
+            Participant.state == ParticipantState.LEFT,
+            Participant.left_at >= utcnow() - RECONNECT_GRACE,
+        )
+        .order_by(Participant.left_at.desc())
+        .limit(1)
+    )
+
+
 def _enter(participant: Participant) -> None:
     participant.state = ParticipantState.IN
     participant.entered_at = utcnow()
 
 
-def leave(participant: Participant, *, state: str = ParticipantState.LEFT) -> None:
+def leave(
+    participant: Participant, *, state: str = ParticipantState.LEFT, dropped: bool = False
+) -> None:
+    """End a stay. ``dropped``: the connection was lost, so the hand is kept for a return."""
     if participant.state in LIVE or state == ParticipantState.REFUSED:
         participant.state = state
         participant.left_at = participant.left_at or utcnow()
-        participant.hand_raised_at = None
+        if not dropped:
+            participant.hand_raised_at = None
         db.session.flush()
 
 
@@ -427,7 +449,7 @@ def disconnected(sid: str) -> list[Participant]:
         )
     )
     for stay in stays:
-        leave(stay)
+        leave(stay, dropped=True)
     db.session.execute(
         update(Participant)
         .where(Participant.sid == sid, Participant.state == ParticipantState.CONNECTED)

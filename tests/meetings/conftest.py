@@ -114,6 +114,27 @@ def peers():
 
 
 @pytest.fixture
+def cast(make_user, make_group):
+    """A coordinator, two members, an observer and an outsider, with one group."""
+    people = {
+        "chair": make_user(name="Chair Amman", country="JO"),
+        "ann": make_user(name="Ann Nairobi", country="KE"),
+        "bob": make_user(name="Bob Tunis", country="TN"),
+        "obs": make_user(name="Olga Observer", country="BE"),
+        "out": make_user(name="Oscar Outsider", country="BE"),
+    }
+    group = make_group(
+        members={
+            people["chair"]: "coordinator",
+            people["ann"]: "member",
+            people["bob"]: "member",
+            people["obs"]: "observer",
+        }
+    )
+    return group, people
+
+
+@pytest.fixture
 def make_meeting(app):
     """``make_meeting(group_id, by=persona, tlp=, invitees=[personas], state=, locked=)`` -> id."""
     from emisa.accounts.models import User
@@ -178,3 +199,60 @@ def api_token(app):
             return plain
 
     return issue
+
+
+@pytest.fixture(scope="session")
+def janus_server(tmp_path_factory):
+    """A real Janus (Debian's package) on loopback, configured like production."""
+    from tests.meetings.janus_server import start_janus, stop_janus
+
+    server = start_janus(tmp_path_factory.mktemp("janus"), free_port())
+    yield server
+    stop_janus(server)
+
+
+@pytest.fixture
+def sfu_config(app_config, janus_server):
+    """The test's platform with media through Janus (ask for it before ``app``)."""
+    app_config.update(
+        EMISA_JANUS_URL=janus_server.url,
+        EMISA_JANUS_API_SECRET=janus_server.api_secret,
+        EMISA_JANUS_ADMIN_KEY=janus_server.admin_key,
+    )
+    return janus_server
+
+
+@pytest.fixture
+def sfu_live_server(sfu_config, app, app_config):
+    """``python app.py`` for real on the test's data, its media through the test's Janus."""
+    from tests.conftest import start_server, stop_server
+
+    port = free_port()
+    process = start_server(app_config, port, extra_env=sfu_config.env)
+    yield f"http://127.0.0.1:{port}"
+    stop_server(process)
+
+
+@pytest.fixture(scope="session")
+def speaking_browser(browser, tmp_path_factory):
+    """Chromium whose fake microphone speaks all the time (a steady tone), so audio levels
+    measured by Janus mark its pages as talking. Launched by the same Playwright as
+    ``browser``: one thread drives one Playwright."""
+    import math
+    import shutil
+    import struct
+    import wave
+
+    from tests.conftest import CHROMIUM_ARGS
+
+    tone = tmp_path_factory.mktemp("audio") / "tone.wav"
+    with wave.open(str(tone), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(48000)
+        samples = (int(12000 * math.sin(2 * math.pi * 440 * n / 48000)) for n in range(48000 * 4))
+        out.writeframes(b"".join(struct.pack("<h", sample) for sample in samples))
+    args = [*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={tone}"]
+    instance = browser.browser_type.launch(executable_path=shutil.which("chromium"), args=args)
+    yield instance
+    instance.close()

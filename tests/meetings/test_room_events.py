@@ -8,27 +8,6 @@ import socketio
 from tests.meetings.conftest import NS, Peer, session_cookie
 
 
-@pytest.fixture
-def cast(make_user, make_group):
-    """A coordinator, two members, an observer and an outsider, with one group."""
-    people = {
-        "chair": make_user(name="Chair Amman", country="JO"),
-        "ann": make_user(name="Ann Nairobi", country="KE"),
-        "bob": make_user(name="Bob Tunis", country="TN"),
-        "obs": make_user(name="Olga Observer", country="BE"),
-        "out": make_user(name="Oscar Outsider", country="BE"),
-    }
-    group = make_group(
-        members={
-            people["chair"]: "coordinator",
-            people["ann"]: "member",
-            people["bob"]: "member",
-            people["obs"]: "observer",
-        }
-    )
-    return group, people
-
-
 def test_anonymous_and_bad_token_connections_are_refused(sio_server):
     for auth in (None, {"token": "emisa_not-a-real-token"}, {"token": ""}):
         client = socketio.Client(reconnection=False)

@@ -1,0 +1,41 @@
+// Small DOM helpers for the meeting room: text only, never HTML from the network.
+
+export const $ = (id) => document.getElementById(id);
+
+export function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (key === "class") {
+      node.className = value;
+    } else if (key.startsWith("on")) {
+      node.addEventListener(key.slice(2), value);
+    } else if (value !== false && value !== null && value !== undefined) {
+      node.setAttribute(key, value === true ? "" : value);
+    }
+  }
+  for (const child of children) {
+    if (child !== null && child !== undefined && child !== false) {
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+  }
+  return node;
+}
+
+// A person's name isolated from the text around it (right-to-left names stay whole).
+export function nameOf(person, suffix) {
+  return el("bdi", { dir: "auto" }, person ? person.name : "", suffix || "");
+}
+
+export function notice(text, kind = "info") {
+  const box = $("notice");
+  box.className = `flash flash-${kind}`;
+  box.textContent = text;
+  box.hidden = !text;
+}
+
+export function timeOf(iso) {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime())
+    ? ""
+    : date.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+}

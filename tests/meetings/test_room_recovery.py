@@ -1,0 +1,84 @@
+"""What the room keeps when a connection drops, and what it tells a coordinator of a mesh."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import browser_login
+
+
+def test_a_raised_hand_keeps_its_place_across_a_dropped_connection(
+    sio_server, cast, make_meeting, api_token, peers
+):
+    group, people = cast
+    meeting = make_meeting(group, by=people["chair"])
+    chair, ann, bob = (
+        peers(sio_server, token=api_token(people[n])) for n in ("chair", "ann", "bob")
+    )
+    for peer in (chair, ann, bob):
+        peer.join(meeting)
+    ann.call("hand", {"raised": True})
+    bob.call("hand", {"raised": True})
+    assert chair.call("sync")["hands"] == [ann.you, bob.you]
+
+    ann.close()  # the network drops
+    chair.wait_for("presence", lambda d: ann.you not in {p["id"] for p in d["participants"]})
+    assert chair.call("sync")["hands"] == [bob.you]
+
+    back = peers(sio_server, token=api_token(people["ann"]))
+    rejoined = back.join(meeting)
+    assert rejoined["hands"] == [back.you, bob.you]
+    assert next(p for p in rejoined["participants"] if p["id"] == back.you)["hand"] is True
+
+    # Leaving on purpose lowers it: coming back starts with the hand down.
+    assert back.call("leave") == {"ok": True}
+    assert back.join(meeting)["hands"] == [bob.you]
+
+
+@pytest.mark.browser
+def test_reconnecting_keeps_chat_and_hand(
+    app, live_server, page, make_user, make_group, make_meeting
+):
+    chair = make_user(name="Chair Amman")
+    group = make_group(members={chair: "coordinator"})
+    meeting = make_meeting(group, by=chair)
+    browser_login(page, live_server, chair, app)
+    page.goto(f"{live_server}/meetings/{meeting}/room")
+    page.wait_for_selector("#room-body:not([hidden])")
+    page.fill("#chat-text", "Before the tunnel")
+    page.press("#chat-text", "Enter")
+    page.wait_for_selector("#chat-log li:has-text('Before the tunnel')")
+    page.click("#btn-hand")
+    page.wait_for_selector("#hand-queue li:has-text('Chair Amman')")
+
+    page.context.set_offline(True)
+    page.wait_for_selector("#room[data-connection=reconnecting]", timeout=30_000)
+    assert page.is_visible("#reconnecting")
+    page.context.set_offline(False)
+    page.wait_for_selector("#room[data-connection=connected]", timeout=30_000)
+    page.wait_for_selector("#reconnecting", state="hidden")
+    assert page.locator("#chat-log li:has-text('Before the tunnel')").count() == 1
+    page.wait_for_selector("#hand-queue li:has-text('Chair Amman')")
+    assert page.get_attribute("#btn-hand", "aria-pressed") == "true"
+
+
+@pytest.mark.browser
+def test_a_coordinator_is_told_when_a_mesh_room_outgrows_it(
+    app, live_server, page, make_user, make_group, make_meeting, api_token, peers
+):
+    chair = make_user(name="Chair Amman")
+    members = [make_user(name=f"Member {n}") for n in range(5)]
+    group = make_group(members={chair: "coordinator", **{m: "member" for m in members}})
+    meeting = make_meeting(group, by=chair)
+    browser_login(page, live_server, chair, app)
+    page.goto(f"{live_server}/meetings/{meeting}/room")
+    page.wait_for_selector("#room-body:not([hidden])")
+    for member in members[:4]:
+        peers(live_server, token=api_token(member)).join(meeting)
+    page.wait_for_selector("#people-count:has-text('5')")
+    assert page.is_hidden("#mesh-warning")
+    peers(live_server, token=api_token(members[4])).join(meeting)
+    page.wait_for_selector("#mesh-warning:not([hidden])")
+    warning = page.text_content("#mesh-warning")
+    assert "6 people" in warning and "about 5 people with video" in warning
+    assert "EMISA_JANUS_URL" in warning

@@ -1,0 +1,190 @@
+"""Four real Chromium pages (fake camera, microphone and screen) meet through a real Janus."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from tests.conftest import browser_login
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("sfu_config")]
+
+MEDIA_TIMEOUT = 90_000
+
+# Frames decoded per remote tile, from getStats (the page writes them on its tiles).
+FRAMES = """() => Object.fromEntries([...document.querySelectorAll(
+  '.tile[data-participant][data-kind=KIND]')].map(t => [t.dataset.participant,
+  Number(t.dataset.framesDecoded || 0)]))"""
+
+
+def frames(page, kind: str = "camera") -> dict[str, int]:
+    return page.evaluate(FRAMES.replace("KIND", kind))
+
+
+TILES = """() => [...document.querySelectorAll('.tile[data-participant]')].map(t =>
+  [t.dataset.participant, t.dataset.kind, t.parentNode.id, t.hidden, t.dataset.framesDecoded,
+   t.querySelector('video').paused])"""
+
+
+# Notes when the last tile of a participant leaves the page.
+WATCH_GONE = """(participant) => {
+  const selector = `.tile[data-participant='${participant}']`;
+  new MutationObserver((_, observer) => {
+    if (!document.querySelector(selector)) {
+      window.goneAt = Date.now();
+      observer.disconnect();
+    }
+  }).observe(document.getElementById("room"), { childList: true, subtree: true });
+}"""
+
+
+def wait_decoding(page, count: int, kind: str = "camera") -> dict[str, int]:
+    """Wait until ``count`` remote streams of ``kind`` decode frames, then see them rise."""
+    try:
+        return _wait_decoding(page, count, kind)
+    except PlaywrightTimeout:
+        raise AssertionError(f"tiles not decoding: {page.evaluate(TILES)}") from None
+
+
+def _wait_decoding(page, count: int, kind: str) -> dict[str, int]:
+    page.wait_for_function(
+        f"() => {{ const f = ({FRAMES.replace('KIND', kind)})();"
+        f" const v = Object.values(f); return v.length === {count} && v.every(n => n > 0); }}",
+        timeout=MEDIA_TIMEOUT,
+    )
+    before = frames(page, kind)
+    page.wait_for_function(
+        f"(before) => {{ const f = ({FRAMES.replace('KIND', kind)})();"
+        " return Object.keys(before).every(k => f[k] > before[k]); }",
+        arg=before,
+        timeout=MEDIA_TIMEOUT,
+    )
+    return before
+
+
+def enter(page, base: str, persona, app, room: str, *, media: bool = True) -> None:
+    browser_login(page, base, persona, app)
+    page.goto(room)
+    page.wait_for_selector("#room-body:not([hidden])")
+    if media:
+        page.click("#btn-media")
+        page.wait_for_selector("#btn-mic:not([disabled])")
+        # A started camera is not offered again.
+        assert page.is_hidden("#btn-media")
+
+
+def participant_id(page, name: str) -> str:
+    return page.get_attribute(f"#people li:has-text('{name}')", "data-participant")
+
+
+def test_four_participants_through_the_sfu(
+    app, sfu_live_server, speaking_browser, make_user, make_group, make_meeting
+):
+    names = ["Chair Amman", "Ann Nairobi", "Bob Tunis", "Cem Ankara"]
+    people = [
+        make_user(name=n, country=c) for n, c in zip(names, ["JO", "KE", "TN", "TR"], strict=True)
+    ]
+    group = make_group(members={people[0]: "coordinator", **{p: "member" for p in people[1:]}})
+    meeting = make_meeting(group, by=people[0], title="Plenary")
+    room = f"{sfu_live_server}/meetings/{meeting}/room"
+    contexts = [speaking_browser.new_context() for _ in people]
+    pages = [context.new_page() for context in contexts]
+    try:
+        for page, person in zip(pages, people, strict=True):
+            enter(page, sfu_live_server, person, app, room)
+        chair, ann, bob, cem = pages
+
+        # Each page decodes the three others' cameras, received through the SFU.
+        for page in pages:
+            wait_decoding(page, 3)
+        for page in pages:
+            page.wait_for_selector("#room[data-camera-state=connected]")
+            page.wait_for_selector("#room[data-subscriber-state=connected]")
+
+        # Janus's audio levels name an active speaker, shown large on the stage.
+        for page in pages:
+            page.wait_for_selector("#stage .tile.camera.talking", timeout=MEDIA_TIMEOUT)
+
+        # Ann shares her screen: it reaches the others as its own stream, shown on the stage.
+        ann.click("#btn-screen")
+        for page in (chair, bob, cem):
+            page.wait_for_selector("#stage .tile.screen", timeout=MEDIA_TIMEOUT)
+            wait_decoding(page, 1, "screen")
+
+        # "Mute everyone": each microphone goes off, enforced on the SFU, shown on the tiles.
+        chair.click("#btn-mute-all")
+        ann_id = participant_id(cem, "Ann Nairobi")
+        for page in (ann, bob, cem):
+            page.wait_for_selector("#btn-mic:has-text('Unmute')")
+        cem.wait_for_selector(f".tile.camera[data-participant='{ann_id}'] .badge.muted")
+        ann.click("#btn-mic")
+        cem.wait_for_selector(
+            f".tile.camera[data-participant='{ann_id}'] .badge.muted", state="detached"
+        )
+
+        # The chair removes Bob: his tiles leave every page within two seconds and his own
+        # page says so, with its peer connections closed and its controls disabled.
+        bob_id = participant_id(chair, "Bob Tunis")
+        for page in (chair, ann, cem):
+            page.evaluate(WATCH_GONE, bob_id)
+        chair.on("dialog", lambda dialog: dialog.accept())
+        # The page's own clock (one machine, one clock) times it, not the test's polling.
+        clicked = chair.evaluate("() => Date.now()")
+        chair.click(f"#people li[data-participant='{bob_id}'] button.danger")
+        for page in (chair, ann, cem):
+            page.wait_for_function("() => window.goneAt", timeout=30_000)
+            assert page.evaluate("() => window.goneAt") - clicked < 2000
+        bob.wait_for_selector("#ended:not([hidden])")
+        assert "removed you" in bob.text_content("#ended-title")
+        assert bob.get_attribute("#room", "data-camera-state") == "closed"
+        assert bob.get_attribute("#room", "data-subscriber-state") == "closed"
+        assert bob.is_disabled("#chat-text") and bob.is_disabled("#btn-hand")
+        # The three who stay keep receiving each other.
+        for page in (chair, ann, cem):
+            wait_decoding(page, 2)
+    finally:
+        for context in contexts:
+            context.close()
+
+
+# The observer's own browser tries to publish anyway, with a real offer of its fake camera,
+# on a second connection of its signed-in session.
+OBSERVER_PUBLISHES = """(meetingId) => new Promise((resolve) => {
+  const socket = io("/meetings");
+  socket.on("connect", () => socket.emit("join", { meeting_id: meetingId }, async () => {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+    const pc = new RTCPeerConnection();
+    stream.getTracks().forEach((track) => pc.addTrack(track, stream));
+    const offer = await pc.createOffer();
+    socket.emit("media_publish", { kind: "camera", jsep: { type: offer.type, sdp: offer.sdp } },
+      (answer) => { pc.close(); socket.disconnect(); resolve(answer); });
+  }));
+})"""
+
+
+def test_observer_receives_but_cannot_publish(
+    app, sfu_live_server, browser, page, make_user, make_group, make_meeting
+):
+    chair, olga = make_user(name="Chair Amman"), make_user(name="Olga Observer")
+    group = make_group(members={chair: "coordinator", olga: "observer"})
+    meeting = make_meeting(group, by=chair)
+    room = f"{sfu_live_server}/meetings/{meeting}/room"
+    observer_context = browser.new_context()
+    observer = observer_context.new_page()
+    try:
+        enter(page, sfu_live_server, chair, app, room)
+        enter(observer, sfu_live_server, olga, app, room, media=False)
+        assert observer.is_visible("#observer-note")
+        for control in ("#btn-media", "#btn-mic", "#btn-cam", "#btn-screen"):
+            assert observer.is_hidden(control)
+        wait_decoding(observer, 1)
+
+        answer = observer.evaluate(OBSERVER_PUBLISHES, meeting)
+        assert answer == {
+            "ok": False,
+            "error": "Observers follow the meeting but do not send audio, video or a screen.",
+        }
+        page.wait_for_timeout(1000)
+        assert page.query_selector(".tile[data-participant]") is None
+    finally:
+        observer_context.close()
