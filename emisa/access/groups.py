@@ -167,3 +167,11 @@ def _view_join_request(user, join_request) -> Decision:
 @rule("user", "manage")
 def _manage_user(user, _account) -> Decision:
     return _administer(user, None)
+
+
+@rule("user", "suspend")
+def _suspend_user(user, account) -> Decision:
+    """Administrators suspend others, never themselves (nobody might be left to undo it)."""
+    if account.id == user.id:
+        return deny("You cannot suspend your own account.")
+    return _administer(user, None)

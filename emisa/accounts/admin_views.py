@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
 from emisa import audit
-from emisa.access import require
+from emisa.access import can, require
 from emisa.access.roles import PlatformRole
 from emisa.accounts import operations
 from emisa.accounts.forms import AccountDetailsForm, EmptyForm, ExpiryForm, InviteForm, RoleForm
@@ -103,6 +103,7 @@ def _account_page(user: User, status: int = 200, **forms):
     return render_template(
         "admin/account.html",
         user=user,
+        can_suspend=bool(can(current_user, "suspend", user)),
         memberships=memberships_of(user).values(),
         action_form=EmptyForm(),
         expiry_form=ExpiryForm(expires_on=user.expires_at.date() if user.expires_at else None),

@@ -45,3 +45,13 @@ def test_an_admin_cannot_suspend_themselves(app, make_user, login):
     page = f"/admin/accounts/{admin.id}"
     post_form(root, f"{page}/suspend", {}, page=page)
     assert root.get("/admin/accounts").status_code == 200
+
+
+def test_the_suspend_button_is_offered_for_others_only(app, make_user, login):
+    admin, other = make_user(admin=True), make_user()
+    root = app.test_client()
+    login(root, admin)
+    own = root.get(f"/admin/accounts/{admin.id}").get_data(as_text=True)
+    assert f"/admin/accounts/{admin.id}/suspend" not in own
+    theirs = root.get(f"/admin/accounts/{other.id}").get_data(as_text=True)
+    assert f"/admin/accounts/{other.id}/suspend" in theirs
