@@ -196,13 +196,12 @@ def test_backup_refuses_a_destination_that_holds_files(app, tmp_path):
     assert neither.exit_code == 1 and "exactly one of --to PATH" in neither.output
 
 
+@pytest.mark.postgresql
 def test_an_embedded_pilot_moves_from_sqlite_to_postgresql(
     app_config, tmp_path, empty_platform, request
 ):
     """The source is SQLite whatever the run's engine; the target is PostgreSQL."""
     target_url = postgres_url("to_postgresql")
-    if target_url is None:
-        pytest.skip("set EMISA_TEST_DATABASE_URL to a PostgreSQL database to run this move")
     app_config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'pilot.db'}"
     seeded = request.getfixturevalue("seeded")
     app = request.getfixturevalue("app")
