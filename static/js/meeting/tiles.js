@@ -175,14 +175,16 @@ export function turnPage(step) {
 }
 
 // What a subscriber needs from the layout: is the tile on screen, and which simulcast layer
-// fits it (0: up to 320 px wide, 1: up to 640 px, 2: larger).
+// fits it (0: thumbnails under 200 px, 1: gallery tiles up to 640 px, 2: the stage). Chrome
+// stops sending the smallest layer when it scales a busy camera down, so ordinary tiles ask
+// for the middle one.
 export function visibility(participant, kind) {
   const figure = tiles.get(keyOf(participant, kind));
   if (!figure || figure.hidden) {
     return { visible: false, layer: 0 };
   }
   const width = figure.clientWidth;
-  return { visible: true, layer: width > 640 ? 2 : width > 320 ? 1 : 0 };
+  return { visible: true, layer: width > 640 ? 2 : width >= 200 ? 1 : 0 };
 }
 
 export function quality(figure, level, framesDecoded) {
