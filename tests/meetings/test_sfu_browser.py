@@ -79,6 +79,7 @@ def participant_id(page, name: str) -> str:
     return page.get_attribute(f"#people li:has-text('{name}')", "data-participant")
 
 
+@pytest.mark.media_load
 def test_four_participants_through_the_sfu(
     app, sfu_live_server, speaking_browser, make_user, make_group, make_meeting
 ):
