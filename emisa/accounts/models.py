@@ -49,6 +49,13 @@ class User(UserMixin, db.Model):
         """Flask-Login keeps the session key, not the user id: revoking the row signs out."""
         return self.auth_session.key if self.auth_session is not None else ""
 
+    # UserMixin compares accounts by ``get_id()``, which is the same ("") for every account
+    # loaded outside a signed-in request: two different people would be equal. The session's
+    # identity map keeps one object per row, so identity is the right equality.
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
+
     @property
     def is_admin(self) -> bool:
         return self.role == PlatformRole.ADMIN

@@ -269,7 +269,8 @@ def test_a_passive_listener_loses_the_room_with_its_right(
     else:
         scene.listening = api_token(people["ann"])
         listener = peers(sio_server, token=scene.listening)
-    assert listener.join(meeting)["ok"]
+    joined = listener.join(meeting)
+    assert joined["ok"], joined
     survivor = None
     if way.survivor == "token":
         survivor = peers(sio_server, token=api_token(people["ann"]))
@@ -393,7 +394,8 @@ def test_a_passive_listener_is_cut_off_when_its_time_is_up(
         listener = peers(sio_server, cookie=session_cookie(scene.signed_in("ann")))
     else:
         listener = peers(sio_server, token=api_token(people["ann"]))
-    assert listener.join(meeting)["ok"]
+    joined = listener.join(meeting)
+    assert joined["ok"], joined
     assert bob.call("chat", {"text": "before the change"})["ok"]
     listener.wait_for("chat", lambda m: m["text"] == "before the change")
 

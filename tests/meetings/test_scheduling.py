@@ -169,6 +169,17 @@ def _group_name(app, group_id):
         return db.session.get(WorkingGroup, group_id).name
 
 
+def test_every_named_invitee_is_kept(client, setup):
+    """Several invitees at once: none is dropped as a duplicate of another."""
+    group, (chair, ann, obs, _partner, _outsider), tokens = setup
+    red = _create(client, group, tokens["Chair Amman"], tlp="TLP:RED", invitees=[ann.id, obs.id])
+    assert red.status_code == 201, red.get_json()
+    assert red.get_json()["invitees"] == sorted([chair.id, ann.id, obs.id])
+    for name in ("Ann Nairobi", "Olga Observer"):
+        url = f"/api/v1/meetings/{red.get_json()['id']}"
+        assert client.get(url, headers=bearer(tokens[name])).status_code == 200
+
+
 def test_cancel_notifies_invitees_without_amber_content(app, client, setup):
     group, (_chair, ann, obs, _partner, _outsider), tokens = setup
     meeting = _create(
