@@ -11,10 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.sql.expression import ColumnElement
+
 from emisa.access.decision import Decision, allow, deny
-from emisa.access.groups import _contribute, _moderate, _view_group
+from emisa.access.groups import _contribute, _moderate, _view_group, visible_group_ids
 from emisa.access.markings import read_marked
-from emisa.access.policy import rule
+from emisa.access.policy import actor_decision, rule
+from emisa.access.sql import readable_clause
 from emisa.groups.membership import member_group_ids
 
 
@@ -24,6 +28,18 @@ def _read_thread(user, thread) -> Decision:
     if not seen:
         return seen
     return read_marked(user, thread.marking, member_group_ids(user))
+
+
+def thread_read_clause(user) -> ColumnElement[bool]:
+    """SQL twin of the ``read`` rule above, for paging and counting thread lists."""
+    from emisa.discussions.models import Thread
+
+    if not actor_decision(user):
+        return sa.false()
+    return sa.and_(
+        Thread.group_id.in_(visible_group_ids(user)),
+        readable_clause(user, Thread.marked_columns(), member_group_ids(user)),
+    )
 
 
 def _readable_then(user, thread, check) -> Decision:

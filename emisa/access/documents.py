@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+from sqlalchemy.sql.expression import ColumnElement
+
 from emisa.access.decision import Decision, allow, deny
+from emisa.access.groups import visible_group_ids
 from emisa.access.markings import Tlp, read_marked
-from emisa.access.policy import can, rule
+from emisa.access.policy import actor_decision, can, rule
 from emisa.access.roles import GroupRole
+from emisa.access.sql import readable_clause
 from emisa.groups.membership import member_group_ids, membership_of
 
 
@@ -21,6 +26,18 @@ def _read(user, document) -> Decision:
     if not can(user, "view", document.group):
         return deny("This document's group is not open to your country.", hide=True)
     return read_marked(user, document.marking, member_group_ids(user))
+
+
+def document_read_clause(user) -> ColumnElement[bool]:
+    """SQL twin of ``_read`` above, for paging and counting document lists."""
+    from emisa.documents.models import Document
+
+    if not actor_decision(user):
+        return sa.false()
+    return sa.and_(
+        Document.group_id.in_(visible_group_ids(user)),
+        readable_clause(user, Document.marked_columns(), member_group_ids(user)),
+    )
 
 
 def _role(user, group) -> str | None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from emisa.access.decision import Decision, allow, deny
 from emisa.access.policy import PLATFORM, rule
 from emisa.access.roles import GroupRole, JoinPolicy
+from emisa.access.sql import group_visible_clause
 from emisa.groups.membership import membership_of
 
 
@@ -33,6 +36,15 @@ def _view_group(user, group) -> Decision:
     if _country_allowed(user, group) or user.is_admin:
         return _GROUP_VISIBLE
     return _GROUP_HIDDEN
+
+
+def visible_group_ids(user) -> sa.Select:
+    """SQL twin of the ``view`` rule above: the ids of the groups ``user`` may see."""
+    from emisa.groups.models import WorkingGroup
+
+    return sa.select(WorkingGroup.id).where(
+        group_visible_clause(user, WorkingGroup.allowed_countries)
+    )
 
 
 def _visible_then(user, group, check) -> Decision:

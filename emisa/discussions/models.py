@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, literal
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from emisa.access.markings import Marking, Tlp
+from emisa.access.sql import MarkedColumns, json_list_has
 from emisa.accounts.models import User
 from emisa.extensions import db
 from emisa.timeutil import utcnow
@@ -22,7 +23,10 @@ from emisa.timeutil import utcnow
 class Thread(db.Model):
     __tablename__ = "threads"
     __policy_type__ = "thread"
-    __table_args__ = (Index("ix_threads_group_activity", "group_id", "pinned", "last_activity_at"),)
+    # The thread list's order, so a page is read off the index without sorting the group.
+    __table_args__ = (
+        Index("ix_threads_group_activity", "group_id", "pinned", "last_activity_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("working_groups.id", ondelete="CASCADE"))
@@ -56,6 +60,16 @@ class Thread(db.Model):
             group_id=self.group_id,
             releasable_to=tuple(self.releasable_to or ()),
             recipient_ids=tuple(self.recipient_ids or ()),
+        )
+
+    @classmethod
+    def marked_columns(cls) -> MarkedColumns:
+        """The marking as SQL sees it, for lists filtered by ``readable_clause``."""
+        return MarkedColumns(
+            group_id=cls.group_id,
+            tlp=cls.tlp,
+            releasable_to=cls.releasable_to,
+            recipient=lambda user_id: json_list_has(cls.recipient_ids, literal(user_id)),
         )
 
     def title_aad(self) -> str:

@@ -9,11 +9,12 @@ from marshmallow import Schema, fields
 from emisa.access import require
 from emisa.access.documents import ShareTarget
 from emisa.api.blueprint import api_blueprint, errors
+from emisa.api.pagination import Page, paginated
 from emisa.database import commit
 from emisa.documents import operations
 from emisa.documents.http import create_from_upload, download_response, finish, receive_upload
 from emisa.documents.models import Document
-from emisa.documents.operations import DocumentError, read_fields
+from emisa.documents.operations import DocumentError, read_fields, read_title
 from emisa.groups.models import WorkingGroup
 from emisa.web import load, load_checked
 
@@ -41,7 +42,7 @@ class VersionOut(Schema):
 class DocumentSummary(Schema):
     id = fields.Integer()
     group_id = fields.Integer()
-    title = fields.Function(lambda d: read_fields(d).title)
+    title = fields.Function(read_title)
     tlp = fields.String()
     releasable_to = fields.List(fields.String())
     handling_code = fields.String(allow_none=True)
@@ -164,14 +165,13 @@ def upload(group_id: int):
 
 
 @blp.route("/groups/<int:group_id>/documents", methods=["GET"])
-@blp.response(200, DocumentSummary(many=True))
-@errors(blp, 401, 403, 404)
-def list_documents(group_id: int):
-    """The group's documents (and those re-shared to it) the caller may read."""
+@paginated(blp, DocumentSummary(many=True))
+@errors(blp, 400, 401, 403, 404)
+def list_documents(group_id: int, page: Page):
+    """The group's documents (and those re-shared to it) the caller may read, newest first."""
     group = load_checked(WorkingGroup, group_id, "read_content")
-    from emisa.access import can
-
-    return [d for d in operations.group_documents(group) if can(current_user, "read", d)]
+    documents = operations.document_page(current_user, group, page=page.number, per_page=page.size)
+    return page.answer(documents, operations.count_documents(current_user, group))
 
 
 @blp.route("/documents/<int:document_id>", methods=["GET"])

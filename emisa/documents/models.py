@@ -10,10 +10,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    exists,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from emisa.access.markings import Marking, Tlp
+from emisa.access.sql import MarkedColumns
 from emisa.accounts.models import User
 from emisa.extensions import db
 from emisa.groups.models import WorkingGroup
@@ -30,6 +40,12 @@ HANDLING_CODES = {
 class Document(db.Model):
     __tablename__ = "documents"
     __policy_type__ = "document"
+    # The orders of the group's document list and of the library, read off an index.
+    __table_args__ = (
+        Index("ix_documents_group_updated", "group_id", "updated_at", "id"),
+        Index("ix_documents_group_created", "group_id", "created_at", "id"),
+        Index("ix_documents_tlp_updated", "tlp", "updated_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(
@@ -81,6 +97,21 @@ class Document(db.Model):
             releasable_to=tuple(self.releasable_to or ()),
             recipient_ids=tuple(r.user_id for r in self.recipients),
             shared_group_ids=tuple(s.group_id for s in self.shares),
+        )
+
+    @classmethod
+    def marked_columns(cls) -> MarkedColumns:
+        """The marking as SQL sees it, for lists filtered by ``readable_clause``."""
+        return MarkedColumns(
+            group_id=cls.group_id,
+            tlp=cls.tlp,
+            releasable_to=cls.releasable_to,
+            recipient=lambda user_id: exists().where(
+                DocumentRecipient.document_id == cls.id, DocumentRecipient.user_id == user_id
+            ),
+            shared_with=lambda group_ids: exists().where(
+                DocumentShare.document_id == cls.id, DocumentShare.group_id.in_(group_ids)
+            ),
         )
 
     @property
