@@ -17,7 +17,7 @@ from emisa.access.groups import visible_group_ids
 from emisa.access.markings import Tlp, read_marked
 from emisa.access.policy import actor_decision, can, rule
 from emisa.access.roles import GroupRole
-from emisa.access.sql import readable_clause
+from emisa.access.sql import json_list_empty, readable_clause
 from emisa.groups.membership import member_group_ids, membership_of
 
 
@@ -137,3 +137,19 @@ def public_read(document) -> Decision:
     ):
         return allow("published TLP:CLEAR document")
     return deny("not published", hide=True)
+
+
+def public_read_clause() -> ColumnElement[bool]:
+    """SQL twin of ``public_read``, for the public library page."""
+    from emisa.documents.models import Document
+    from emisa.groups.models import WorkingGroup
+
+    unrestricted_groups = sa.select(WorkingGroup.id).where(
+        json_list_empty(WorkingGroup.allowed_countries)
+    )
+    return sa.and_(
+        Document.public.is_(sa.true()),
+        Document.tlp == Tlp.CLEAR.value,
+        json_list_empty(Document.releasable_to),
+        Document.group_id.in_(unrestricted_groups),
+    )

@@ -283,14 +283,15 @@ def publish(body, document_id: int):
         for name in ("q", "group", "tag", "country")
     ]
 )
-@blp.response(200, DocumentSummary(many=True))
-@errors(blp, 401)
-def library():
-    """TLP:GREEN and TLP:CLEAR documents from every group the caller may read."""
+@paginated(blp, DocumentSummary(many=True))
+@errors(blp, 400, 401)
+def library(page: Page):
+    """TLP:GREEN and TLP:CLEAR documents from every group the caller may read, newest first."""
     from emisa.library.operations import LibraryFilter, search
 
     require(current_user, "use")
-    return search(current_user, LibraryFilter.from_args(request.args)).documents
+    wanted = LibraryFilter.from_args(request.args)
+    return page.answer(*search(current_user, wanted, page.number, page.size))
 
 
 __all__ = ["blp"]

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     exists,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -37,6 +38,9 @@ HANDLING_CODES = {
 }
 
 
+LIBRARY_WHERE = "tlp IN ('TLP:GREEN', 'TLP:CLEAR')"
+
+
 class Document(db.Model):
     __tablename__ = "documents"
     __policy_type__ = "document"
@@ -44,7 +48,15 @@ class Document(db.Model):
     __table_args__ = (
         Index("ix_documents_group_updated", "group_id", "updated_at", "id"),
         Index("ix_documents_group_created", "group_id", "created_at", "id"),
-        Index("ix_documents_tlp_updated", "tlp", "updated_at", "id"),
+        # The library's GREEN and CLEAR documents alone, newest first (queries name the
+        # labels as literals, as here, so SQLite sees the index applies).
+        Index(
+            "ix_documents_library",
+            "updated_at",
+            "id",
+            sqlite_where=text(LIBRARY_WHERE),
+            postgresql_where=text(LIBRARY_WHERE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

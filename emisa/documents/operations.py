@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -354,7 +354,7 @@ def create_document(
             "recipients": [p.id for p in marking.recipients],
         },
     )
-    _signal_changed(document, title, description)
+    _signal_changed(document, title, description, tags)
     return document
 
 
@@ -391,16 +391,17 @@ def edit_document(document: Document, by: User, *, title, description, tags) -> 
     _seal_fields(document, title, description, tags, fields.handling_conditions)
     document.updated_at = utcnow()
     audit.record("document.edited", actor=by, target=document)
-    _signal_changed(document, title, description)
+    _signal_changed(document, title, description, tags)
 
 
-def _signal_changed(document: Document, title: str, description: str) -> None:
+def _signal_changed(document: Document, title: str, description: str, tags) -> None:
+    """Announce the searchable text: the library finds topics through the index too."""
     content_changed.send(
         current_app._get_current_object(),
         group_id=document.group_id,
         kind="document",
         item_id=document.id,
-        text=f"{title}\n{description}",
+        text="\n".join([title, description, *tags]),
     )
 
 
@@ -541,16 +542,16 @@ def document_page(
         .offset(end - per_page)
         .limit(per_page)
     ).all()
-    return documents_by_id(user, ids)
+    return documents_by_id(ids, lambda document: can(user, "read", document))
 
 
-def documents_by_id(user: User, ids: list[int]) -> list[Document]:
-    """These documents in this order, loaded with what a list shows, and readable by ``user``
-    (the rule has the last word on what is shown)."""
+def documents_by_id(ids: list[int], readable: Callable[[Document], object]) -> list[Document]:
+    """These documents in this order, loaded with what a list shows, those ``readable`` allows
+    (the rule has the last word on what is shown; the SQL filter chose the ids)."""
     if not ids:
         return []
     loaded = {d.id: d for d in db.session.scalars(documents_query().where(Document.id.in_(ids)))}
-    return [loaded[i] for i in ids if i in loaded and can(user, "read", loaded[i])]
+    return [loaded[i] for i in ids if i in loaded and readable(loaded[i])]
 
 
 def _data_key(user: User | None, version: DocumentVersion) -> bytes:

@@ -163,6 +163,51 @@ def reseal_index_key(group_id: int, _old_versions: list[int], _new_version: int)
         db.session.flush()
 
 
+def _index_keys(group_ids: Iterable[int]) -> dict[int, bytes]:
+    """The index keys of these groups (those that have one), in one statement."""
+    rows = db.session.execute(
+        sa.select(SearchIndexKey.group_id, SearchIndexKey.sealed_key).where(
+            SearchIndexKey.group_id.in_(sorted(set(group_ids)))
+        )
+    )
+    keys = {}
+    for group_id, sealed in rows:
+        key = _cache.get(group_id, sealed)
+        if key is None:
+            key = keyring.open_bytes(group_id, sealed, _aad(group_id))
+            _cache.put(group_id, sealed, key)
+        keys[group_id] = key
+    return keys
+
+
+def matching_ids(kind: str, group_ids: Iterable[int], query: str) -> sa.Select | None:
+    """A SELECT of the ids of ``kind`` items in ``group_ids`` holding every word of ``query``,
+    for lists to filter and page on; None when the query has no words to look for.
+
+    Nothing is loaded here: the database matches the tokens, on the index of
+    (group, token, kind, item).
+    """
+    terms = set(query_words(query))
+    if not terms:
+        return None
+    pairs = [
+        (group_id, _token(key, term))
+        for group_id, key in _index_keys(group_ids).items()
+        for term in sorted(terms)
+    ]
+    if not pairs:
+        return sa.select(SearchToken.item_id).where(sa.false())
+    return (
+        sa.select(SearchToken.item_id)
+        .where(
+            SearchToken.kind == kind,
+            sa.tuple_(SearchToken.group_id, SearchToken.token).in_(pairs),
+        )
+        .group_by(SearchToken.item_id)
+        .having(sa.func.count(sa.distinct(SearchToken.token)) == len(terms))
+    )
+
+
 def matching_items(group_id: int, query: str) -> list[tuple[str, int]]:
     """(kind, item_id) of the group's items holding every word of ``query``."""
     terms = query_words(query)
