@@ -18,8 +18,9 @@ from emisa.access.decision import Decision, allow, deny
 from emisa.access.groups import _contribute, _moderate, _view_group, visible_group_ids
 from emisa.access.markings import read_marked
 from emisa.access.policy import actor_decision, rule
+from emisa.access.roles import GroupRole
 from emisa.access.sql import readable_clause
-from emisa.groups.membership import member_group_ids
+from emisa.groups.membership import member_group_ids, memberships_of
 
 
 @rule("thread", "read")
@@ -39,6 +40,26 @@ def thread_read_clause(user) -> ColumnElement[bool]:
     return sa.and_(
         Thread.group_id.in_(visible_group_ids(user)),
         readable_clause(user, Thread.marked_columns(), member_group_ids(user)),
+    )
+
+
+def post_body_read_clause(user) -> ColumnElement[bool]:
+    """SQL twin of ``read_body`` below, over posts joined to their thread."""
+    from emisa.discussions.models import Post, Thread
+
+    coordinated = [
+        group_id
+        for group_id, membership in memberships_of(user).items()
+        if membership.role == GroupRole.COORDINATOR
+    ]
+    return sa.and_(
+        thread_read_clause(user),
+        Post.deleted_at.is_(None),
+        sa.or_(
+            Post.hidden_at.is_(None),
+            Post.author_id == user.id,
+            Thread.group_id.in_(coordinated),
+        ),
     )
 
 

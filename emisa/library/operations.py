@@ -75,9 +75,7 @@ def _page(allowed, readable, wanted: LibraryFilter, page: int, per_page: int) ->
 def search(user, wanted: LibraryFilter, page: int = 1, per_page: int = PER_PAGE):
     """One page of the GREEN and CLEAR documents ``user`` may read, newest first, and the
     number of them in all."""
-    return _page(
-        document_read_clause(user), lambda d: can(user, "read", d), wanted, page, per_page
-    )
+    return _page(document_read_clause(user), lambda d: can(user, "read", d), wanted, page, per_page)
 
 
 def public_documents(wanted: LibraryFilter, page: int = 1, per_page: int = PER_PAGE):

@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from emisa import audit
 from emisa.api.blueprint import api_blueprint, errors
+from emisa.api.pagination import Page, paginated
 from emisa.search.index import search
 from emisa.search.views import searchable_groups
 
@@ -31,12 +32,12 @@ class Hit(Schema):
 
 @blp.route("/search")
 @blp.arguments(SearchArgs, location="query")
-@blp.response(200, Hit(many=True))
+@paginated(blp, Hit(many=True))
 @errors(blp, 400, 401, 403, 404)
-def search_api(args):
+def search_api(args, page: Page):
     """Items holding every word of ``q`` (case- and accent-insensitive) that the caller may read,
     in one group (``group_id``) or in all the caller's groups."""
     groups = searchable_groups(args["group_id"])
-    hits = search(current_user, args["q"], groups)
-    audit.record_event("search.query", details={"words": len(args["q"].split()), "hits": len(hits)})
-    return hits
+    hits, total = search(current_user, args["q"], groups, page.number, page.size)
+    audit.record_event("search.query", details={"words": len(args["q"].split()), "hits": total})
+    return page.answer(hits, total)
