@@ -11,8 +11,10 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from flask import abort, request, url_for
+import sqlalchemy as sa
+from flask import abort, current_app, request, url_for
 
+from emisa.extensions import db
 from emisa.web import page_number
 
 DEFAULT_PER_PAGE = 100
@@ -60,6 +62,25 @@ class Page:
 
     def answer(self, items: list, total: int) -> tuple[list, int, dict]:
         """The view's return value: the items, 200, and the paging headers."""
+        return items, 200, self.headers(total)
+
+    def response(self, items: list, total: int):
+        """A JSON response of items already in the documented shape (no schema pass)."""
+        response = current_app.json.response(items)
+        response.headers.update(self.headers(total))
+        return response
+
+    def of(self, statement: sa.Select) -> sa.Select:
+        """``statement`` narrowed to this page (it must have an order)."""
+        return statement.offset(self.offset).limit(self.size)
+
+    @staticmethod
+    def total(statement: sa.Select) -> int:
+        """How many rows ``statement`` selects in all, counted by the database."""
+        counted = sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
+        return db.session.scalar(counted)
+
+    def headers(self, total: int) -> dict[str, str]:
         links = []
         if self.offset + self.size < total:
             links.append(f'<{_page_url(self.number + 1, self.size)}>; rel="next"')
@@ -68,7 +89,7 @@ class Page:
         headers = {"X-Total-Count": str(total)}
         if links:
             headers["Link"] = ", ".join(links)
-        return items, 200, headers
+        return headers
 
 
 def _page_url(number: int, size: int) -> str:
@@ -90,15 +111,19 @@ def requested_page() -> Page:
     return Page(page_number(), size)
 
 
-def paginated(blp, schema):
-    """A list operation answering ``schema`` items a page at a time; the view gets ``page``."""
+def paginated(blp, schema, parameters: list | None = None):
+    """A list operation answering ``schema`` items a page at a time; the view gets ``page``.
+
+    ``parameters``: the operation's other query parameters. They must be named here, even
+    those a ``blp.arguments`` schema reads: flask-smorest's document keeps one list.
+    """
 
     def decorate(view):
         @functools.wraps(view)
         def paged_view(*args, **kwargs):
             return view(*args, page=requested_page(), **kwargs)
 
-        documented = blp.doc(parameters=PAGE_PARAMETERS)(paged_view)
+        documented = blp.doc(parameters=[*(parameters or ()), *PAGE_PARAMETERS])(paged_view)
         return blp.response(200, schema, headers=PAGE_HEADERS)(documented)
 
     return decorate

@@ -277,13 +277,14 @@ def publish(body, document_id: int):
 
 
 @blp.route("/library", methods=["GET"])
-@blp.doc(
-    parameters=[
+@paginated(
+    blp,
+    DocumentSummary(many=True),
+    [
         {"in": "query", "name": name, "schema": {"type": "string"}}
         for name in ("q", "group", "tag", "country")
-    ]
+    ],
 )
-@paginated(blp, DocumentSummary(many=True))
 @errors(blp, 400, 401)
 def library(page: Page):
     """TLP:GREEN and TLP:CLEAR documents from every group the caller may read, newest first."""

@@ -16,9 +16,11 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
+    exists,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from emisa.access.sql import MarkedColumns
 from emisa.accounts.models import User
 from emisa.extensions import db
 from emisa.groups.models import WorkingGroup
@@ -75,6 +77,18 @@ class Meeting(db.Model):
     invitees: Mapped[list[MeetingInvitee]] = relationship(
         back_populates="meeting", cascade="all, delete-orphan"
     )
+
+    @classmethod
+    def marked_columns(cls) -> MarkedColumns:
+        """The marking as SQL sees it, for lists filtered by ``readable_clause``."""
+        return MarkedColumns(
+            group_id=cls.group_id,
+            tlp=cls.tlp,
+            releasable_to=cls.releasable_to,
+            recipient=lambda user_id: exists().where(
+                MeetingInvitee.meeting_id == cls.id, MeetingInvitee.user_id == user_id
+            ),
+        )
 
     @property
     def named_invitee_ids(self) -> set[int]:

@@ -32,7 +32,25 @@ class Hit(Schema):
 
 @blp.route("/search")
 @blp.arguments(SearchArgs, location="query")
-@paginated(blp, Hit(many=True))
+@paginated(
+    blp,
+    Hit(many=True),
+    [
+        {
+            "in": "query",
+            "name": "q",
+            "required": True,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+            "description": "Words to find; every one must appear.",
+        },
+        {
+            "in": "query",
+            "name": "group_id",
+            "schema": {"type": "integer"},
+            "description": "Search this group only (default: every group of the caller).",
+        },
+    ],
+)
 @errors(blp, 400, 401, 403, 404)
 def search_api(args, page: Page):
     """Items holding every word of ``q`` (case- and accent-insensitive) that the caller may read,
