@@ -47,6 +47,8 @@ def post_body_read_clause(user) -> ColumnElement[bool]:
     """SQL twin of ``read_body`` below, over posts joined to their thread."""
     from emisa.discussions.models import Post, Thread
 
+    if not actor_decision(user):
+        return sa.false()
     coordinated = [
         group_id
         for group_id, membership in memberships_of(user).items()
