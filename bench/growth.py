@@ -139,12 +139,30 @@ def add_threads(app, grown: Grown, threads: int, posts: int, batch: int = 200) -
     grown.posts += posts
 
 
+def upload_document(group, uploader, title: str, marking, *, description="", tags=()):
+    """One document through the upload path (encrypted blob, sealed fields, search index);
+    needs a request context, as uploads have one."""
+    from emisa.documents import operations as docs
+
+    target = docs.begin_upload(group.id, None)
+    target.open_sink("note.txt", "text/plain").write(b"a short note\n")
+    docs.complete_upload(target)
+    return docs.create_document(
+        group,
+        uploader,
+        target,
+        title=title,
+        description=description,
+        tags=list(tags),
+        marking=marking,
+    )
+
+
 def add_documents(app, grown: Grown, documents: int, batch: int = 200) -> None:
-    """Documents uploaded as the upload path does (encrypted blob, sealed fields, index)."""
     from emisa.access.markings import Tlp
     from emisa.accounts.models import User
     from emisa.database import commit
-    from emisa.documents import operations as docs
+    from emisa.documents.operations import MarkingInput
     from emisa.extensions import db
     from emisa.groups.models import WorkingGroup
 
@@ -152,19 +170,14 @@ def add_documents(app, grown: Grown, documents: int, batch: int = 200) -> None:
         group = db.session.get(WorkingGroup, grown.group_id)
         uploader = db.session.get(User, grown.member_id)
         for n in range(documents):
-            number = grown.documents + n
-            target = docs.begin_upload(group.id, None)
-            target.open_sink(f"note-{number}.txt", "text/plain").write(b"a short note\n")
-            docs.complete_upload(target)
             label = Tlp.GREEN if n % 3 == 0 else Tlp.AMBER
-            docs.create_document(
+            upload_document(
                 group,
                 uploader,
-                target,
-                title=f"Document {number} on {COMMON}",
+                f"Document {grown.documents + n} on {COMMON}",
+                MarkingInput(label, [], None, "", []),
                 description="Practice notes",
                 tags=["exit"],
-                marking=docs.MarkingInput(label, [], None, "", []),
             )
             if n % batch == batch - 1:
                 commit()
