@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.expression import ColumnElement
 
 from emisa.access.decision import Decision, allow, deny
-from emisa.access.groups import _contribute, _moderate, _view_group, visible_group_ids
+from emisa.access.groups import _contribute, _moderate, _view_group, in_visible_group
 from emisa.access.markings import read_marked
 from emisa.access.policy import actor_decision, rule
 from emisa.access.roles import GroupRole
@@ -38,7 +38,7 @@ def thread_read_clause(user) -> ColumnElement[bool]:
     if not actor_decision(user):
         return sa.false()
     return sa.and_(
-        Thread.group_id.in_(visible_group_ids(user)),
+        in_visible_group(user, Thread.group_id),
         readable_clause(user, Thread.marked_columns(), member_group_ids(user)),
     )
 

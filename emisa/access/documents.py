@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.expression import ColumnElement
 
 from emisa.access.decision import Decision, allow, deny
-from emisa.access.groups import visible_group_ids
+from emisa.access.groups import in_visible_group
 from emisa.access.markings import Tlp, read_marked
 from emisa.access.policy import actor_decision, can, rule
 from emisa.access.roles import GroupRole
@@ -35,7 +35,7 @@ def document_read_clause(user) -> ColumnElement[bool]:
     if not actor_decision(user):
         return sa.false()
     return sa.and_(
-        Document.group_id.in_(visible_group_ids(user)),
+        in_visible_group(user, Document.group_id),
         readable_clause(user, Document.marked_columns(), member_group_ids(user)),
     )
 

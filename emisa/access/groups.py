@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.sql.expression import ColumnElement
 
 from emisa.access.decision import Decision, allow, deny
 from emisa.access.policy import PLATFORM, rule
@@ -44,6 +45,16 @@ def visible_group_ids(user) -> sa.Select:
 
     return sa.select(WorkingGroup.id).where(
         group_visible_clause(user, WorkingGroup.allowed_countries)
+    )
+
+
+def in_visible_group(user, group_id: ColumnElement) -> ColumnElement[bool]:
+    """The row's group (``group_id``) is one ``user`` may see, as a correlated test: the
+    list's own index, not the group, decides how its rows are read."""
+    from emisa.groups.models import WorkingGroup
+
+    return sa.exists().where(
+        WorkingGroup.id == group_id, group_visible_clause(user, WorkingGroup.allowed_countries)
     )
 
 

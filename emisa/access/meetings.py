@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.expression import ColumnElement
 
 from emisa.access.decision import Decision, allow, deny
-from emisa.access.groups import visible_group_ids
+from emisa.access.groups import in_visible_group
 from emisa.access.markings import Marking, parse_tlp, read_marked
 from emisa.access.policy import _RULES, actor_decision, can, rule
 from emisa.access.roles import GroupRole
@@ -67,7 +67,7 @@ def meeting_view_clause(user) -> ColumnElement[bool]:
         return sa.false()
     groups = member_group_ids(user)
     return sa.and_(
-        Meeting.group_id.in_(visible_group_ids(user)),
+        in_visible_group(user, Meeting.group_id),
         Meeting.group_id.in_(sorted(groups)),
         readable_clause(user, Meeting.marked_columns(), groups),
     )

@@ -193,19 +193,20 @@ def matching_ids(kind: str, group_ids: Iterable[int], query: str) -> sa.Select |
     terms = set(query_words(query))
     if not terms:
         return None
-    pairs = [
-        (group_id, _token(key, term))
-        for group_id, key in _index_keys(group_ids).items()
-        for term in sorted(terms)
-    ]
-    if not pairs:
+    keys = _index_keys(group_ids)
+    if not keys:
         return sa.select(SearchToken.item_id).where(sa.false())
+    # A word's token differs from group to group: each token is looked for in its own group.
+    in_group = [
+        sa.and_(
+            SearchToken.group_id == group_id,
+            SearchToken.token.in_([_token(key, term) for term in sorted(terms)]),
+        )
+        for group_id, key in keys.items()
+    ]
     return (
         sa.select(SearchToken.item_id)
-        .where(
-            SearchToken.kind == kind,
-            sa.tuple_(SearchToken.group_id, SearchToken.token).in_(pairs),
-        )
+        .where(SearchToken.kind == kind, sa.or_(*in_group))
         .group_by(SearchToken.item_id)
         .having(sa.func.count(sa.distinct(SearchToken.token)) == len(terms))
     )

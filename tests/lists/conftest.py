@@ -115,3 +115,18 @@ def crowd(app, make_user, make_group) -> Crowd:
     reader = make_user(name="Reader Ruud", country="NL")
     group = make_group(members={coordinator: "coordinator", reader: "member"})
     return Crowd(app, group, reader, coordinator, api_token(app, reader))
+
+
+@pytest.fixture
+def readers(crowd, app, make_user, login):
+    """The crowd's reader in a browser and over the API, and an administrator's browser."""
+    browser = app.test_client()
+    login(browser, crowd.reader)
+    admin = make_user(country="DE", admin=True)
+    admin_browser = app.test_client()
+    login(admin_browser, admin)
+    return {
+        "page": (browser, {}),
+        "api": (app.test_client(), bearer(api_token(app, crowd.reader))),
+        "admin": (admin_browser, {}),
+    }

@@ -11,11 +11,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from bench.growth import metered
-from tests.conftest import bearer
-from tests.discussions.support import api_token
 from tests.lists.conftest import WORD
 
 LINK = re.compile(r'href="/(threads|documents)/(\d+)"')
@@ -66,21 +62,6 @@ def _cost(app, client, path: str, headers: dict, per_row: dict, name: str):
         shown = _shown_page(response.get_data(as_text=True))
     opened_for_rows = sum(per_row.get(kind, 0) * n for kind, n in shown.items())
     return counts["sql"], counts["decrypt"] - opened_for_rows, sum(shown.values())
-
-
-@pytest.fixture
-def readers(crowd, app, make_user, login):
-    """The crowd's reader in a browser and over the API, and an administrator's browser."""
-    browser = app.test_client()
-    login(browser, crowd.reader)
-    admin = make_user(country="DE", admin=True)
-    admin_browser = app.test_client()
-    login(admin_browser, admin)
-    return {
-        "page": (browser, {}),
-        "api": (app.test_client(), bearer(api_token(app, crowd.reader))),
-        "admin": (admin_browser, {}),
-    }
 
 
 def test_list_requests_cost_the_same_with_10_and_200_items(crowd, app, readers):
