@@ -16,10 +16,12 @@ the ratio of the largest size to the smallest. The target ratio is 2 or less.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import tempfile
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -42,7 +44,6 @@ class Grown:
     threads: int = 0
     posts: int = 0
     documents: int = 0
-    thread_ids: list[int] = field(default_factory=list)
 
 
 def _person(email: str, name: str, secret: str, *, admin: bool = False):
@@ -134,7 +135,6 @@ def add_threads(app, grown: Grown, threads: int, posts: int, batch: int = 200) -
             if n % batch == batch - 1:
                 commit()
         commit()
-    grown.thread_ids.extend(made)
     grown.threads += threads
     grown.posts += posts
 
@@ -307,9 +307,43 @@ def table(sizes: list[tuple[int, int, int]], costs: list[dict[str, Cost]]) -> st
     return "\n".join(lines)
 
 
+def _database_for(base_url: str, workdir: Path, index: int) -> str:
+    """Each size has its own database, kept for later runs: SQLite in the size's directory,
+    or a PostgreSQL database named after ``base_url``'s with the size's number appended."""
+    if not base_url:
+        return f"sqlite:///{workdir / 'emisa.db'}"
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(base_url)
+    name = f"{url.database}_{index}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+        )
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def built(app, workdir: Path, size: tuple[int, int, int]) -> Grown:
+    """The group at ``size``: grown now, or as an earlier run left it in ``workdir``."""
+    saved = workdir / "grown.json"
+    if saved.exists():
+        return Grown(**json.loads(saved.read_text()))
+    began = time.perf_counter()
+    grown = start(app)
+    grow_to(app, grown, *size)
+    print(f"built {size} in {time.perf_counter() - began:.0f} s", flush=True)
+    saved.write_text(json.dumps(vars(grown)))
+    return grown
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--database-url", default="")
+    parser.add_argument("--database-url", default="", help="PostgreSQL (default: SQLite)")
     parser.add_argument(
         "--sizes",
         nargs="+",
@@ -317,33 +351,32 @@ def main() -> None:
         help="threads,posts,documents for each size, smallest first",
     )
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="keep the grown groups here and reuse them on the next run",
+    )
     args = parser.parse_args()
 
-    from bench.common import workspace
     from emisa import create_app
     from emisa.platform import prepare_platform
 
-    data_dir, sqlite_url = workspace("emisa-growth-")
-    app = create_app(
-        {
-            "EMISA_DATA_DIR": Path(data_dir),
-            "SQLALCHEMY_DATABASE_URI": args.database_url or sqlite_url,
-        }
-    )
-    prepare_platform(app)
-    grown = start(app)
-    clients = signed_in(app, grown)
+    base = args.workdir or Path(tempfile.mkdtemp(prefix="emisa-growth-"))
     sizes = [tuple(int(n) for n in size.split(",")) for size in args.sizes]
     costs = []
-    for threads, posts, documents in sizes:
-        began = time.perf_counter()
-        grow_to(app, grown, threads, posts, documents)
-        print(
-            f"built {threads:,} threads, {posts:,} posts, {documents:,} documents "
-            f"in {time.perf_counter() - began:.0f} s",
-            flush=True,
+    for index, size in enumerate(sizes):
+        workdir = base / "-".join(map(str, size))
+        workdir.mkdir(parents=True, exist_ok=True)
+        app = create_app(
+            {
+                "EMISA_DATA_DIR": workdir / "data",
+                "SQLALCHEMY_DATABASE_URI": _database_for(args.database_url, workdir, index),
+            }
         )
-        costs.append(measure(app, clients, requests_of(grown), args.repeat))
+        prepare_platform(app)
+        grown = built(app, workdir, size)
+        costs.append(measure(app, signed_in(app, grown), requests_of(grown), args.repeat))
         print(table(sizes[: len(costs)], costs), flush=True)
 
 
