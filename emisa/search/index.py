@@ -35,6 +35,9 @@ from emisa.search.normalise import query_words, words
 
 TOKEN_BYTES = 16
 PER_PAGE = 50
+# A query looks at the newest matches of each kind, so a common word costs what a rare one
+# does: an exact count of every post holding "the" would read them all.
+WINDOW = 500
 
 
 @dataclass
@@ -183,12 +186,15 @@ def _index_keys(group_ids: Iterable[int]) -> dict[int, bytes]:
     return keys
 
 
-def matching_ids(kind: str, group_ids: Iterable[int], query: str) -> sa.Select | None:
-    """A SELECT of the ids of ``kind`` items in ``group_ids`` holding every word of ``query``,
-    for lists to filter and page on; None when the query has no words to look for.
+def matching_ids(
+    kind: str, group_ids: Iterable[int], query: str, window: int | None = None
+) -> sa.Select | None:
+    """A SELECT of the ids of the items of ``kind`` in ``group_ids`` holding every word of
+    ``query`` (only the newest ``window`` of them, if given), for lists to filter and page
+    on; None when the query has no words to look for.
 
-    Nothing is loaded here: the database matches the tokens, on the index of
-    (group, token, kind, item).
+    Nothing is loaded here: the database matches the tokens on the index of
+    (group, token, kind, item), newest item first.
     """
     terms = set(query_words(query))
     if not terms:
@@ -204,23 +210,25 @@ def matching_ids(kind: str, group_ids: Iterable[int], query: str) -> sa.Select |
         )
         for group_id, key in keys.items()
     ]
-    return (
+    found = (
         sa.select(SearchToken.item_id)
         .where(SearchToken.kind == kind, sa.or_(*in_group))
         .group_by(SearchToken.item_id)
         .having(sa.func.count(sa.distinct(SearchToken.token)) == len(terms))
     )
+    return found if window is None else found.order_by(SearchToken.item_id.desc()).limit(window)
 
 
 def search(
     user, query: str, group_ids: Iterable[int], page: int = 1, per_page: int = PER_PAGE
 ) -> tuple[list[SearchHit], int]:
     """One page of the hits in ``group_ids`` for ``query`` that ``user`` may read, newest
-    first, and how many there are in all; only the page's items are loaded and opened."""
+    first, and how many there are among the newest ``WINDOW`` matches of each kind; only the
+    page's items are loaded and opened."""
     groups = sorted(set(group_ids))
     parts = []
     for kind, (listing, _resolver) in _KINDS.items():
-        found = matching_ids(kind, groups, query)
+        found = matching_ids(kind, groups, query, WINDOW)
         if found is None:
             return [], 0
         parts.append(listing(user, found).add_columns(sa.literal(kind).label("kind")))

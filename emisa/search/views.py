@@ -9,7 +9,7 @@ from emisa import audit
 from emisa.access import require
 from emisa.groups.membership import member_group_ids
 from emisa.groups.models import WorkingGroup
-from emisa.search.index import PER_PAGE, search
+from emisa.search.index import PER_PAGE, WINDOW, search
 from emisa.web import load_checked, page_count, page_number, page_url
 
 bp = Blueprint("search", __name__)
@@ -47,4 +47,5 @@ def index():
         page=page,
         pages=pages,
         page_url=page_url,
+        window=WINDOW,
     )
