@@ -129,6 +129,10 @@ def add_threads(app, grown: Grown, threads: int, posts: int, batch: int = 200) -
             if n % batch == batch - 1:
                 commit()
         commit()
+        if not made:  # a kept group grown further: the replies go to its threads
+            made = db.session.scalars(
+                db.select(Thread.id).where(Thread.group_id == group.id).order_by(Thread.id)
+            ).all()
         for n in range(replies):
             thread = db.session.get(Thread, made[n % len(made)])
             ops.add_post(thread, authors[n % len(authors)], REPLY.format(word=COMMON), notify=False)
@@ -339,10 +343,8 @@ def _database_for(base_url: str, workdir: Path, index: int) -> str:
 def built(app, workdir: Path, size: tuple[int, int, int]) -> Grown:
     """The group at ``size``: grown now, or as an earlier run left it in ``workdir``."""
     saved = workdir / "grown.json"
-    if saved.exists():
-        return Grown(**json.loads(saved.read_text()))
+    grown = Grown(**json.loads(saved.read_text())) if saved.exists() else start(app)
     began = time.perf_counter()
-    grown = start(app)
     grow_to(app, grown, *size)
     print(f"built {size} in {time.perf_counter() - began:.0f} s", flush=True)
     saved.write_text(json.dumps(vars(grown)))
