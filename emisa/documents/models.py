@@ -8,10 +8,21 @@ encrypted with a per-version data key that only exists wrapped by a group key.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    exists,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.expression import ColumnElement
 
 from emisa.access.marked import Marked
 from emisa.accounts.models import User
@@ -27,10 +38,27 @@ HANDLING_CODES = {
 }
 
 
+LIBRARY_WHERE = "tlp IN ('TLP:GREEN', 'TLP:CLEAR')"
+
+
 class Document(Marked, db.Model):
     __tablename__ = "documents"
     __policy_type__ = "document"
     __marked_kind__ = "document"
+    # The orders of the group's document list and of the library, read off an index.
+    __table_args__ = (
+        Index("ix_documents_group_updated", "group_id", "updated_at", "id"),
+        Index("ix_documents_group_created", "group_id", "created_at", "id"),
+        # The library's GREEN and CLEAR documents alone, newest first (queries name the
+        # labels as literals, as here, so SQLite sees the index applies).
+        Index(
+            "ix_documents_library",
+            "updated_at",
+            "id",
+            sqlite_where=text(LIBRARY_WHERE),
+            postgresql_where=text(LIBRARY_WHERE),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(
@@ -71,6 +99,13 @@ class Document(Marked, db.Model):
     @property
     def published(self) -> bool:
         return bool(self.public)
+
+    @classmethod
+    def shared_with_clause(cls, group_ids: Collection[int]) -> ColumnElement[bool]:
+        """The document was re-shared to one of ``group_ids`` (SQL twin of ``shared_group_ids``)."""
+        return exists().where(
+            DocumentShare.document_id == cls.id, DocumentShare.group_id.in_(group_ids)
+        )
 
     @property
     def latest(self) -> DocumentVersion:
