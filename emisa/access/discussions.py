@@ -138,15 +138,7 @@ def attachment_of_hidden_post(user, document) -> Decision | None:
 
     None when no such post exists: the document's own marking decides alone.
     """
-    from emisa.discussions.models import Post, PostAttachment
-    from emisa.extensions import db
-
-    hidden = db.session.scalars(
-        db.select(Post)
-        .join(PostAttachment, PostAttachment.post_id == Post.id)
-        .where(PostAttachment.document_id == document.id, Post.hidden_at.is_not(None))
-    )
-    for post in hidden:
+    for post in document.hidden_posts:
         decision = _read_body(user, post)
         if not decision:
             return deny("This file is attached to a post a coordinator hid.", hide=True)

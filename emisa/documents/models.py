@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     BigInteger,
@@ -29,6 +30,9 @@ from emisa.accounts.models import User
 from emisa.extensions import db
 from emisa.groups.models import WorkingGroup
 from emisa.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from emisa.discussions.models import Post
 
 HANDLING_CODES = {
     "H0": "H0 · No restriction on use in judicial proceedings",
@@ -90,6 +94,15 @@ class Document(Marked, db.Model):
     )
     shares: Mapped[list[DocumentShare]] = relationship(
         back_populates="document", cascade="all, delete-orphan"
+    )
+    # The hidden posts this file is attached to (it is then read like them): a relationship,
+    # so a list loads them for its whole page at once instead of asking once per document.
+    hidden_posts: Mapped[list[Post]] = relationship(
+        "Post",
+        secondary="post_attachments",
+        primaryjoin="Document.id == PostAttachment.document_id",
+        secondaryjoin="and_(PostAttachment.post_id == Post.id, Post.hidden_at.is_not(None))",
+        viewonly=True,
     )
 
     @property

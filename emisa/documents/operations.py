@@ -445,6 +445,7 @@ def documents_query():
         selectinload(Document.versions),
         selectinload(Document.marked_recipients),
         selectinload(Document.shares),
+        selectinload(Document.hidden_posts),
         selectinload(Document.group),
         selectinload(Document.uploader),
     )
