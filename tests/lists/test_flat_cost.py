@@ -15,21 +15,22 @@ from bench.growth import metered
 from tests.lists.conftest import WORD
 
 LINK = re.compile(r'href="/(threads|documents)/(\d+)"')
-# Sealed fields one shown row opens, by kind: a thread its title, a document in a list its
-# title (the library and search also its description, the library its tags).
+# What one shown row opens, by kind: its marking's seal (checked before it is shown), then
+# its sealed fields: a thread its title, a document in a list its title (the library and
+# search also its description, the library page its tags), a meeting its title and agenda.
 API = {
-    "thread list API": ("/api/v1/groups/{g}/threads?per_page=5", {"thread": 1}),
-    "document list API": ("/api/v1/groups/{g}/documents?per_page=5", {"document": 1}),
-    "meeting list API": ("/api/v1/groups/{g}/meetings?per_page=5", {"meeting": 2}),
-    "library API": ("/api/v1/library?per_page=5", {"document": 1}),
-    "search API": (f"/api/v1/search?q={WORD}&per_page=5", {"thread": 1, "document": 2}),
+    "thread list API": ("/api/v1/groups/{g}/threads?per_page=5", {"thread": 2}),
+    "document list API": ("/api/v1/groups/{g}/documents?per_page=5", {"document": 2}),
+    "meeting list API": ("/api/v1/groups/{g}/meetings?per_page=5", {"meeting": 3}),
+    "library API": ("/api/v1/library?per_page=5", {"document": 2}),
+    "search API": (f"/api/v1/search?q={WORD}&per_page=5", {"thread": 2, "document": 3}),
     "group list API": ("/api/v1/groups?per_page=5", {}),
 }
 PAGES = {
-    "thread list page": ("/groups/{g}/discussions", {"thread": 1}),
-    "document list page": ("/groups/{g}/documents", {"document": 1}),
-    "library page": ("/best-practice", {"document": 3}),
-    "search page": (f"/search?q={WORD}", {"thread": 1, "document": 2}),
+    "thread list page": ("/groups/{g}/discussions", {"thread": 2}),
+    "document list page": ("/groups/{g}/documents", {"document": 2}),
+    "library page": ("/best-practice", {"document": 4}),
+    "search page": (f"/search?q={WORD}", {"thread": 2, "document": 3}),
     "dashboard": ("/", {}),
     "notifications": ("/notifications", {}),
     "admin audit log": ("/admin/audit", {}),
