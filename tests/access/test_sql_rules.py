@@ -7,10 +7,10 @@ and a member of another group) meets threads, posts, documents and meetings of e
 marking: every label, releasable-to lists that do and do not name them, origin-country
 restrictions carried with the item, TLP:RED recipients in the one recipients table (also
 stored on items of other labels, where they grant nothing), AMBER re-shares, groups open and
-closed to their country. Every marking is sealed, as the platform stores it; the ids the SQL
-selects must be the ids ``can`` allows, one by one. (A marking changed outside the platform
-fails its seal, which SQL cannot check: lists ask the rule of every row they show, see
-tests/lists/test_paging.py.)
+closed to their country, files attached to posts a coordinator hid. Every marking is
+sealed, as the platform stores it; the ids the SQL selects must be the ids ``can`` allows,
+one by one. (A marking changed outside the platform fails its seal, which SQL cannot check:
+lists ask the rule of every row they show, see tests/lists/test_tampered_markings.py.)
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from emisa.access.markings import Tlp
 from emisa.access.meetings import meeting_view_clause
 from emisa.accounts.models import User
 from emisa.database import commit
-from emisa.discussions.models import Post, Thread
+from emisa.discussions.models import Post, PostAttachment, Thread
 from emisa.documents.models import Document, DocumentShare
 from emisa.extensions import db
 from emisa.groups.models import WorkingGroup
@@ -107,25 +107,31 @@ def marked(app):
                 ]
                 seal_marking(document)
             if label in (Tlp.AMBER, Tlp.GREEN, Tlp.RED):
-                _posts(thread, user, now, n)
+                hidden_post = _posts(thread, user, now, n)
+                if (n // len(RECIPIENT_SETS)) % 2:  # a file on the hidden post is read like it
+                    db.session.flush()
+                    db.session.add(PostAttachment(post_id=hidden_post.id, document_id=document.id))
         commit()
     world.end_states()
     return world, people
 
 
-def _posts(thread: Thread, user: dict, now, n: int) -> None:
-    """A plain post, one hidden by a coordinator and one deleted, by two different authors."""
+def _posts(thread: Thread, user: dict, now, n: int) -> Post:
+    """A plain post, one hidden by a coordinator and one deleted, by two different authors;
+    returns the hidden one."""
     author = user["member"] if n % 2 else user["observer"]
-    for hidden, deleted in ((False, False), (True, False), (False, True)):
-        db.session.add(
-            Post(
-                thread_id=thread.id,
-                group_id=thread.group_id,
-                author_id=author.id,
-                hidden_at=now if hidden else None,
-                deleted_at=now if deleted else None,
-            )
+    posts = [
+        Post(
+            thread_id=thread.id,
+            group_id=thread.group_id,
+            author_id=author.id,
+            hidden_at=now if hidden else None,
+            deleted_at=now if deleted else None,
         )
+        for hidden, deleted in ((False, False), (True, False), (False, True))
+    ]
+    db.session.add_all(posts)
+    return posts[1]
 
 
 def _reader(people: dict, key: str):
