@@ -54,8 +54,8 @@ def json_list_empty(column: ColumnElement) -> ColumnElement[bool]:
 
 
 def _restricted_to(column: ColumnElement, country: str) -> ColumnElement[bool]:
-    """A country list that is empty or names ``country`` (how releasable-to and a group's
-    allowed countries both read)."""
+    """A country list that is empty or names ``country`` (how releasable-to, origin countries
+    and a group's allowed countries all read)."""
     return sa.or_(json_list_empty(column), json_list_has(column, sa.literal(country)))
 
 
@@ -68,7 +68,7 @@ def group_visible_clause(user: Any, allowed_countries: ColumnElement) -> ColumnE
 
 @dataclass(frozen=True)
 class MarkedColumns:
-    """Where a kind of marked item keeps its marking, for the SQL twin of ``read_marked``."""
+    """Where a kind of marked item keeps its marking, for the SQL twin of ``read_marking``."""
 
     group_id: ColumnElement
     tlp: ColumnElement
