@@ -11,10 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.sql.expression import ColumnElement
+
 from emisa.access.decision import Decision, allow, deny
-from emisa.access.groups import _contribute, _moderate, _view_group
+from emisa.access.groups import _contribute, _moderate, _view_group, in_visible_group
 from emisa.access.marked import read_marked
-from emisa.access.policy import rule
+from emisa.access.policy import actor_decision, rule
+from emisa.access.roles import GroupRole
+from emisa.access.sql import readable_clause
+from emisa.groups.membership import member_group_ids, memberships_of
 
 
 @rule("thread", "read")
@@ -23,6 +29,40 @@ def _read_thread(user, thread) -> Decision:
     if not seen:
         return seen
     return read_marked(user, thread)
+
+
+def thread_read_clause(user) -> ColumnElement[bool]:
+    """SQL twin of the ``read`` rule above, for paging and counting thread lists."""
+    from emisa.discussions.models import Thread
+
+    if not actor_decision(user):
+        return sa.false()
+    return sa.and_(
+        in_visible_group(user, Thread.group_id),
+        readable_clause(user, Thread.marked_columns(), member_group_ids(user)),
+    )
+
+
+def post_body_read_clause(user) -> ColumnElement[bool]:
+    """SQL twin of ``read_body`` below, over posts joined to their thread."""
+    from emisa.discussions.models import Post, Thread
+
+    if not actor_decision(user):
+        return sa.false()
+    coordinated = [
+        group_id
+        for group_id, membership in memberships_of(user).items()
+        if membership.role == GroupRole.COORDINATOR
+    ]
+    return sa.and_(
+        thread_read_clause(user),
+        Post.deleted_at.is_(None),
+        sa.or_(
+            Post.hidden_at.is_(None),
+            Post.author_id == user.id,
+            Thread.group_id.in_(coordinated),
+        ),
+    )
 
 
 def _readable_then(user, thread, check) -> Decision:
@@ -98,15 +138,7 @@ def attachment_of_hidden_post(user, document) -> Decision | None:
 
     None when no such post exists: the document's own marking decides alone.
     """
-    from emisa.discussions.models import Post, PostAttachment
-    from emisa.extensions import db
-
-    hidden = db.session.scalars(
-        db.select(Post)
-        .join(PostAttachment, PostAttachment.post_id == Post.id)
-        .where(PostAttachment.document_id == document.id, Post.hidden_at.is_not(None))
-    )
-    for post in hidden:
+    for post in document.hidden_posts:
         decision = _read_body(user, post)
         if not decision:
             return deny("This file is attached to a post a coordinator hid.", hide=True)

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+from sqlalchemy.sql.expression import ColumnElement
+
 from emisa.access.decision import Decision, allow, deny
-from emisa.access.discussions import attachment_of_hidden_post
+from emisa.access.discussions import attachment_of_hidden_post, post_body_read_clause
+from emisa.access.groups import in_visible_group
 from emisa.access.marked import read_marked, verify_marking
 from emisa.access.markings import Tlp
-from emisa.access.policy import can, rule
+from emisa.access.policy import actor_decision, can, rule
 from emisa.access.roles import GroupRole
-from emisa.groups.membership import membership_of
+from emisa.access.sql import json_list_empty, readable_clause
+from emisa.groups.membership import member_group_ids, membership_of
 
 
 def _read(user, document) -> Decision:
@@ -27,6 +32,33 @@ def _read(user, document) -> Decision:
     # A file attached to a post is read like the post: hidden, it is for author and moderators.
     hidden = attachment_of_hidden_post(user, document)
     return seen if hidden is None else hidden
+
+
+def document_read_clause(user) -> ColumnElement[bool]:
+    """SQL twin of ``_read`` above, for paging and counting document lists."""
+    from emisa.documents.models import Document
+
+    if not actor_decision(user):
+        return sa.false()
+    return sa.and_(
+        in_visible_group(user, Document.group_id),
+        readable_clause(user, Document.marked_columns(), member_group_ids(user)),
+        sa.not_(_attached_to_hidden_post_clause(user)),
+    )
+
+
+def _attached_to_hidden_post_clause(user) -> ColumnElement[bool]:
+    """SQL twin of ``attachment_of_hidden_post``: on a hidden post ``user`` may not read."""
+    from emisa.discussions.models import Post, PostAttachment, Thread
+    from emisa.documents.models import Document
+
+    return sa.exists().where(
+        PostAttachment.document_id == Document.id,
+        Post.id == PostAttachment.post_id,
+        Thread.id == Post.thread_id,
+        Post.hidden_at.is_not(None),
+        sa.not_(post_body_read_clause(user)),
+    )
 
 
 def _role(user, group) -> str | None:
@@ -120,3 +152,20 @@ def public_read(document) -> Decision:
     ):
         return allow("published TLP:CLEAR document")
     return deny("not published", hide=True)
+
+
+def public_read_clause() -> ColumnElement[bool]:
+    """SQL twin of ``public_read``, for the public library page."""
+    from emisa.documents.models import Document
+    from emisa.groups.models import WorkingGroup
+
+    unrestricted_groups = sa.select(WorkingGroup.id).where(
+        json_list_empty(WorkingGroup.allowed_countries)
+    )
+    return sa.and_(
+        Document.public.is_(sa.true()),
+        Document.tlp == Tlp.CLEAR.value,
+        json_list_empty(Document.releasable_to),
+        json_list_empty(Document.origin_countries),
+        Document.group_id.in_(unrestricted_groups),
+    )

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from sqlalchemy.sql.expression import ColumnElement
+
 from emisa.access.decision import Decision, allow, deny
 from emisa.access.policy import PLATFORM, rule
 from emisa.access.roles import GroupRole, JoinPolicy
+from emisa.access.sql import group_visible_clause
 from emisa.groups.membership import Seat, membership_of
 
 
@@ -33,6 +37,25 @@ def _view_group(user, group) -> Decision:
     if _country_allowed(user, group) or user.is_admin:
         return _GROUP_VISIBLE
     return _GROUP_HIDDEN
+
+
+def visible_group_ids(user) -> sa.Select:
+    """SQL twin of the ``view`` rule above: the ids of the groups ``user`` may see."""
+    from emisa.groups.models import WorkingGroup
+
+    return sa.select(WorkingGroup.id).where(
+        group_visible_clause(user, WorkingGroup.allowed_countries)
+    )
+
+
+def in_visible_group(user, group_id: ColumnElement) -> ColumnElement[bool]:
+    """The row's group (``group_id``) is one ``user`` may see, as a correlated test: the
+    list's own index, not the group, decides how its rows are read."""
+    from emisa.groups.models import WorkingGroup
+
+    return sa.exists().where(
+        WorkingGroup.id == group_id, group_visible_clause(user, WorkingGroup.allowed_countries)
+    )
 
 
 def _visible_then(user, group, check) -> Decision:

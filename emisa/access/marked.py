@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from flask import g, has_app_context
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, and_
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, and_, exists
 from sqlalchemy.orm import Mapped, declared_attr, foreign, mapped_column, relationship
+from sqlalchemy.sql.expression import ColumnElement
 
 from emisa.access.decision import Decision, deny
 from emisa.access.markings import Marking, Tlp, read_marking
+from emisa.access.sql import MarkedColumns
 from emisa.extensions import db
 from emisa.groups.membership import member_group_ids
 
@@ -116,6 +118,27 @@ class Marked:
             MarkedRecipient(item_kind=self.__marked_kind__, user_id=uid, group_id=self.group_id)
             for uid in sorted(set(user_ids))
         ]
+
+    @classmethod
+    def marked_columns(cls) -> MarkedColumns:
+        """The marking as SQL sees it, for lists filtered by ``readable_clause``."""
+        return MarkedColumns(
+            group_id=cls.group_id,
+            tlp=cls.tlp,
+            releasable_to=cls.releasable_to,
+            origin_countries=cls.origin_countries,
+            recipient=lambda user_id: exists().where(
+                MarkedRecipient.item_kind == cls.__marked_kind__,
+                MarkedRecipient.item_id == cls.id,
+                MarkedRecipient.user_id == user_id,
+            ),
+            shared_with=cls.shared_with_clause,
+        )
+
+    @classmethod
+    def shared_with_clause(cls, group_ids: Collection[int]) -> ColumnElement[bool] | None:
+        """SQL twin of ``shared_group_ids``: None, never re-shared (documents override this)."""
+        return None
 
     @property
     def shared_group_ids(self) -> tuple[int, ...]:

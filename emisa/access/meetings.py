@@ -9,11 +9,16 @@ member's role. Socket.IO handlers ask these rules on every event.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from sqlalchemy.sql.expression import ColumnElement
+
 from emisa.access.decision import Decision, allow, deny
+from emisa.access.groups import in_visible_group
 from emisa.access.marked import read_marked
-from emisa.access.policy import _RULES, can, rule
+from emisa.access.policy import _RULES, actor_decision, can, rule
 from emisa.access.roles import GroupRole
-from emisa.groups.membership import membership_of
+from emisa.access.sql import readable_clause
+from emisa.groups.membership import member_group_ids, membership_of
 
 LIVE_STATES = ("scheduled", "open")
 
@@ -43,6 +48,20 @@ def _view(user, meeting) -> Decision:
     if membership_of(user, meeting.group) is None:
         return deny("Only members of the group see its meetings.", hide=True)
     return read_marked(user, meeting)
+
+
+def meeting_view_clause(user) -> ColumnElement[bool]:
+    """SQL twin of ``_view`` above, for paging and counting meeting lists."""
+    from emisa.meetings.models import Meeting
+
+    if not actor_decision(user):
+        return sa.false()
+    groups = member_group_ids(user)
+    return sa.and_(
+        in_visible_group(user, Meeting.group_id),
+        Meeting.group_id.in_(sorted(groups)),
+        readable_clause(user, Meeting.marked_columns(), groups),
+    )
 
 
 def _seen_then(user, meeting, check) -> Decision:

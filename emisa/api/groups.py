@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from flask import abort, jsonify
+from flask import abort
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
-from emisa.access import require
+from emisa.access import filter_allowed, require
 from emisa.access.roles import GroupRole, JoinPolicy
 from emisa.accounts.operations import find_user
 from emisa.api.blueprint import api_blueprint, errors
+from emisa.api.pagination import Page, paginated
 from emisa.database import commit
 from emisa.extensions import db
 from emisa.groups import operations
 from emisa.groups.membership import Seat, memberships_of
-from emisa.groups.models import JoinRequest, WorkingGroup
+from emisa.groups.models import GroupListing, JoinRequest, WorkingGroup
+from emisa.groups.models import Membership as MembershipRow
 from emisa.web import load_checked
 
 blp = api_blueprint("api_groups", __name__, "Working groups, memberships and join requests")
@@ -113,15 +117,18 @@ def _run(operation, *args):
 
 
 @blp.route("/groups")
-@blp.response(200, GroupSummary(many=True))
-@errors(blp, 401)
-def list_groups():
+@paginated(blp, GroupSummary(many=True))
+@errors(blp, 400, 401)
+def list_groups(page: Page):
     """The groups the caller may see, with the caller's role in each (null if not a member)."""
     require(current_user, "use")
     memberships = memberships_of(current_user)
+    statement = operations.visible_groups_statement(current_user)
+    rows = map(GroupListing.from_row, db.session.execute(page.of(statement)))
+    groups = filter_allowed(current_user, "view", rows)
     # Built to the documented schema directly: a marshmallow dump of a long list costs more
     # than the rest of the request.
-    return jsonify([_summary(g, memberships) for g in operations.visible_groups(current_user)])
+    return page.response([_summary(g, memberships) for g in groups], page.total(statement))
 
 
 @blp.route("/groups", methods=["POST"])
@@ -150,11 +157,18 @@ def get_group(gid: int):
 
 
 @blp.route("/groups/<int:gid>/members")
-@blp.response(200, Membership(many=True))
-@errors(blp, 401, 403, 404)
-def list_members(gid: int):
-    """Members of a group, for its members and administrators."""
-    return load_checked(WorkingGroup, gid, "list_members").memberships
+@paginated(blp, Membership(many=True))
+@errors(blp, 400, 401, 403, 404)
+def list_members(gid: int, page: Page):
+    """Members of a group, for its members and administrators, in the order they joined."""
+    group = load_checked(WorkingGroup, gid, "list_members")
+    statement = (
+        select(MembershipRow)
+        .options(joinedload(MembershipRow.user))
+        .where(MembershipRow.group_id == group.id)
+        .order_by(MembershipRow.id)
+    )
+    return page.answer(db.session.scalars(page.of(statement)).all(), page.total(statement))
 
 
 @blp.route("/groups/<int:gid>/members", methods=["POST"])
@@ -182,12 +196,13 @@ def create_join_request(body, gid: int):
 
 
 @blp.route("/groups/<int:gid>/join-requests")
-@blp.response(200, JoinRequestOut(many=True))
-@errors(blp, 401, 403, 404)
-def list_join_requests(gid: int):
-    """Pending join requests (coordinators and admins)."""
+@paginated(blp, JoinRequestOut(many=True))
+@errors(blp, 400, 401, 403, 404)
+def list_join_requests(gid: int, page: Page):
+    """Pending join requests (coordinators and admins), oldest first."""
     group = load_checked(WorkingGroup, gid, "decide_join_requests")
-    return operations.pending_requests(group)
+    statement = operations.pending_requests_statement(group)
+    return page.answer(db.session.scalars(page.of(statement)).all(), page.total(statement))
 
 
 @blp.route("/join-requests/<int:request_id>/approve", methods=["POST"])

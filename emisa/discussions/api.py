@@ -12,6 +12,7 @@ from emisa import audit
 from emisa.access import require
 from emisa.access.markings import Tlp
 from emisa.api.blueprint import api_blueprint, errors
+from emisa.api.pagination import Page, paginated
 from emisa.api.schemas import DatabaseId
 from emisa.database import commit
 from emisa.discussions import operations as ops
@@ -151,19 +152,14 @@ def create_thread(body, gid: int):
 
 
 @blp.route("/groups/<int:gid>/threads")
-@blp.response(200, ThreadSummary(many=True))
-@errors(blp, 401, 403, 404)
-def list_threads(gid: int):
+@paginated(blp, ThreadSummary(many=True))
+@errors(blp, 400, 401, 403, 404)
+def list_threads(gid: int, page: Page):
     """The group's threads the caller may read: pinned first, then by last activity."""
     group = load_checked(WorkingGroup, gid, "read_content")
-    rows, _more = ops.visible_threads(current_user, group, 1)
-    result, page = [], 1
-    while True:
-        result.extend(_summary(row.thread, row.title, row.unread, row.author_name) for row in rows)
-        if not _more:
-            return result
-        page += 1
-        rows, _more = ops.visible_threads(current_user, group, page)
+    rows, total = ops.visible_threads(current_user, group, page.number, page.size)
+    items = [_summary(row.thread, row.title, row.unread, row.author_name) for row in rows]
+    return page.answer(items, total)
 
 
 def _summary(thread: Thread, title: str, unread: int | None, author: str) -> dict:

@@ -19,7 +19,7 @@ from flask import current_app
 
 from emisa import audit
 from emisa.access import can
-from emisa.access.discussions import could_read
+from emisa.access.discussions import could_read, thread_read_clause
 from emisa.access.marked import narrowed, reseal_markings, seal_marking
 from emisa.access.markings import InvalidMarking
 from emisa.access.validation import apply_marking, validate_marking
@@ -345,34 +345,40 @@ class ThreadRow:
     author_name: str
 
 
-def visible_threads(user: User, group: WorkingGroup, page: int = 1) -> tuple[list[ThreadRow], bool]:
-    """The group's threads ``user`` may read: pinned first, then by last activity."""
-    rows = db.session.scalars(
-        sa.select(Thread)
-        .where(Thread.group_id == group.id)
+def visible_threads(
+    user: User, group: WorkingGroup, page: int = 1, per_page: int = THREADS_PER_PAGE
+) -> tuple[list[ThreadRow], int]:
+    """One page of the group's threads ``user`` may read (pinned first, then by last
+    activity) and how many there are in all.
+
+    The database filters by the read rule's SQL twin, orders on the group's activity index
+    and returns one page with its authors and read positions: one statement for the page,
+    one for the count, and a title opened per thread shown, whatever the group's size.
+    """
+    readable = sa.and_(Thread.group_id == group.id, thread_read_clause(user))
+    rows = db.session.execute(
+        sa.select(Thread, User.name, ThreadRead.seen_count)
+        .outerjoin(User, User.id == Thread.author_id)
+        .outerjoin(
+            ThreadRead, sa.and_(ThreadRead.thread_id == Thread.id, ThreadRead.user_id == user.id)
+        )
+        .where(readable)
         .order_by(Thread.pinned.desc(), Thread.last_activity_at.desc(), Thread.id.desc())
-    )
-    readable = [t for t in rows if can(user, "read", t)]
-    start = (page - 1) * THREADS_PER_PAGE
-    chunk = readable[start : start + THREADS_PER_PAGE]
-    seen = dict(
-        db.session.execute(
-            sa.select(ThreadRead.thread_id, ThreadRead.seen_count).where(
-                ThreadRead.user_id == user.id, ThreadRead.thread_id.in_([t.id for t in chunk])
-            )
-        ).all()
-    )
-    authors = _names({t.author_id for t in chunk})
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Thread).where(readable))
     result = [
         ThreadRow(
-            thread=t,
-            title=thread_title(t),
-            unread=max(0, t.post_count - seen.get(t.id, 0)),
-            author_name=authors.get(t.author_id, "former member"),
+            thread=thread,
+            title=thread_title(thread),
+            unread=max(0, thread.post_count - (seen_count or 0)),
+            author_name=author or "former member",
         )
-        for t in chunk
+        for thread, author, seen_count in rows
+        if can(user, "read", thread)  # the rule itself has the last word on what is shown
     ]
-    return result, len(readable) > start + THREADS_PER_PAGE
+    return result, total
 
 
 def _names(user_ids) -> dict[int, str]:

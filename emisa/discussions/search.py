@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from emisa.access import can
+from emisa.access.discussions import post_body_read_clause, thread_read_clause
 from emisa.discussions import operations as ops
 from emisa.discussions.models import Post, Thread
 from emisa.extensions import db
 from emisa.groups.models import WorkingGroup
-from emisa.search.index import SearchHit, register_resolver
+from emisa.search.index import SearchHit, register_kind
 from emisa.text import to_plain_text
 
 
@@ -20,6 +22,23 @@ def _group_names(ids) -> dict[int, str]:
         db.session.execute(
             sa.select(WorkingGroup.id, WorkingGroup.name).where(WorkingGroup.id.in_(ids))
         ).all()
+    )
+
+
+def thread_listing(user, found: sa.Select) -> sa.Select:
+    return sa.select(Thread.id.label("item_id"), Thread.last_activity_at.label("sort_key")).where(
+        Thread.id.in_(found), thread_read_clause(user)
+    )
+
+
+def post_listing(user, found: sa.Select) -> sa.Select:
+    return (
+        sa.select(
+            Post.id.label("item_id"),
+            sa.func.coalesce(Post.edited_at, Post.created_at).label("sort_key"),
+        )
+        .join(Thread, Thread.id == Post.thread_id)
+        .where(Post.id.in_(found), post_body_read_clause(user))
     )
 
 
@@ -49,7 +68,9 @@ def resolve_threads(user, ids: list[int]) -> list[SearchHit]:
 def resolve_posts(user, ids: list[int]) -> list[SearchHit]:
     posts = [
         p
-        for p in db.session.scalars(sa.select(Post).where(Post.id.in_(ids)))
+        for p in db.session.scalars(
+            sa.select(Post).where(Post.id.in_(ids)).options(selectinload(Post.thread))
+        )
         if can(user, "read_body", p)
     ]
     names = _group_names({p.group_id for p in posts})
@@ -75,5 +96,5 @@ def resolve_posts(user, ids: list[int]) -> list[SearchHit]:
 
 
 def register() -> None:
-    register_resolver("thread", resolve_threads)
-    register_resolver("post", resolve_posts)
+    register_kind("thread", thread_listing, resolve_threads)
+    register_kind("post", post_listing, resolve_posts)

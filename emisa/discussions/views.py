@@ -28,7 +28,7 @@ from emisa.extensions import csrf, db
 from emisa.groups.models import WorkingGroup
 from emisa.groups.operations import visible_groups
 from emisa.notifications.operations import follows
-from emisa.web import load, load_checked, page_number
+from emisa.web import load, load_checked, page_count, page_number, page_url
 
 bp = Blueprint("discussions", __name__)
 
@@ -43,13 +43,17 @@ def _fail(error: ops.DiscussionError) -> None:
 def index(group_id: int):
     group = load_checked(WorkingGroup, group_id, "read_content")
     page = page_number()
-    rows, more = ops.visible_threads(current_user, group, page)
+    rows, total = ops.visible_threads(current_user, group, page)
+    pages = page_count(total, ops.THREADS_PER_PAGE)
+    if page > pages:
+        abort(404)
     return render_template(
         "discussions/index.html",
         group=group,
         rows=rows,
         page=page,
-        more=more,
+        pages=pages,
+        page_url=page_url,
         can_post=bool(can(current_user, "contribute", group)),
         following=follows(current_user.id, group.id),
     )

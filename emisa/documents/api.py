@@ -10,12 +10,13 @@ from emisa import audit
 from emisa.access import require
 from emisa.access.documents import ShareTarget
 from emisa.api.blueprint import api_blueprint, errors
+from emisa.api.pagination import Page, paginated
 from emisa.api.schemas import DatabaseId
 from emisa.database import commit
 from emisa.documents import operations
 from emisa.documents.http import create_from_upload, download_response, finish, receive_upload
 from emisa.documents.models import Document
-from emisa.documents.operations import DocumentError, read_fields
+from emisa.documents.operations import DocumentError, read_fields, read_title
 from emisa.groups.models import WorkingGroup
 from emisa.web import load, load_checked, whole_number_arg
 
@@ -43,7 +44,7 @@ class VersionOut(Schema):
 class DocumentSummary(Schema):
     id = fields.Integer()
     group_id = fields.Integer()
-    title = fields.Function(lambda d: read_fields(d).title)
+    title = fields.Function(read_title)
     tlp = fields.String()
     releasable_to = fields.List(fields.String())
     handling_code = fields.String(allow_none=True)
@@ -166,14 +167,13 @@ def upload(group_id: int):
 
 
 @blp.route("/groups/<int:group_id>/documents", methods=["GET"])
-@blp.response(200, DocumentSummary(many=True))
-@errors(blp, 401, 403, 404)
-def list_documents(group_id: int):
-    """The group's documents (and those re-shared to it) the caller may read."""
+@paginated(blp, DocumentSummary(many=True))
+@errors(blp, 400, 401, 403, 404)
+def list_documents(group_id: int, page: Page):
+    """The group's documents (and those re-shared to it) the caller may read, newest first."""
     group = load_checked(WorkingGroup, group_id, "read_content")
-    from emisa.access import can
-
-    return [d for d in operations.group_documents(group) if can(current_user, "read", d)]
+    documents = operations.document_page(current_user, group, page=page.number, per_page=page.size)
+    return page.answer(documents, operations.count_documents(current_user, group))
 
 
 @blp.route("/documents/<int:document_id>", methods=["GET"])
@@ -276,20 +276,22 @@ def publish(body, document_id: int):
 
 
 @blp.route("/library", methods=["GET"])
-@blp.doc(
-    parameters=[
+@paginated(
+    blp,
+    DocumentSummary(many=True),
+    [
         {"in": "query", "name": name, "schema": {"type": "string"}}
         for name in ("q", "group", "tag", "country")
-    ]
+    ],
 )
-@blp.response(200, DocumentSummary(many=True))
-@errors(blp, 401)
-def library():
-    """TLP:GREEN and TLP:CLEAR documents from every group the caller may read."""
+@errors(blp, 400, 401)
+def library(page: Page):
+    """TLP:GREEN and TLP:CLEAR documents from every group the caller may read, newest first."""
     from emisa.library.operations import LibraryFilter, search
 
     require(current_user, "use")
-    return search(current_user, LibraryFilter.from_args(request.args)).documents
+    wanted = LibraryFilter.from_args(request.args)
+    return page.answer(*search(current_user, wanted, page.number, page.size))
 
 
 __all__ = ["blp"]

@@ -8,16 +8,31 @@ encrypted with a per-version data key that only exists wrapped by a group key.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    exists,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.expression import ColumnElement
 
 from emisa.access.marked import Marked
 from emisa.accounts.models import User
 from emisa.extensions import db
 from emisa.groups.models import WorkingGroup
 from emisa.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from emisa.discussions.models import Post
 
 HANDLING_CODES = {
     "H0": "H0 · No restriction on use in judicial proceedings",
@@ -27,10 +42,27 @@ HANDLING_CODES = {
 }
 
 
+LIBRARY_WHERE = "tlp IN ('TLP:GREEN', 'TLP:CLEAR')"
+
+
 class Document(Marked, db.Model):
     __tablename__ = "documents"
     __policy_type__ = "document"
     __marked_kind__ = "document"
+    # The orders of the group's document list and of the library, read off an index.
+    __table_args__ = (
+        Index("ix_documents_group_updated", "group_id", "updated_at", "id"),
+        Index("ix_documents_group_created", "group_id", "created_at", "id"),
+        # The library's GREEN and CLEAR documents alone, newest first (queries name the
+        # labels as literals, as here, so SQLite sees the index applies).
+        Index(
+            "ix_documents_library",
+            "updated_at",
+            "id",
+            sqlite_where=text(LIBRARY_WHERE),
+            postgresql_where=text(LIBRARY_WHERE),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(
@@ -63,6 +95,15 @@ class Document(Marked, db.Model):
     shares: Mapped[list[DocumentShare]] = relationship(
         back_populates="document", cascade="all, delete-orphan"
     )
+    # The hidden posts this file is attached to (it is then read like them): a relationship,
+    # so a list loads them for its whole page at once instead of asking once per document.
+    hidden_posts: Mapped[list[Post]] = relationship(
+        "Post",
+        secondary="post_attachments",
+        primaryjoin="Document.id == PostAttachment.document_id",
+        secondaryjoin="and_(PostAttachment.post_id == Post.id, Post.hidden_at.is_not(None))",
+        viewonly=True,
+    )
 
     @property
     def shared_group_ids(self) -> tuple[int, ...]:
@@ -71,6 +112,13 @@ class Document(Marked, db.Model):
     @property
     def published(self) -> bool:
         return bool(self.public)
+
+    @classmethod
+    def shared_with_clause(cls, group_ids: Collection[int]) -> ColumnElement[bool]:
+        """The document was re-shared to one of ``group_ids`` (SQL twin of ``shared_group_ids``)."""
+        return exists().where(
+            DocumentShare.document_id == cls.id, DocumentShare.group_id.in_(group_ids)
+        )
 
     @property
     def latest(self) -> DocumentVersion:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -18,7 +18,9 @@ from flask import current_app, g
 from sqlalchemy.orm import Session, selectinload
 
 from emisa import audit
+from emisa.access import can
 from emisa.access import validation as marking_rules
+from emisa.access.documents import document_read_clause
 from emisa.access.marked import reseal_markings, seal_marking
 from emisa.access.markings import InvalidMarking
 from emisa.access.roles import GroupRole
@@ -314,7 +316,7 @@ def create_document(
             "recipients": marking.marking.recipient_ids,
         },
     )
-    _signal_changed(document, title, description)
+    _signal_changed(document, title, description, tags)
     return document
 
 
@@ -351,16 +353,17 @@ def edit_document(document: Document, by: User, *, title, description, tags) -> 
     _seal_fields(document, title, description, tags, fields.handling_conditions)
     document.updated_at = utcnow()
     audit.record("document.edited", actor=by, target=document)
-    _signal_changed(document, title, description)
+    _signal_changed(document, title, description, tags)
 
 
-def _signal_changed(document: Document, title: str, description: str) -> None:
+def _signal_changed(document: Document, title: str, description: str, tags) -> None:
+    """Announce the searchable text: the library finds topics through the index too."""
     content_changed.send(
         current_app._get_current_object(),
         group_id=document.group_id,
         kind="document",
         item_id=document.id,
-        text=f"{title}\n{description}",
+        text="\n".join([title, description, *tags]),
     )
 
 
@@ -377,6 +380,20 @@ class DocumentFields:
 
 def _open(gid: int, blob: bytes, aad: str) -> str:
     return keyring.open_text(gid, blob, aad) if blob else ""
+
+
+def read_title(document: Document) -> str:
+    """The title alone, for lists: the other sealed fields stay closed."""
+    cached = g.get("emisa_document_fields", {}).get(
+        (document.id, document.updated_at, document.title_sealed)
+    )
+    if cached is not None:
+        return cached.title
+    try:
+        return _open(document.group_id, document.title_sealed, f"document:{document.id}:title")
+    except CryptoError:
+        log.error("ALERT: sealed title of document %s failed to open", document.id)
+        return "[unreadable: integrity failure]"
 
 
 def read_fields(document: Document) -> DocumentFields:
@@ -428,16 +445,76 @@ def documents_query():
         selectinload(Document.versions),
         selectinload(Document.marked_recipients),
         selectinload(Document.shares),
+        selectinload(Document.hidden_posts),
         selectinload(Document.group),
         selectinload(Document.uploader),
     )
 
 
-def group_documents(group: WorkingGroup) -> list[Document]:
-    """The group's own documents and those re-shared to it (the caller filters by policy)."""
+# The list orders, each read off an index of (group, column, id); a title order would need
+# every title opened (they are sealed), so there is none.
+# name -> (column, newest first?)
+DOCUMENT_ORDERS = {"newest": (Document.updated_at, True), "oldest": (Document.created_at, False)}
+
+
+def _ordered(descending: bool, *columns) -> list:
+    return [column.desc() if descending else column.asc() for column in columns]
+
+
+def _in_group(group: WorkingGroup, where) -> tuple:
+    """The group's own documents and those re-shared to it, as two disjoint selections:
+    each walks its own index in the list order, where one OR would sort the whole group."""
     shared = sa.select(DocumentShare.document_id).where(DocumentShare.group_id == group.id)
-    query = documents_query().where(sa.or_(Document.group_id == group.id, Document.id.in_(shared)))
-    return list(db.session.scalars(query.order_by(Document.created_at.desc())))
+    return (
+        sa.and_(Document.group_id == group.id, *where),
+        sa.and_(Document.group_id != group.id, Document.id.in_(shared), *where),
+    )
+
+
+def count_documents(user: User, group: WorkingGroup, where=()) -> int:
+    readable = document_read_clause(user)
+    return sum(
+        db.session.scalar(sa.select(sa.func.count()).select_from(Document).where(part, readable))
+        for part in _in_group(group, where)
+    )
+
+
+def document_page(
+    user: User, group: WorkingGroup, where=(), order: str = "newest", page: int = 1, per_page=50
+) -> list[Document]:
+    """One page of the group's documents ``user`` may read that match ``where``.
+
+    The database filters by the read rule's SQL twin and returns the page's ids; only
+    those documents are loaded. Each of the two selections stops at the page's end.
+    """
+    readable, (column, descending) = document_read_clause(user), DOCUMENT_ORDERS[order]
+    end = page * per_page
+    parts = [
+        sa.select(Document.id.label("doc_id"), column.label("sort_key"))
+        .where(part, readable)
+        .order_by(*_ordered(descending, column, Document.id))
+        .limit(end)
+        .subquery()
+        .select()
+        for part in _in_group(group, where)
+    ]
+    both = sa.union_all(*parts).subquery()
+    ids = db.session.scalars(
+        sa.select(both.c.doc_id)
+        .order_by(*_ordered(descending, both.c.sort_key, both.c.doc_id))
+        .offset(end - per_page)
+        .limit(per_page)
+    ).all()
+    return documents_by_id(ids, lambda document: can(user, "read", document))
+
+
+def documents_by_id(ids: list[int], readable: Callable[[Document], object]) -> list[Document]:
+    """These documents in this order, loaded with what a list shows, those ``readable`` allows
+    (the rule has the last word on what is shown; the SQL filter chose the ids)."""
+    if not ids:
+        return []
+    loaded = {d.id: d for d in db.session.scalars(documents_query().where(Document.id.in_(ids)))}
+    return [loaded[i] for i in ids if i in loaded and readable(loaded[i])]
 
 
 def _data_key(user: User | None, version: DocumentVersion) -> bytes:

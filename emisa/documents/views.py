@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
@@ -34,8 +35,8 @@ from emisa.documents.http import (
     preview_response,
     receive_upload,
 )
-from emisa.documents.models import HANDLING_CODES, Document
-from emisa.documents.operations import DocumentError, read_fields, version_filename
+from emisa.documents.models import HANDLING_CODES, Document, DocumentVersion
+from emisa.documents.operations import DocumentError, read_fields, read_title, version_filename
 from emisa.documents.upload import PREVIEWABLE, human_size
 from emisa.extensions import csrf
 from emisa.groups.models import WorkingGroup
@@ -53,21 +54,20 @@ bp = Blueprint("documents", __name__)
 
 PER_PAGE = 50
 
-SORTS = {
-    "newest": ("Newest first", lambda d: d.updated_at, True),
-    "oldest": ("Oldest first", lambda d: d.created_at, False),
-    "title": ("Title", lambda d: read_fields(d).title.lower(), False),
-    "size": ("Largest first", lambda d: d.latest.size, True),
-}
+SORTS = {"newest": "Newest first", "oldest": "Oldest first"}
+
+
+def _family(*needles: str):
+    """A content type family: SQL on the current version's type containing one of these."""
+    return lambda column: sa.or_(*(column.contains(needle) for needle in needles))
+
+
 TYPE_FAMILIES = {
-    "pdf": ("PDF", lambda t: t == "application/pdf"),
-    "image": ("Images", lambda t: t.startswith("image/")),
-    "office": (
-        "Office documents",
-        lambda t: "officedocument" in t or "msword" in t or "ms-excel" in t or "opendocument" in t,
-    ),
-    "text": ("Text", lambda t: t.startswith("text/")),
-    "archive": ("Archives", lambda t: "zip" in t or "tar" in t or "compressed" in t),
+    "pdf": ("PDF", lambda column: column == "application/pdf"),
+    "image": ("Images", lambda column: column.startswith("image/")),
+    "office": ("Office documents", _family("officedocument", "msword", "ms-excel", "opendocument")),
+    "text": ("Text", lambda column: column.startswith("text/")),
+    "archive": ("Archives", _family("zip", "tar", "compressed")),
 }
 
 
@@ -88,36 +88,43 @@ def _validate_csrf(token: str | None) -> None:
         raise CSRFError("The form expired or was sent from elsewhere.") from None
 
 
-def _filtered(documents: list[Document], args) -> list[Document]:
+def _filters(args) -> list:
+    """The list's filters as SQL conditions on metadata columns (nothing sealed is read)."""
     tlp, uploader, kind = args.get("tlp", ""), args.get("uploader", ""), args.get("type", "")
     since, until = date_arg("from"), date_arg("to")
-    rows = []
-    for document in documents:
-        if tlp and document.tlp != tlp:
-            continue
-        if uploader.isdigit() and document.uploader_id != int(uploader):
-            continue
-        if kind in TYPE_FAMILIES and not TYPE_FAMILIES[kind][1](document.latest.content_type):
-            continue
-        if since and document.updated_at < datetime.combine(since, datetime.min.time()):
-            continue
-        if until and document.created_at >= datetime.combine(
-            until + timedelta(days=1), datetime.min.time()
-        ):
-            continue
-        rows.append(document)
-    _label, key, reverse = SORTS.get(args.get("sort", ""), SORTS["newest"])
-    return sorted(rows, key=key, reverse=reverse)
+    where = []
+    if tlp:
+        where.append(Document.tlp == tlp)
+    if uploader.isdigit():
+        where.append(Document.uploader_id == int(uploader))
+    if kind in TYPE_FAMILIES:
+        where.append(
+            sa.exists().where(
+                DocumentVersion.document_id == Document.id,
+                DocumentVersion.number == Document.current_version,
+                TYPE_FAMILIES[kind][1](DocumentVersion.content_type),
+            )
+        )
+    if since:
+        where.append(Document.updated_at >= datetime.combine(since, datetime.min.time()))
+    if until:
+        where.append(
+            Document.created_at < datetime.combine(until + timedelta(days=1), datetime.min.time())
+        )
+    return where
 
 
 def _index_page(group: WorkingGroup, status: int = 200):
-    readable = [d for d in operations.group_documents(group) if can(current_user, "read", d)]
-    matching = _filtered(readable, request.args)
-    page, pages = page_number(), page_count(len(matching), PER_PAGE)
+    where = _filters(request.args)
+    total = operations.count_documents(current_user, group)
+    matching = operations.count_documents(current_user, group, where) if where else total
+    page, pages = page_number(), page_count(matching, PER_PAGE)
     if page > pages:
         abort(404)
-    documents = matching[(page - 1) * PER_PAGE : page * PER_PAGE]
-    uploaders = {d.uploader_id: d.uploader for d in readable if d.uploader is not None}
+    order = request.args.get("sort", "")
+    documents = operations.document_page(
+        current_user, group, where, order if order in SORTS else "newest", page, PER_PAGE
+    )
     members = eligible_recipients(group)
     config = current_app.config
     return (
@@ -125,15 +132,15 @@ def _index_page(group: WorkingGroup, status: int = 200):
             "documents/index.html",
             group=group,
             documents=documents,
-            matching=len(matching),
-            total=len(readable),
+            matching=matching,
+            total=total,
             page=page,
             pages=pages,
             page_url=page_url,
-            fields={d.id: read_fields(d) for d in documents},
-            uploaders=sorted(uploaders.values(), key=lambda u: u.name),
+            titles={d.id: read_title(d) for d in documents},
+            uploaders=sorted((m.user for m in group.memberships), key=lambda u: u.name.casefold()),
             type_families={k: v[0] for k, v in TYPE_FAMILIES.items()},
-            sorts={k: v[0] for k, v in SORTS.items()},
+            sorts=SORTS,
             labels=[t.value for t in Tlp],
             allowed_labels=[
                 t.value for t in Tlp if t.library_visible or not current_user.is_partner

@@ -11,12 +11,13 @@ import re
 import unicodedata
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from emisa import audit
 from emisa.access import filter_allowed
 from emisa.access.countries import normalise_countries
+from emisa.access.groups import visible_group_ids
 from emisa.access.roles import GroupRole, JoinPolicy, parse_enum
 from emisa.accounts.models import User
 from emisa.crypto import keyring
@@ -186,6 +187,12 @@ _REQUESTS_OF = (
 )
 
 
+def visible_groups_statement(user: User) -> Select:
+    """The group listing narrowed in SQL to the groups ``user`` may see (the ``view`` rule's
+    SQL twin), for paged lists; ``filter_allowed`` still has the last word on each row."""
+    return _LISTINGS.where(WorkingGroup.id.in_(visible_group_ids(user)))
+
+
 def visible_groups(user: User) -> list[GroupListing]:
     rows = db.session.execute(_LISTINGS).all()
     return filter_allowed(user, "view", map(GroupListing.from_row, rows))
@@ -320,17 +327,26 @@ def pending_requests(group: WorkingGroup) -> list[JoinRequest]:
     return pending_requests_by_group([group]).get(group.id, [])
 
 
+def _pending(group_ids: list[int]) -> Select:
+    return (
+        select(JoinRequest)
+        .options(joinedload(JoinRequest.user))
+        .where(JoinRequest.group_id.in_(group_ids), JoinRequest.status == "pending")
+        .order_by(JoinRequest.created_at, JoinRequest.id)
+    )
+
+
+def pending_requests_statement(group: WorkingGroup) -> Select:
+    """The group's pending join requests, oldest first, for a paged list."""
+    return _pending([group.id])
+
+
 def pending_requests_by_group(groups: list) -> dict[int, list[JoinRequest]]:
     """Pending join requests of several groups in one query, keyed by group id."""
     by_group: dict[int, list[JoinRequest]] = {}
     if not groups:
         return by_group
-    rows = db.session.scalars(
-        select(JoinRequest)
-        .options(joinedload(JoinRequest.user))
-        .where(JoinRequest.group_id.in_([g.id for g in groups]), JoinRequest.status == "pending")
-        .order_by(JoinRequest.created_at)
-    )
+    rows = db.session.scalars(_pending([g.id for g in groups]))
     for row in rows:
         by_group.setdefault(row.group_id, []).append(row)
     return by_group

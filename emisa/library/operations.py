@@ -1,24 +1,28 @@
 """The best-practice library: TLP:GREEN and TLP:CLEAR documents across groups.
 
-Titles and descriptions are sealed in the database, so text search opens them
-here, in memory, for the documents the reader may see; nothing is indexed in clear.
+Titles, descriptions and tags are sealed in the database; words are found through
+the blind index (``emisa.search``), so a query, like every filter here, runs in SQL
+and only the documents of the page shown are loaded and opened.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from emisa.access import can
-from emisa.access.documents import public_read
-from emisa.access.markings import Tlp
-from emisa.documents.models import Document
-from emisa.documents.operations import documents_query, read_fields
+from emisa.access.documents import document_read_clause, public_read, public_read_clause
+from emisa.documents.models import LIBRARY_WHERE, Document
+from emisa.documents.operations import documents_by_id
 from emisa.extensions import db
+from emisa.groups.models import WorkingGroup
+from emisa.search import index
 from emisa.web import whole_number_arg
 
-LIBRARY_LABELS = (Tlp.GREEN.value, Tlp.CLEAR.value)
+# Written as the partial index ``ix_documents_library`` is, so the database uses it.
+IN_LIBRARY = sa.text(f"documents.{LIBRARY_WHERE}")
+PER_PAGE = 50
 
 
 @dataclass(frozen=True)
@@ -37,49 +41,43 @@ class LibraryFilter:
             country=args.get("country", "").strip().upper()[:2],
         )
 
+    @property
+    def active(self) -> bool:
+        return bool(self.q or self.tag or self.country or self.group)
 
-@dataclass
-class LibraryResult:
-    documents: list[Document]
-    groups: dict[int, str] = field(default_factory=dict)
-    tags: list[str] = field(default_factory=list)
-    countries: list[str] = field(default_factory=list)
-
-
-def _matches(document: Document, wanted: LibraryFilter) -> bool:
-    if wanted.group is not None and document.group_id != wanted.group:
-        return False
-    if wanted.country and document.origin_country != wanted.country:
-        return False
-    fields = read_fields(document)
-    if wanted.tag and wanted.tag not in fields.tags:
-        return False
-    if wanted.q:
-        haystack = f"{fields.title}\n{fields.description}\n{' '.join(fields.tags)}".lower()
-        return all(word in haystack for word in wanted.q.split())
-    return True
+    def conditions(self) -> list:
+        """The filter as SQL: group and country on metadata, words and tag on the blind index."""
+        where = []
+        if self.group is not None:
+            where.append(Document.group_id == self.group)
+        if self.country:
+            where.append(Document.origin_country == self.country)
+        all_groups = db.session.scalars(sa.select(WorkingGroup.id)).all()
+        found = index.matching_ids("document", all_groups, f"{self.q} {self.tag}")
+        if found is not None:
+            where.append(Document.id.in_(found))
+        return where
 
 
-def _result(candidates: list[Document], wanted: LibraryFilter) -> LibraryResult:
-    result = LibraryResult([d for d in candidates if _matches(d, wanted)])
-    tags: set[str] = set()
-    for document in candidates:
-        result.groups[document.group_id] = document.group.name
-        tags.update(read_fields(document).tags)
-    result.tags = sorted(tags)
-    result.countries = sorted({d.origin_country for d in candidates})
-    return result
+def _page(allowed, readable, wanted: LibraryFilter, page: int, per_page: int) -> tuple[list, int]:
+    where = sa.and_(IN_LIBRARY, allowed, *wanted.conditions())
+    ids = db.session.scalars(
+        sa.select(Document.id)
+        .where(where)
+        .order_by(Document.updated_at.desc(), Document.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Document).where(where))
+    return documents_by_id(ids, readable), total
 
 
-def search(user, wanted: LibraryFilter) -> LibraryResult:
-    """GREEN and CLEAR documents ``user`` may read, filtered; newest first."""
-    query = documents_query().where(Document.tlp.in_(LIBRARY_LABELS))
-    rows = db.session.scalars(query.order_by(Document.created_at.desc()))
-    return _result([d for d in rows if can(user, "read", d)], wanted)
+def search(user, wanted: LibraryFilter, page: int = 1, per_page: int = PER_PAGE):
+    """One page of the GREEN and CLEAR documents ``user`` may read, newest first, and the
+    number of them in all."""
+    return _page(document_read_clause(user), lambda d: can(user, "read", d), wanted, page, per_page)
 
 
-def public_documents(wanted: LibraryFilter) -> LibraryResult:
+def public_documents(wanted: LibraryFilter, page: int = 1, per_page: int = PER_PAGE):
     """What the public page shows: published TLP:CLEAR documents only."""
-    query = documents_query().where(Document.tlp == Tlp.CLEAR.value, Document.public.is_(sa.true()))
-    rows = db.session.scalars(query.order_by(Document.created_at.desc()))
-    return _result([d for d in rows if public_read(d)], wanted)
+    return _page(public_read_clause(), public_read, wanted, page, per_page)

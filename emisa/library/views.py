@@ -2,31 +2,43 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
 from emisa import audit
 from emisa.access import require
-from emisa.access.countries import country_name
+from emisa.access.countries import COUNTRIES, country_name
 from emisa.access.documents import public_read
 from emisa.documents.http import content_disposition
 from emisa.documents.models import Document
 from emisa.documents.operations import DocumentError, open_content, read_fields, version_filename
 from emisa.documents.upload import human_size
 from emisa.extensions import db
-from emisa.library.operations import LibraryFilter, public_documents, search
+from emisa.groups.operations import visible_groups
+from emisa.library.operations import PER_PAGE, LibraryFilter, public_documents, search
+from emisa.web import page_count, page_number, page_url
 
 bp = Blueprint("library", __name__)
 
 
-def _page(template: str, result, wanted: LibraryFilter, **extra):
+def _page(template: str, documents: list, total: int, wanted: LibraryFilter, groups, **extra):
+    page = page_number()
+    pages = page_count(total, PER_PAGE)
+    if page > pages:
+        abort(404)
     return render_template(
         template,
-        result=result,
+        documents=documents,
+        total=total,
+        groups=groups,
+        countries=COUNTRIES,
         wanted=wanted,
-        fields={d.id: read_fields(d) for d in result.documents},
+        fields={d.id: read_fields(d) for d in documents},
         country_name=country_name,
         human_size=human_size,
+        page=page,
+        pages=pages,
+        page_url=page_url,
         **extra,
     )
 
@@ -36,14 +48,17 @@ def _page(template: str, result, wanted: LibraryFilter, **extra):
 def index():
     require(current_user, "use")
     wanted = LibraryFilter.from_args(request.args)
-    return _page("library/index.html", search(current_user, wanted), wanted)
+    documents, total = search(current_user, wanted, page_number())
+    groups = [(g.id, g.name) for g in visible_groups(current_user)]
+    return _page("library/index.html", documents, total, wanted, groups)
 
 
 @bp.route("/library")
 def public():
     """No sign-in: published TLP:CLEAR documents only."""
     wanted = LibraryFilter.from_args(request.args)
-    return _page("library/public.html", public_documents(wanted), wanted, public_page=True)
+    documents, total = public_documents(wanted, page_number())
+    return _page("library/public.html", documents, total, wanted, [], public_page=True)
 
 
 @bp.route("/library/<int:document_id>/download")

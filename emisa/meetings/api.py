@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from emisa import audit
 from emisa.access.markings import Tlp
 from emisa.api.blueprint import api_blueprint, errors
+from emisa.api.pagination import Page, paginated
 from emisa.api.schemas import DatabaseId
 from emisa.database import commit
 from emisa.extensions import db
@@ -105,12 +106,12 @@ def create_meeting(body, gid: int):
 
 
 @blp.route("/groups/<int:gid>/meetings")
-@blp.response(200, MeetingSummary(many=True))
-@errors(blp, 401, 403, 404)
-def list_meetings(gid: int):
+@paginated(blp, MeetingSummary(many=True))
+@errors(blp, 400, 401, 403, 404)
+def list_meetings(gid: int, page: Page):
     """The group's meetings the caller may see, by start time."""
     group = load_checked(WorkingGroup, gid, "list_meetings")
-    return operations.group_meetings(group, current_user)
+    return page.answer(*operations.meeting_page(current_user, group, page.number, page.size))
 
 
 @blp.route("/meetings/<int:meeting_id>")

@@ -44,6 +44,8 @@ class Meeting(Marked, db.Model):
     __tablename__ = "meetings"
     __policy_type__ = "meeting"
     __marked_kind__ = "meeting"
+    # The group's meeting list, by start time, read off the index a page at a time.
+    __table_args__ = (Index("ix_meetings_group_starts", "group_id", "starts_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(

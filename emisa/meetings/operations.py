@@ -16,15 +16,15 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from emisa import audit
 from emisa.access import can
 from emisa.access.marked import reseal_markings
 from emisa.access.markings import InvalidMarking
-from emisa.access.meetings import invited
+from emisa.access.meetings import invited, meeting_view_clause
 from emisa.access.validation import ValidMarking, apply_marking, validate_marking
 from emisa.accounts.models import User
 from emisa.crypto import keyring
@@ -299,6 +299,21 @@ def group_meetings(group: WorkingGroup, user: User) -> list[Meeting]:
         select(Meeting).where(Meeting.group_id == group.id).order_by(Meeting.starts_at)
     )
     return [meeting for meeting in rows if can(user, "view", meeting)]
+
+
+def meeting_page(user: User, group: WorkingGroup, page: int, per_page: int):
+    """One page of the group's meetings ``user`` may see, by start time, and how many in all."""
+    seen = and_(Meeting.group_id == group.id, meeting_view_clause(user))
+    rows = db.session.scalars(
+        select(Meeting)
+        .where(seen)
+        .order_by(Meeting.starts_at, Meeting.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .options(selectinload(Meeting.marked_recipients))
+    ).all()
+    total = db.session.scalar(select(func.count()).select_from(Meeting).where(seen))
+    return [meeting for meeting in rows if can(user, "view", meeting)], total
 
 
 def user_meetings(

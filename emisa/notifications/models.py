@@ -16,7 +16,11 @@ class Notification(db.Model):
 
     __tablename__ = "notifications"
     __policy_type__ = "notification"
-    __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at"),)
+    __table_args__ = (
+        Index("ix_notifications_user_unread", "user_id", "read_at"),
+        # The inbox's order, newest first, read off the index a page at a time.
+        Index("ix_notifications_user_id", "user_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from emisa import audit
 from emisa.api.blueprint import api_blueprint, errors
+from emisa.api.pagination import Page, paginated
 from emisa.api.schemas import DatabaseId
 from emisa.search.index import search
 from emisa.search.views import searchable_groups
@@ -32,12 +33,30 @@ class Hit(Schema):
 
 @blp.route("/search")
 @blp.arguments(SearchArgs, location="query")
-@blp.response(200, Hit(many=True))
+@paginated(
+    blp,
+    Hit(many=True),
+    [
+        {
+            "in": "query",
+            "name": "q",
+            "required": True,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+            "description": "Words to find; every one must appear.",
+        },
+        {
+            "in": "query",
+            "name": "group_id",
+            "schema": {"type": "integer"},
+            "description": "Search this group only (default: every group of the caller).",
+        },
+    ],
+)
 @errors(blp, 400, 401, 403, 404)
-def search_api(args):
+def search_api(args, page: Page):
     """Items holding every word of ``q`` (case- and accent-insensitive) that the caller may read,
     in one group (``group_id``) or in all the caller's groups."""
     groups = searchable_groups(args["group_id"])
-    hits = search(current_user, args["q"], groups)
-    audit.record_event("search.query", details={"words": len(args["q"].split()), "hits": len(hits)})
-    return hits
+    hits, total = search(current_user, args["q"], groups, page.number, page.size)
+    audit.record_event("search.query", details={"words": len(args["q"].split()), "hits": total})
+    return page.answer(hits, total)

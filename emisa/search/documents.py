@@ -11,7 +11,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from emisa.access import can
-from emisa.extensions import db
 from emisa.search import index
 
 # Threads and posts are indexed by the discussions feature itself.
@@ -45,29 +44,34 @@ def _open(document, name: str) -> str:
     return keyring.open_text(document.group_id, blob, f"document:{document.id}:{name}")
 
 
-def resolve_documents(user, ids: list[int]) -> list[index.SearchHit]:
+def document_listing(user, found: sa.Select) -> sa.Select:
+    from emisa.access.documents import document_read_clause
+
     model = _document_model()
-    if model is None:
-        return []
-    hits = []
-    for document in db.session.scalars(sa.select(model).where(model.id.in_(ids))):
-        if not can(user, "read", document):
-            continue
-        hits.append(
-            index.SearchHit(
-                kind="document",
-                item_id=document.id,
-                group_id=document.group_id,
-                group_name=document.group.name,
-                title=_open(document, "title") or "(untitled document)",
-                excerpt=_open(document, "description")[:240],
-                url=f"/documents/{document.id}",
-                tlp=document.tlp,
-                when=getattr(document, "updated_at", None),
-            )
+    return sa.select(model.id.label("item_id"), model.updated_at.label("sort_key")).where(
+        model.id.in_(found), document_read_clause(user)
+    )
+
+
+def resolve_documents(user, ids: list[int]) -> list[index.SearchHit]:
+    from emisa.documents.operations import documents_by_id
+
+    return [
+        index.SearchHit(
+            kind="document",
+            item_id=document.id,
+            group_id=document.group_id,
+            group_name=document.group.name,
+            title=_open(document, "title") or "(untitled document)",
+            excerpt=_open(document, "description")[:240],
+            url=f"/documents/{document.id}",
+            tlp=document.tlp,
+            when=document.updated_at,
         )
-    return hits
+        for document in documents_by_id(ids, lambda d: can(user, "read", d))
+    ]
 
 
 def register() -> None:
-    index.register_resolver("document", resolve_documents)
+    if _document_model() is not None:
+        index.register_kind("document", document_listing, resolve_documents)

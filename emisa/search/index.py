@@ -8,9 +8,10 @@ within a group: which items share a word and how often words repeat (the
 price of any deterministic index); never the words themselves.
 
 A query computes the tokens of its words under each group the caller belongs
-to, finds the items holding all of them, and hands the hits to the resolver
-of their kind, which loads them and keeps only those the access policy lets
-the caller read (the same rule as the pages).
+to; the database finds the items holding all of them, keeps those the read
+rule's SQL twin allows (each kind's ``listing``), orders them newest first and
+returns one page. Only that page goes to the resolver of each kind, which loads
+the items, asks the access policy again and opens their text.
 """
 
 from __future__ import annotations
@@ -33,7 +34,10 @@ from emisa.search.models import SearchIndexKey, SearchToken
 from emisa.search.normalise import query_words, words
 
 TOKEN_BYTES = 16
-MAX_RESULTS = 100
+PER_PAGE = 50
+# A query looks at the newest matches of each kind, so a common word costs what a rare one
+# does: an exact count of every post holding "the" would read them all.
+WINDOW = 500
 
 
 @dataclass
@@ -49,13 +53,15 @@ class SearchHit:
     when: datetime | None = None
 
 
-# kind -> fn(user, item_ids) -> list[SearchHit] of the items the user may read.
+# fn(user, item_ids) -> list[SearchHit] of the items the user may read.
 Resolver = Callable[[object, list[int]], list[SearchHit]]
-_RESOLVERS: dict[str, Resolver] = {}
+# fn(user, matching ids SELECT) -> SELECT of (item_id, sort_key) the user may read.
+Listing = Callable[[object, sa.Select], sa.Select]
+_KINDS: dict[str, tuple[Listing, Resolver]] = {}
 
 
-def register_resolver(kind: str, resolver: Resolver) -> None:
-    _RESOLVERS[kind] = resolver
+def register_kind(kind: str, listing: Listing, resolver: Resolver) -> None:
+    _KINDS[kind] = (listing, resolver)
 
 
 def _aad(group_id: int) -> str:
@@ -163,37 +169,85 @@ def reseal_index_key(group_id: int, _old_versions: list[int], _new_version: int)
         db.session.flush()
 
 
-def matching_items(group_id: int, query: str) -> list[tuple[str, int]]:
-    """(kind, item_id) of the group's items holding every word of ``query``."""
-    terms = query_words(query)
-    if not terms:
-        return []
-    key = _index_key(group_id, create=False)
-    if key is None:
-        return []
-    tokens = {_token(key, term) for term in terms}
+def _index_keys(group_ids: Iterable[int]) -> dict[int, bytes]:
+    """The index keys of these groups (those that have one), in one statement."""
     rows = db.session.execute(
-        sa.select(SearchToken.kind, SearchToken.item_id)
-        .where(SearchToken.group_id == group_id, SearchToken.token.in_(tokens))
-        .group_by(SearchToken.kind, SearchToken.item_id)
-        .having(sa.func.count(sa.distinct(SearchToken.token)) == len(tokens))
-        .order_by(SearchToken.item_id.desc())
-        .limit(MAX_RESULTS * 4)
+        sa.select(SearchIndexKey.group_id, SearchIndexKey.sealed_key).where(
+            SearchIndexKey.group_id.in_(sorted(set(group_ids)))
+        )
     )
-    return [(row.kind, row.item_id) for row in rows]
+    keys = {}
+    for group_id, sealed in rows:
+        key = _cache.get(group_id, sealed)
+        if key is None:
+            key = keyring.open_bytes(group_id, sealed, _aad(group_id))
+            _cache.put(group_id, sealed, key)
+        keys[group_id] = key
+    return keys
 
 
-def search(user, query: str, group_ids: Iterable[int]) -> list[SearchHit]:
-    """Hits in ``group_ids`` for ``query`` that ``user`` may read, newest first."""
+def matching_ids(
+    kind: str, group_ids: Iterable[int], query: str, window: int | None = None
+) -> sa.Select | None:
+    """A SELECT of the ids of the items of ``kind`` in ``group_ids`` holding every word of
+    ``query`` (only the newest ``window`` of them, if given), for lists to filter and page
+    on; None when the query has no words to look for.
+
+    Nothing is loaded here: the database matches the tokens on the index of
+    (group, token, kind, item), newest item first.
+    """
+    terms = set(query_words(query))
+    if not terms:
+        return None
+    keys = _index_keys(group_ids)
+    if not keys:
+        return sa.select(SearchToken.item_id).where(sa.false())
+    # A word's token differs from group to group: each token is looked for in its own group.
+    in_group = [
+        sa.and_(
+            SearchToken.group_id == group_id,
+            SearchToken.token.in_([_token(key, term) for term in sorted(terms)]),
+        )
+        for group_id, key in keys.items()
+    ]
+    found = (
+        sa.select(SearchToken.item_id)
+        .where(SearchToken.kind == kind, sa.or_(*in_group))
+        .group_by(SearchToken.item_id)
+        .having(sa.func.count(sa.distinct(SearchToken.token)) == len(terms))
+    )
+    return found if window is None else found.order_by(SearchToken.item_id.desc()).limit(window)
+
+
+def search(
+    user, query: str, group_ids: Iterable[int], page: int = 1, per_page: int = PER_PAGE
+) -> tuple[list[SearchHit], int]:
+    """One page of the hits in ``group_ids`` for ``query`` that ``user`` may read, newest
+    first, and how many there are among the newest ``WINDOW`` matches of each kind; only the
+    page's items are loaded and opened."""
+    groups = sorted(set(group_ids))
+    parts = []
+    for kind, (listing, _resolver) in _KINDS.items():
+        found = matching_ids(kind, groups, query, WINDOW)
+        if found is None:
+            return [], 0
+        parts.append(listing(user, found).add_columns(sa.literal(kind).label("kind")))
+    if not parts:
+        return [], 0
+    every = sa.union_all(*parts).subquery()
+    rows = db.session.execute(
+        sa.select(every.c.kind, every.c.item_id)
+        .order_by(every.c.sort_key.desc(), every.c.item_id.desc(), every.c.kind)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(every))
     by_kind: dict[str, list[int]] = {}
-    for group_id in sorted(set(group_ids)):
-        for kind, item_id in matching_items(group_id, query):
-            by_kind.setdefault(kind, []).append(item_id)
-    hits: list[SearchHit] = []
-    for kind, ids in by_kind.items():
-        resolver = _RESOLVERS.get(kind)
-        if resolver is None:
-            continue  # a kind whose feature is not installed: nothing to show, nothing leaked
-        hits.extend(resolver(user, ids))
-    hits.sort(key=lambda hit: hit.when or datetime.min, reverse=True)
-    return hits[:MAX_RESULTS]
+    for kind, item_id in rows:
+        by_kind.setdefault(kind, []).append(item_id)
+    resolved = {
+        (hit.kind, hit.item_id): hit
+        for kind, ids in by_kind.items()
+        for hit in _KINDS[kind][1](user, ids)
+    }
+    return [resolved[row] for row in map(tuple, rows) if row in resolved], total

@@ -29,7 +29,8 @@ class SearchToken(db.Model):
 
     __tablename__ = "search_tokens"
     __table_args__ = (
-        Index("ix_search_tokens_group_token", "group_id", "token"),
+        # Covers a query: the items holding a token are read off the index alone.
+        Index("ix_search_tokens_group_token", "group_id", "token", "kind", "item_id"),
         Index("ix_search_tokens_item", "kind", "item_id"),
     )
 

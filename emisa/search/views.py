@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
 from emisa import audit
 from emisa.access import require
 from emisa.groups.membership import member_group_ids
 from emisa.groups.models import WorkingGroup
-from emisa.search.index import search
-from emisa.web import load_checked, whole_number_arg
+from emisa.search.index import PER_PAGE, WINDOW, search
+from emisa.web import load_checked, page_count, page_number, page_url, whole_number_arg
 
 bp = Blueprint("search", __name__)
 
@@ -30,8 +30,22 @@ def index():
     group_id = whole_number_arg("group")
     groups = searchable_groups(group_id)
     group = load_checked(WorkingGroup, group_id, "read_content") if group_id else None
-    hits = search(current_user, query, groups) if query else []
+    page = page_number()
+    hits, total = search(current_user, query, groups, page) if query else ([], 0)
+    pages = page_count(total, PER_PAGE)
+    if page > pages:
+        abort(404)
     if query:
         # The query is what the user looks for, possibly sensitive: only its size is logged.
-        audit.record_event("search.query", details={"words": len(query.split()), "hits": len(hits)})
-    return render_template("search/index.html", query=query, hits=hits, group=group)
+        audit.record_event("search.query", details={"words": len(query.split()), "hits": total})
+    return render_template(
+        "search/index.html",
+        query=query,
+        hits=hits,
+        total=total,
+        group=group,
+        page=page,
+        pages=pages,
+        page_url=page_url,
+        window=WINDOW,
+    )

@@ -47,7 +47,7 @@ def listed(team, upload):
 def test_pages_of_fifty_in_the_list_order(team, listed, client, login):
     login(client, team.member)
     base = f"/groups/{team.group}/documents"
-    first = client.get(f"{base}?sort=title")
+    first = client.get(f"{base}?sort=oldest")
     assert first.status_code == 200
     page = first.get_data(as_text=True)
     assert _titles(page) == listed[:50]
@@ -55,7 +55,7 @@ def test_pages_of_fifty_in_the_list_order(team, listed, client, login):
     assert _link(_PREV, page) is None
 
     second_url = _link(_NEXT, page)
-    assert "sort=title" in second_url and "page=2" in second_url
+    assert "sort=oldest" in second_url and "page=2" in second_url
     second = client.get(second_url).get_data(as_text=True)
     assert _titles(second) == listed[50:100]
     assert "Page 2 of 3" in second
@@ -66,7 +66,7 @@ def test_pages_of_fifty_in_the_list_order(team, listed, client, login):
     assert "Page 3 of 3" in third and _link(_NEXT, third) is None
     assert _titles(client.get(_link(_PREV, third)).get_data(as_text=True)) == listed[50:100]
 
-    assert client.get(f"{base}?sort=title&page=4").status_code == 404
+    assert client.get(f"{base}?sort=oldest&page=4").status_code == 404
     assert client.get(f"{base}?page=4").status_code == 404
 
 
@@ -87,20 +87,20 @@ def test_filter_applies_before_paging_and_the_pager_keeps_it(team, listed, clien
     # "+" and ":" must survive the round trip through the pager's links.
     page = client.get(
         f"/groups/{team.group}/documents",
-        query_string={"tlp": "TLP:AMBER+STRICT", "sort": "title"},
+        query_string={"tlp": "TLP:AMBER+STRICT", "sort": "oldest"},
     ).get_data(as_text=True)
     assert _titles(page) == strict[:50]
     assert "Page 1 of 2" in page and "60 of 120" in page
     next_url = _link(_NEXT, page)
     assert "%2B" in next_url  # a bare "+" would read back as a space
-    assert _query(next_url) == {"tlp": ["TLP:AMBER+STRICT"], "sort": ["title"], "page": ["2"]}
+    assert _query(next_url) == {"tlp": ["TLP:AMBER+STRICT"], "sort": ["oldest"], "page": ["2"]}
     second = client.get(next_url)
     assert second.status_code == 200
     text = second.get_data(as_text=True)
     assert _titles(text) == strict[50:]
     assert "Page 2 of 2" in text
     prev_url = _link(_PREV, text)
-    assert _query(prev_url) == {"tlp": ["TLP:AMBER+STRICT"], "sort": ["title"], "page": ["1"]}
+    assert _query(prev_url) == {"tlp": ["TLP:AMBER+STRICT"], "sort": ["oldest"], "page": ["1"]}
     assert _titles(client.get(prev_url).get_data(as_text=True)) == strict[:50]
     assert (
         client.get(
@@ -159,10 +159,13 @@ def test_a_malformed_page_number_is_refused_with_a_clear_message(team, upload, c
         )
 
 
-def test_the_api_list_is_still_the_whole_list(team, listed, client):
+def test_the_api_list_is_paged_like_the_page(team, listed, client):
     response = client.get(
-        f"/api/v1/groups/{team.group}/documents?page=2", headers=bearer(team.member_token)
+        f"/api/v1/groups/{team.group}/documents?page=2&per_page=50",
+        headers=bearer(team.member_token),
     )
     assert response.status_code == 200
     rows = response.get_json()
-    assert isinstance(rows, list) and len(rows) == 120
+    assert isinstance(rows, list)
+    assert [row["title"] for row in rows] == listed[::-1][50:100]
+    assert response.headers["X-Total-Count"] == "120"
