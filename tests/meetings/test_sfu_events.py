@@ -71,6 +71,20 @@ def wait_until(check, timeout: float = 5.0):
         time.sleep(0.05)
 
 
+def cameras_on(cast, make_meeting, sio_server, api_token, peers):
+    """A meeting where the chair, Ann and Bob have joined and Ann and Bob publish a camera."""
+    group, people = cast
+    meeting = make_meeting(group, by=people["chair"])
+    chair, ann, bob = (
+        peers(sio_server, token=api_token(people[n])) for n in ("chair", "ann", "bob")
+    )
+    for peer in (chair, ann, bob):
+        peer.join(meeting)
+    for peer in (ann, bob):
+        assert peer.call("media_publish", {"kind": "camera", "jsep": offer()})["ok"] is True
+    return meeting, chair, ann, bob
+
+
 def test_member_publishes_through_janus_and_observer_is_refused(
     app,
     sio_server,
@@ -246,15 +260,7 @@ def test_removal_kicks_from_janus_and_closing_destroys_the_room(
 ):
     from emisa.meetings import sfu
 
-    group, people = cast
-    meeting = make_meeting(group, by=people["chair"])
-    chair, ann, bob = (
-        peers(sio_server, token=api_token(people[n])) for n in ("chair", "ann", "bob")
-    )
-    for peer in (chair, ann, bob):
-        peer.join(meeting)
-    for peer in (ann, bob):
-        assert peer.call("media_publish", {"kind": "camera", "jsep": offer()})["ok"] is True
+    meeting, chair, ann, bob = cameras_on(cast, make_meeting, sio_server, api_token, peers)
     assert bob.call("media_publish", {"kind": "screen", "jsep": offer()})["ok"] is True
     assert len(in_room(app, meeting)) == 3
 
@@ -292,15 +298,7 @@ def test_chair_mute_is_enforced_on_janus_and_lifted_by_the_speaker(
     api_token,
     peers,
 ):
-    group, people = cast
-    meeting = make_meeting(group, by=people["chair"])
-    chair, ann, bob = (
-        peers(sio_server, token=api_token(people[n])) for n in ("chair", "ann", "bob")
-    )
-    for peer in (chair, ann, bob):
-        peer.join(meeting)
-    for peer in (ann, bob):
-        assert peer.call("media_publish", {"kind": "camera", "jsep": offer()})["ok"] is True
+    _meeting, chair, ann, bob = cameras_on(cast, make_meeting, sio_server, api_token, peers)
 
     assert chair.call("mute_request", {}) == {"ok": True}
     for peer in (ann, bob):
