@@ -30,7 +30,7 @@ FEATURES = (
 
 
 def create_app(config: dict | None = None) -> Flask:
-    from emisa import admission, limits
+    from emisa import admission, i18n, limits
     from emisa.accesslog import redact_werkzeug_log
     from emisa.crypto import keyring
     from emisa.database import MIGRATIONS_DIR, init_database
@@ -68,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     keyring.init_app(app)
     blobs.init_app(app)
     login_manager.init_app(app)
+    i18n.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     # Before Socket.IO wraps the app: its WebSockets and long polls must never wait for a slot.

@@ -35,6 +35,8 @@ class User(UserMixin, db.Model):
     # Highest TOTP time step ever accepted: a code at or below it is a replay.
     totp_last_step: Mapped[int] = mapped_column(default=0)
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # Interface language (emisa.i18n.LANGUAGES); None until chosen: the browser's applies.
+    language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     recovery_codes: Mapped[list[RecoveryCode]] = relationship(
