@@ -60,6 +60,19 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def chat_rate(value: str | None) -> tuple[int, int]:
+    """``EMISA_MEETING_CHAT_RATE`` as "COUNT/SECONDS" (default 10 messages per 10 seconds)."""
+    if not value:
+        return (10, 10)
+    try:
+        count, seconds = (int(part) for part in value.split("/"))
+    except ValueError:
+        raise ConfigurationError("EMISA_MEETING_CHAT_RATE must look like 10/10.") from None
+    if count < 1 or seconds < 1:
+        raise ConfigurationError("EMISA_MEETING_CHAT_RATE needs positive numbers.")
+    return (count, seconds)
+
+
 def build_config(overrides: dict | None = None) -> dict:
     """Collect the configuration from defaults, the environment and ``overrides``."""
     overrides = dict(overrides or {})
@@ -110,6 +123,12 @@ def build_config(overrides: dict | None = None) -> dict:
         "EMISA_JANUS_URL": os.environ.get("EMISA_JANUS_URL") or None,
         "EMISA_JANUS_API_SECRET": os.environ.get("EMISA_JANUS_API_SECRET") or None,
         "EMISA_JANUS_ADMIN_KEY": os.environ.get("EMISA_JANUS_ADMIN_KEY") or None,
+        # Meeting chat messages one participant may send per window: (count, seconds).
+        "EMISA_MEETING_CHAT_RATE": chat_rate(os.environ.get("EMISA_MEETING_CHAT_RATE")),
+        # How often each process re-checks its live connections for rights that ended by time.
+        "EMISA_MEETING_RECHECK_SECONDS": 15,
+        # coturn's static-auth-secret, for short-lived TURN credentials (emisa/meetings/ice.py).
+        "EMISA_TURN_SECRET": os.environ.get("EMISA_TURN_SECRET") or None,
         "EMISA_REQUEST_SLOTS": int(os.environ.get("EMISA_REQUEST_SLOTS", "1")),
         "EMISA_ADMISSION_WAIT": float(os.environ.get("EMISA_ADMISSION_WAIT", "1.0")),
         "EMISA_TOKEN_TTL": timedelta(hours=float(os.environ.get("EMISA_TOKEN_TTL_HOURS", "12"))),

@@ -172,7 +172,7 @@ def _forget_memo_after_rollback(session: Session, previous_transaction: object) 
 
 
 def _setting(app: Flask, name: str) -> str | None:
-    value = app.config[name] if name in app.config else os.environ.get(name)
+    value = app.config.get(name)
     if not isinstance(value, str):
         return None
     return value.strip() or None

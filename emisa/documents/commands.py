@@ -1,4 +1,5 @@
-"""``flask emisa fsck``: orphan blobs and temp files, rows whose blob is missing or damaged."""
+"""``flask emisa fsck``: group keys that no longer open, orphan blobs and temp files, rows whose
+blob is missing or damaged."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import click
 import sqlalchemy as sa
 
 from emisa import audit
+from emisa.crypto import keyring
 from emisa.database import commit
 from emisa.documents.models import Document, DocumentVersion
 from emisa.documents.operations import verify_version
@@ -25,9 +27,15 @@ def register(cli: click.Group) -> None:
         "(an upload in progress writes its blob just before its row).",
     )
     def fsck_command(repair: bool, min_age: float) -> None:
-        """Check every document file; exit status 1 when a row's file is missing or damaged."""
+        """Check group keys and every document file; exit status 1 when a group key does not
+        open under the master key, or a row's file is missing or damaged."""
         import time
 
+        # A group key that no longer unwraps makes all of its group's content unreadable:
+        # the first thing an operator must hear about.
+        key_problems = keyring.check_group_keys()
+        for problem in key_problems:
+            click.echo(problem)
         store = blobs.store
         known = set(db.session.scalars(sa.select(DocumentVersion.blob_id)))
         cutoff = time.time() - min_age
@@ -70,15 +78,17 @@ def register(cli: click.Group) -> None:
             details={
                 "checked": checked,
                 "damaged": [v.blob_id for v in bad],
+                "group_key_problems": len(key_problems),
                 "orphans": len(orphans) + len(temps),
                 "repair": repair,
             },
         )
         commit()
         click.echo(
+            f"{len(key_problems)} group key problem(s), "
             f"{checked} document version(s) checked, {len(bad)} damaged or missing, "
             f"{len(orphans)} orphan blob(s), {len(temps)} orphan temp file(s)"
             + (" removed" if repair and (orphans or temps) else "")
         )
-        if bad:
+        if bad or key_problems:
             raise SystemExit(1)

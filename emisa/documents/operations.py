@@ -660,18 +660,6 @@ def reshare(document: Document, group: WorkingGroup, by: User) -> DocumentShare:
     return share
 
 
-def unshare(share: DocumentShare, by: User) -> None:
-    audit.record(
-        "document.unshared",
-        actor=by,
-        target=share.document,
-        details={"from_group_id": share.group_id},
-    )
-    share.document.shares.remove(share)
-    db.session.flush()
-    seal_marking(share.document)
-
-
 def set_public(document: Document, public: bool, by: User) -> None:
     document.public = public
     seal_marking(document)  # publishing widens who reads it: part of the sealed marking

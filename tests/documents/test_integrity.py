@@ -80,3 +80,25 @@ def test_fsck_repairs_orphans_of_interrupted_uploads(app, team, upload, runner):
     _blob_path(app, document_id).unlink()
     result = runner.invoke(args=["emisa", "fsck"])
     assert result.exit_code == 1 and "blob missing" in result.output
+
+
+def test_fsck_reports_a_group_key_the_master_key_no_longer_opens(app, team, upload, runner):
+    import sqlalchemy as sa
+
+    from emisa.crypto.models import GroupKey
+
+    upload(team.member_token, team.group, b"sealed under the group key")
+    assert runner.invoke(args=["emisa", "fsck"]).exit_code == 0
+    with app.app_context():
+        row = db.session.scalar(select(GroupKey).where(GroupKey.group_id == team.group))
+        tampered = bytearray(row.wrapped_key)
+        tampered[20] ^= 1
+        db.session.execute(
+            sa.update(GroupKey).where(GroupKey.id == row.id).values(wrapped_key=bytes(tampered))
+        )
+        db.session.commit()
+
+    result = runner.invoke(args=["emisa", "fsck"])
+    assert result.exit_code == 1
+    assert f"group {team.group} key version 1: wrapped key" in result.output
+    assert "1 group key problem(s)" in result.output
