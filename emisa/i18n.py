@@ -101,6 +101,11 @@ def select_timezone() -> str:
     return zone or "UTC"
 
 
+def term_label(value: str):
+    """The lazy label of a vocabulary value, for choices built at import time."""
+    return TERMS.get(value, value)
+
+
 def term(value) -> str:
     """A closed vocabulary's stored value, named in the reader's language."""
     return str(TERMS.get(str(value), value)) if value is not None else ""
