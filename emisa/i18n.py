@@ -7,9 +7,15 @@ else English, and the account's time zone, else UTC.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
 from datetime import date, datetime
+from pathlib import Path
 
 from babel import Locale, dates, numbers
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from flask import Flask, request
 from flask_babel import Babel, get_locale, get_timezone, gettext
 from flask_babel import lazy_gettext as _l
@@ -324,7 +330,37 @@ def text_direction(locale: Locale | None = None) -> str:
     return "rtl" if locale.character_order == "right-to-left" else "ltr"
 
 
+# The catalogues translators edit (.po); the app compiles them at start-up (.mo files are
+# build products, never committed).
+SOURCE_CATALOGUES = Path(__file__).parent / "translations"
+
+
+def compile_catalogues(source: Path, target: Path) -> Path:
+    """Compile every ``<lang>/LC_MESSAGES/*.po`` under ``source`` into the same layout under
+    ``target``, only where the .po is newer than its .mo. Each .mo is written to a temporary
+    file and renamed, so a process starting alongside never reads half a catalogue."""
+    for po_path in source.glob("*/LC_MESSAGES/*.po"):
+        mo_path = target / po_path.relative_to(source).with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        mo_path.parent.mkdir(parents=True, exist_ok=True)
+        with po_path.open("rb") as po_file:
+            catalogue = read_po(po_file)
+        handle, temporary = tempfile.mkstemp(dir=mo_path.parent, suffix=".mo.tmp")
+        try:
+            with os.fdopen(handle, "wb") as mo_file:
+                write_mo(mo_file, catalogue, use_fuzzy=False)
+            os.replace(temporary, mo_path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+            raise
+    return target
+
+
 def init_app(app: Flask) -> None:
+    cache = Path(app.config.get("EMISA_DATA_DIR") or app.instance_path) / "translations"
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compile_catalogues(SOURCE_CATALOGUES, cache))
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
     app.add_template_filter(term, "term")
