@@ -7,9 +7,18 @@ else English, and the account's time zone, else UTC.
 
 from __future__ import annotations
 
-from babel import Locale
-from flask import Flask, request
-from flask_babel import Babel, get_locale
+import contextlib
+import os
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError, dates, numbers
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, g, has_request_context, request
+from flask_babel import Babel, get_locale, get_timezone, gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 # The interface's languages, in the order the language switch lists them.
@@ -28,6 +37,129 @@ FALLBACKS = {
     "ku": "tr",  # Kurdish
     "ckb": "ar",  # Central Kurdish
 }
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction only (``pybabel extract -k N_``); it is translated
+    where it is shown, by its English text."""
+    return message
+
+
+# Digits an account may read numbers and dates in: Latin (0-9, the default in every
+# language, as most Arabic-speaking administrations in the Maghreb write them) or Eastern
+# Arabic digits, chosen on the account page.
+DIGITS = ("latn", "arab")
+_EASTERN_ARABIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+# Stored values of closed vocabularies (roles, states, policies ...) as the interface names
+# them. The database keeps the English value; only its display is translated.
+TERMS = {
+    "coordinator": _l("coordinator"),
+    "member": _l("member"),
+    "observer": _l("observer"),
+    "admin": _l("administrator"),
+    "user": _l("user"),
+    "law-enforcement": _l("law enforcement"),
+    "partner": _l("partner"),
+    "invited": _l("invited"),
+    "active": _l("active"),
+    "suspended": _l("suspended"),
+    "expired": _l("expired"),
+    "request": _l("on request"),
+    "invite-only": _l("invite only"),
+    "pending": _l("pending"),
+    "approved": _l("approved"),
+    "rejected": _l("rejected"),
+    "scheduled": _l("scheduled"),
+    "open": _l("open"),
+    "closed": _l("closed"),
+    "cancelled": _l("cancelled"),
+    "ok": _l("ok"),
+    "denied": _l("denied"),
+    "failed": _l("failed"),
+    "thread": _l("thread"),
+    "post": _l("post"),
+    "document": _l("document"),
+}
+
+# The static scripts' messages (static/js). Pages give them translated in a JSON data
+# block (the CSP forbids inline script code); scripts look each up by its English text.
+SCRIPT_MESSAGES = (
+    # app.js
+    N_("Your browser is set to %(zone)s; save to use it."),
+    # documents.js
+    N_("encrypted and stored"),
+    N_("open"),
+    N_("failed (%(status)s)"),
+    N_("the connection failed; nothing was stored"),
+    N_("larger than the maximum of %(max)s"),
+    N_("ready"),
+    N_("sending…"),
+    # discussions.js
+    N_("to %(name)s"),
+    # meeting room
+    N_("The server did not answer; check your connection."),
+    N_("Connected"),
+    N_("Cannot connect"),
+    N_("Cannot reach the meeting server."),
+    N_("Disconnected"),
+    N_("The server ended your connection."),
+    N_("Reconnecting…"),
+    N_("The coordinator lowered your hand."),
+    N_("The coordinator muted your microphone. Unmute when you speak."),
+    N_("%(name)s asked you to mute; your microphone is off. Unmute when you speak."),
+    N_("updated %(time)s"),
+    N_("saved %(time)s"),
+    N_("Observers follow the chat but do not write in it."),
+    N_("Unlock"),
+    N_("Lock"),
+    N_("The coordinator ended the meeting."),
+    N_("The meeting was cancelled."),
+    N_("The meeting has ended"),
+    N_("Not in the meeting"),
+    N_("No camera available: you take part with your microphone."),
+    N_("No camera or microphone available: you can still follow, chat, raise your hand and vote."),
+    N_("Mute"),
+    N_("Unmute"),
+    N_("Camera off"),
+    N_("Camera on"),
+    N_("Stop sharing"),
+    N_("Share screen"),
+    N_("Hand raised"),
+    N_("hand up"),
+    N_("(you)"),
+    N_("muted"),
+    N_("chair"),
+    N_("observer"),
+    N_("Lower hand"),
+    N_("Raise hand"),
+    N_("Remove"),
+    N_("Remove %(name)s from the meeting?"),
+    N_(
+        "People in this room: %(count)s. Without a media server each browser sends its video "
+        "to every other one, which carries about %(limit)s people with video: ask participants "
+        "to turn their cameras off, or have the platform's administrator configure the Janus "
+        "media server (EMISA_JANUS_URL)."
+    ),
+    N_("Admit"),
+    N_("Refuse"),
+    N_("Votes: %(count)s"),
+    N_("you voted; results when the poll closes"),
+    N_("results when the poll closes"),
+    N_("closed"),
+    N_("Close and show results"),
+    N_("End the meeting for everyone?"),
+    N_("screen"),
+    N_("Microphone off"),
+    N_("poor connection"),
+    N_("fair connection"),
+    N_("Your connection: %(quality)s"),
+    N_("poor"),
+    N_("fair"),
+    N_("scheduled"),
+    N_("open"),
+    N_("cancelled"),
+)
 
 babel = Babel()
 
@@ -49,10 +181,18 @@ def browser_language() -> str:
     return DEFAULT_LANGUAGE
 
 
+# The language someone chose with the switch before signing in (or without an account).
+LANGUAGE_COOKIE = "emisa_language"
+
+
 def select_locale() -> str:
+    """The account's language, else the switch's cookie, else the browser's, else English."""
     language = getattr(current_user, "language", None) if current_user else None
     if language in LANGUAGES:
         return language
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
     return browser_language()
 
 
@@ -61,14 +201,192 @@ def select_timezone() -> str:
     return zone or "UTC"
 
 
+def term_label(value: str):
+    """The lazy label of a vocabulary value, for choices built at import time."""
+    return TERMS.get(value, value)
+
+
+def term(value) -> str:
+    """A closed vocabulary's stored value, named in the reader's language."""
+    return str(TERMS.get(str(value), value)) if value is not None else ""
+
+
+def numbering_system() -> str:
+    """``arab`` when the reader chose Eastern Arabic digits, else ``latn``."""
+    digits = getattr(current_user, "digits", None) if current_user else None
+    return digits if digits in DIGITS else "latn"
+
+
+def _digits(text: str) -> str:
+    return text.translate(_EASTERN_ARABIC) if numbering_system() == "arab" else text
+
+
+# The locale dates and numbers are formatted in, per interface language: CLDR's bare "en"
+# is American (12-hour clock, month first); European practitioners read en_GB.
+FORMAT_LOCALES = {"en": "en_GB"}
+
+
+def _locale() -> Locale:
+    """The locale dates and numbers are written in: the interface language, in the reader's
+    region when the browser names one for that language (ar-MA: Moroccan Arabic writes a
+    24-hour clock; fr-CA ...), else the language's usual region."""
+    language = str(get_locale() or DEFAULT_LANGUAGE)
+    cached = getattr(g, "_emisa_format_locale", None) if has_request_context() else None
+    if cached is not None and cached[0] == language:  # force_locale may switch mid-request
+        return cached[1]
+    chosen = Locale.parse(FORMAT_LOCALES.get(language, language))
+    if has_request_context():
+        for value, _quality in request.accept_languages:
+            parts = value.replace("_", "-").split("-")
+            if len(parts) >= 2 and parts[0].lower() == language and len(parts[-1]) == 2:
+                with contextlib.suppress(ValueError, UnknownLocaleError):
+                    chosen = Locale.parse(f"{language}_{parts[-1].upper()}")
+                break
+        g._emisa_format_locale = (language, chosen)
+    return chosen
+
+
+def format_number(value) -> str:
+    """A number in the reader's locale and digits (grouping, decimal sign)."""
+    if value is None:
+        return ""
+    return numbers.format_decimal(value, locale=_locale(), numbering_system=numbering_system())
+
+
+def format_datetime(value: datetime | None, format: str = "medium", zone=None) -> str:
+    """A stored naive-UTC instant in the reader's zone, locale and digits."""
+    if value is None:
+        return ""
+    locale, instant, zone = _locale(), _as_utc(value), _zone(zone)
+    if format not in ("short", "medium", "long", "full"):
+        return _digits(dates.format_datetime(instant, format, tzinfo=zone, locale=locale))
+    # The date at the named length with the time to the minute: seconds are noise here.
+    return _digits(
+        locale.datetime_formats[format]
+        .replace("'", "")
+        .replace("{0}", dates.format_time(instant, "short", tzinfo=zone, locale=locale))
+        .replace("{1}", dates.format_date(instant.astimezone(zone).date(), format, locale=locale))
+    )
+
+
+def format_date(value: date | datetime | None, format: str = "medium") -> str:
+    """A calendar date; a datetime is first moved into the reader's zone."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = _as_utc(value).astimezone(get_timezone()).date()
+    return _digits(dates.format_date(value, format, locale=_locale()))
+
+
+def format_time(value: datetime | None, format: str = "short", zone=None) -> str:
+    """The time of day of a stored UTC instant, in the reader's zone."""
+    if value is None:
+        return ""
+    zone = _zone(zone)
+    return _digits(dates.format_time(_as_utc(value), format, tzinfo=zone, locale=_locale()))
+
+
+def format_skeleton(value: date | datetime | None, skeleton: str) -> str:
+    """An instant in the reader's zone by a CLDR skeleton ("MMMEd", "yMMMM"), which each
+    locale orders and punctuates its own way."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = _as_utc(value).astimezone(get_timezone())
+    return _digits(dates.format_skeleton(skeleton, value, locale=_locale()))
+
+
+def zone_name(zone: str | None = None) -> str:
+    """A time zone as the reader's locale names it, e.g. "heure : Bruxelles"."""
+    from zoneinfo import ZoneInfo
+
+    zone = zone or str(get_timezone())
+    return dates.get_timezone_location(ZoneInfo(zone), locale=_locale())
+
+
+def weekday_names() -> list[str]:
+    """Abbreviated weekday names, Monday first, for calendar headings."""
+    names = dates.get_day_names("abbreviated", locale=_locale())
+    return [names[i] for i in range(7)]
+
+
+def _zone(zone):
+    """The given zone (a name or tzinfo), else the reader's."""
+    if zone is None:
+        return get_timezone()
+    if isinstance(zone, str):
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(zone)
+    return zone
+
+
+def _as_utc(value: datetime) -> datetime:
+    from datetime import UTC
+
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def script_i18n() -> dict:
+    """What the page's scripts need to speak the reader's language: the messages, and how
+    to format dates (BCP 47 tag with the digits, and the account's zone)."""
+    digits = numbering_system()
+    tag = str(_locale()).replace("_", "-")
+    zone = getattr(current_user, "time_zone", None) if current_user else None
+    return {
+        "locale": {"tag": f"{tag}-u-nu-{digits}", "zone": zone or None},
+        "strings": {message: gettext(message) for message in SCRIPT_MESSAGES},
+    }
+
+
 def text_direction(locale: Locale | None = None) -> str:
     """``rtl`` or ``ltr``, as Babel knows the locale's script."""
     locale = locale or get_locale() or Locale.parse(DEFAULT_LANGUAGE)
     return "rtl" if locale.character_order == "right-to-left" else "ltr"
 
 
+# The catalogues translators edit (.po); the app compiles them at start-up (.mo files are
+# build products, never committed).
+SOURCE_CATALOGUES = Path(__file__).parent / "translations"
+
+
+def compile_catalogues(source: Path, target: Path) -> Path:
+    """Compile every ``<lang>/LC_MESSAGES/*.po`` under ``source`` into the same layout under
+    ``target``, only where the .po is newer than its .mo. Each .mo is written to a temporary
+    file and renamed, so a process starting alongside never reads half a catalogue."""
+    for po_path in source.glob("*/LC_MESSAGES/*.po"):
+        mo_path = target / po_path.relative_to(source).with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        mo_path.parent.mkdir(parents=True, exist_ok=True)
+        with po_path.open("rb") as po_file:
+            catalogue = read_po(po_file)
+        handle, temporary = tempfile.mkstemp(dir=mo_path.parent, suffix=".mo.tmp")
+        try:
+            with os.fdopen(handle, "wb") as mo_file:
+                write_mo(mo_file, catalogue, use_fuzzy=False)
+            os.replace(temporary, mo_path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+            raise
+    return target
+
+
 def init_app(app: Flask) -> None:
+    cache = Path(app.config.get("EMISA_DATA_DIR") or app.instance_path) / "translations"
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compile_catalogues(SOURCE_CATALOGUES, cache))
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+    app.add_template_filter(term, "term")
+    app.add_template_filter(format_number, "number")
+    app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(format_date, "date")
+    app.add_template_filter(format_time, "time")
+    app.add_template_filter(format_skeleton, "skeleton")
+    app.add_template_global(weekday_names)
+    app.add_template_global(script_i18n)
+    app.add_template_global(zone_name)
 
     @app.context_processor
     def _language():

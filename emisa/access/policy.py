@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from emisa.access.decision import Decision, allow, deny
+from emisa.i18n import N_
 
 Rule = Callable[[Any, Any], Decision]
 _RULES: dict[tuple[str, str], Rule] = {}
@@ -47,6 +48,14 @@ def resource_type_of(resource: Any) -> str | None:
     return getattr(type(resource), "__policy_type__", None)
 
 
+# Why an account that exists may not act, by its state (whole sentences, to translate).
+_UNUSABLE = {
+    "invited": N_("This account is not yet active."),
+    "suspended": N_("This account is suspended."),
+    "expired": N_("This account has expired."),
+}
+
+
 def actor_decision(user: Any) -> Decision:
     """Is this actor allowed to do anything beyond signing in, enrolling or signing out?"""
     if user is None or not getattr(user, "is_authenticated", False):
@@ -54,7 +63,9 @@ def actor_decision(user: Any) -> Decision:
     if not user.is_fully_authenticated:
         return deny("Complete the two-factor sign-in first.", status=401)
     if not user.is_usable:
-        return deny(f"This account is {user.effective_state}.", status=401)
+        return deny(
+            _UNUSABLE.get(user.effective_state, N_("This account cannot be used.")), status=401
+        )
     return allow("active account")
 
 
@@ -76,7 +87,9 @@ def can(user: Any, action: str, resource: Any = None) -> Decision:
     check = _rule_for(action, resource)
     if check is None:
         kind = resource_type_of(resource) or type(resource).__name__
-        return deny(f"No rule allows '{action}' on {kind}.")
+        # A programming error, not a person's: named for the log, never translated.
+        reason = f"No rule allows '{action}' on {kind}."
+        return deny(reason)
     return check(user, resource)
 
 

@@ -2,6 +2,8 @@
 
 from enum import StrEnum
 
+from flask_babel import gettext as _
+
 
 class AccountKind(StrEnum):
     LAW_ENFORCEMENT = "law-enforcement"
@@ -31,10 +33,16 @@ class JoinPolicy(StrEnum):
     INVITE_ONLY = "invite-only"
 
 
-def parse_enum(enum_type: type[StrEnum], value: str, what: str) -> StrEnum:
+def parse_enum(enum_type: type[StrEnum], value: str) -> StrEnum:
     """Return the member for ``value`` or raise ValueError naming the accepted values."""
     try:
         return enum_type(value)
     except ValueError:
         accepted = ", ".join(member.value for member in enum_type)
-        raise ValueError(f"Unknown {what} '{value}'; use one of: {accepted}.") from None
+        raise ValueError(
+            _(
+                "'%(value)s' is not accepted here; use one of: %(accepted)s.",
+                value=value,
+                accepted=accepted,
+            )
+        ) from None

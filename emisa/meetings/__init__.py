@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 
 def init_app(app: Flask) -> None:
@@ -14,8 +15,8 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.bp)
     register_api_blueprint(api.blp)
-    register_tab("meetings.group_meetings", "Meetings")
-    register_nav("meetings.index", "Meetings")
+    register_tab("meetings.group_meetings", _l("Meetings"))
+    register_nav("meetings.index", _l("Meetings"))
     # create_app made a new Socket.IO server for this app: give it its own namespace instance.
     socketio.on_namespace(events.MeetingNamespace(events.NAMESPACE))
     app.extensions[events.SERVER_KEY] = socketio.server
