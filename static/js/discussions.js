@@ -5,13 +5,21 @@
 (() => {
   const replyForm = () => document.querySelector("form.reply-form");
 
+  // A name isolated from the text around it: an Arabic name in an English sentence stays whole.
+  const isolated = (text) => {
+    const node = document.createElement("bdi");
+    node.dir = "auto";
+    node.textContent = text;
+    return node;
+  };
+
   function replyTo(post, quote) {
     const form = replyForm();
     if (!form) return;
     form.querySelector("input[name=parent_id]").value = post.dataset.postId;
     const label = document.querySelector(".js-replying-to");
     if (label) {
-      label.textContent = `to ${post.querySelector(".post-head strong").textContent}`;
+      label.replaceChildren("to ", isolated(post.querySelector(".post-head strong").textContent));
       label.hidden = false;
       document.querySelector(".js-cancel-reply").hidden = false;
     }
@@ -62,7 +70,7 @@
         const item = document.createElement("li");
         item.setAttribute("role", "option");
         item.setAttribute("aria-selected", String(index === selected));
-        item.textContent = `${member.name} · ${member.country}`;
+        item.append(isolated(member.name), ` · ${member.country}`);
         item.addEventListener("mousedown", (e) => { e.preventDefault(); choose(index); });
         return item;
       }));

@@ -42,7 +42,9 @@ def css_problems(text: str) -> list[tuple[int, str]]:
             problems.append((number, line.strip()))
             continue
         for match in BOX_SHORTHAND.finditer(line):
-            values = match.group(2).replace("!important", "").split()
+            # Functions (rgba(...), calc(...)) count as one value each.
+            value = re.sub(r"\([^()]*\)", "()", match.group(2).replace("!important", ""))
+            values = value.split()
             if len(values) == 4 and values[1] != values[3]:
                 problems.append((number, line.strip()))
                 break
@@ -128,6 +130,7 @@ def test_a_physical_declaration_is_refused_with_its_line(sample):
         ".a { inset-inline: 0; inset-block-end: 0; border-inline-start: 3px solid; }",
         ".a { text-align: start; float: inline-end; border-start-end-radius: 4px; }",
         ".a { margin: 0 1rem 0 1rem; padding: 1px 2px 3px; }",
+        ".a { border-color: rgba(255, 255, 255, .6); margin: calc(1px + 2px) 0; }",
         "/* reads right-to-left and left-to-right */ .a { color: red; }",
         ".bright { color: var(--brightness); } .left-over { display: block; }",
     ],
