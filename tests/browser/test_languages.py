@@ -1,0 +1,428 @@
+"""The language tour: in English, French, Arabic and Turkish a member signs in and visits the
+main page of every feature (and an admin the admin pages) in a real Chromium, 390 px wide.
+
+Each page must carry the reader's ``lang`` and ``dir``, never scroll sideways, open its main
+menu, and show no English interface sentence that the English page shows too (user content,
+isolated with dir="auto" or <bdi>, TLP labels, handling codes, numbers, dates and addresses
+aside). One server and one scene serve the whole module; each language has one browser
+context, and each page is visited once.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+
+from tests.conftest import (
+    _database_url,
+    _reset_schema,
+    bearer,
+    browser_login,
+    free_port,
+    group_factory,
+    start_server,
+    stop_server,
+    user_factory,
+)
+from tests.discussions.support import api_token
+
+pytestmark = pytest.mark.browser
+
+LANGUAGES = ("en", "fr", "ar", "tr")
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+# One member per language, named as such a member would be (an Arabic name in Arabic script).
+MEMBERS = {
+    "en": ("Ann Walker", "KE"),
+    "fr": ("Claire Dubois", "FR"),
+    "ar": ("سلمى بن علي", "TN"),
+    "tr": ("Ayşe Yılmaz", "TR"),  # noqa: RUF001 (a Turkish name has a dotless i)
+}
+SEARCH_WORD = "radicalisation"
+
+# Words spelled the same in English and in the language, which a translation may keep.
+SAME_WORD = {
+    "fr": {
+        "Action",
+        "Actions",
+        "Administration",
+        "Agenda",
+        "Audit",
+        "Code",
+        "Date",
+        "Description",
+        "Documents",
+        "Document",
+        "Message",
+        "Messages",
+        "Notifications",
+        "Observation",
+        "Organisation",
+        "Options",
+        "Pages",
+        "Participants",
+        "Public",
+        "Question",
+        "Sessions",
+        "Session",
+        "Source",
+        "Total",
+        "Type",
+        "Version",
+        "Versions",
+        "Notes",
+        "Note",
+        "Tags",
+    },
+    "tr": {"Audit", "Admin", "Tags", "Total"},
+    "ar": set(),
+}
+# Not interface text: the brand, TLP labels, handling codes, e-mail addresses, country and
+# unit codes, time zone identifiers, numbers.
+NOT_INTERFACE = re.compile(
+    r"\bEMISA\b|TLP:[A-Z-]+|\bH[0-3]\b|[\w.+-]+@[\w-]+(\.[\w-]+)+|\b[A-Z]{2,5}\b"
+    r"|\b(B|KiB|MiB|GiB)\b|\b[A-Z][A-Za-z_]+(/[A-Za-z_+\-0-9]+)+"
+)
+LATIN_WORD = re.compile(r"[A-Za-z][a-z]+|[A-Za-z]{2,}")
+
+# Visible text of the page, leaf by leaf: user content (dir="auto", <bdi>), TLP labels,
+# <time> and <code>, hidden parts and parts in another language (the language switch) aside.
+COLLECT_TEXT = """() => {
+  const skipped = 'script, style, noscript, template, [hidden], [dir="auto"], bdi, .tlp, '
+    + 'time, code';
+  const pageLang = document.documentElement.lang;
+  const texts = [document.title];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const parent = walker.currentNode.parentElement;
+    const text = walker.currentNode.textContent.replace(/\\s+/g, " ").trim();
+    if (!text || !parent || parent.closest(skipped)) continue;
+    const marked = parent.closest("[lang]");
+    if (marked && marked.lang !== pageLang) continue;
+    texts.push(text);
+  }
+  for (const node of document.querySelectorAll("[placeholder], [aria-label]")) {
+    if (node.closest(skipped)) continue;
+    for (const name of ["placeholder", "aria-label"]) {
+      if (node.getAttribute(name)) texts.push(node.getAttribute(name).trim());
+    }
+  }
+  return texts;
+}"""
+
+# What sticks out of the viewport, to name it when a page scrolls sideways.
+WIDE_ELEMENTS = """() => {
+  const width = window.innerWidth;
+  const out = [];
+  for (const node of document.body.querySelectorAll("*")) {
+    const box = node.getBoundingClientRect();
+    if (box.width && (box.right > width + 1 || box.left < -1)) {
+      const classes = typeof node.className === "string" ? node.className.trim() : "";
+      const name = node.tagName.toLowerCase() + (node.id ? "#" + node.id : "")
+        + (classes ? "." + classes.split(/\\s+/).join(".") : "");
+      out.push(`${name} [${Math.round(box.left)}, ${Math.round(box.right)}]`);
+    }
+  }
+  return out.slice(-5);
+}"""
+
+
+@dataclass
+class Visit:
+    lang: str
+    dir: str
+    scroll_width: int
+    inner_width: int
+    wide: list[str]
+    texts: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Tour:
+    """What one language's member and admin saw."""
+
+    visits: dict[str, Visit]
+    nav_first_x: float
+    nav_last_x: float
+    menu_hidden_before: bool
+    menu_shown_after: bool
+    menu_expanded: str
+
+
+@dataclass
+class Scene:
+    app: object
+    base: str
+    pages: dict[str, str]
+    admin_pages: dict[str, str]
+    members: dict
+    admins: dict
+
+
+def _build_scene(app) -> tuple[dict, dict, dict, dict]:
+    """A working group with a coordinator and one member per language, a published document
+    with an Arabic file name, a thread, a meeting (which notifies the members)."""
+    from emisa.accounts.models import User
+    from emisa.database import commit
+    from emisa.documents.models import Document
+    from emisa.documents.operations import set_public
+    from emisa.extensions import db
+    from emisa.timeutil import utcnow
+
+    make_user, make_group = user_factory(app), group_factory(app)
+    coordinator = make_user("layla@justice.example", name="ليلى حداد", country="JO")
+    members, admins = {}, {}
+    for lang, (name, country) in MEMBERS.items():
+        members[lang] = make_user(f"member-{lang}@justice.example", name=name, country=country)
+        admins[lang] = make_user(f"admin-{lang}@emisa.example", name=f"Admin {lang}", admin=True)
+    with app.app_context():
+        for lang in LANGUAGES:
+            for persona in (members[lang], admins[lang]):
+                db.session.get(User, persona.id).language = lang
+        commit()
+    gid = make_group(
+        "Prison and probation exchange",
+        mandate="Exchange on the supervision of released offenders.",
+        members={coordinator: "coordinator", **{m: "member" for m in members.values()}},
+    )
+
+    client = app.test_client()
+    auth = bearer(api_token(app, coordinator))
+    answer = client.post(
+        f"/api/v1/groups/{gid}/documents",
+        data={
+            "title": "دليل تقييم المخاطر",
+            "tlp": "TLP:CLEAR",
+            "file": (io.BytesIO(b"%PDF-1.4 risk assessment guide"), "دليل المخاطر.pdf"),
+        },
+        headers=auth,
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 201, answer.get_json()
+    document_id = answer.get_json()["id"]
+    with app.app_context():
+        set_public(
+            db.session.get(Document, document_id), True, db.session.get(User, coordinator.id)
+        )
+        commit()
+    answer = client.post(
+        f"/api/v1/groups/{gid}/threads",
+        json={
+            "title": "Risk assessment of returnees",
+            "body": f"Which {SEARCH_WORD} risk tools do your services use? — أداة VERA-2R",
+            "tlp": "TLP:GREEN",
+        },
+        headers=auth,
+    )
+    assert answer.status_code == 201, answer.get_json()
+    thread_id = answer.get_json()["id"]
+    start = utcnow() + timedelta(days=1)
+    answer = client.post(
+        f"/api/v1/groups/{gid}/meetings",
+        json={
+            "title": "اجتماع تنسيقي",
+            "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=1)).isoformat(),
+            "agenda": ["Welcome", "Case review"],
+            "tlp": "TLP:AMBER",
+        },
+        headers=auth,
+    )
+    assert answer.status_code == 201, answer.get_json()
+    meeting_id = answer.get_json()["id"]
+
+    pages = {
+        "dashboard": "/",
+        "group": f"/groups/{gid}",
+        "documents": f"/groups/{gid}/documents",
+        "document": f"/documents/{document_id}",
+        "discussions": f"/groups/{gid}/discussions",
+        "thread": f"/threads/{thread_id}",
+        "meetings": "/meetings",
+        "group meetings": f"/groups/{gid}/meetings",
+        "meeting": f"/meetings/{meeting_id}",
+        "room": f"/meetings/{meeting_id}/room",
+        "library": "/best-practice",
+        "search": f"/search?q={SEARCH_WORD}",
+        "notifications": "/notifications",
+        "account": "/account",
+    }
+    admin_pages = {
+        "admin accounts": "/admin/accounts",
+        "admin account": f"/admin/accounts/{members['ar'].id}",
+    }
+    return pages, admin_pages, members, admins
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory, schema_template):
+    """One platform, served by one ``python app.py``, with one scene, for the whole tour."""
+    from emisa import create_app
+    from emisa.extensions import db
+
+    root = tmp_path_factory.mktemp("languages")
+    config = {
+        "TESTING": True,
+        "EMISA_DATA_DIR": root / "data",
+        "SQLALCHEMY_DATABASE_URI": _database_url(root),
+        "SERVER_NAME": "emisa.test",
+    }
+    app = create_app(config)
+    _reset_schema(app, config["SQLALCHEMY_DATABASE_URI"], schema_template)
+    pages, admin_pages, members, admins = _build_scene(app)
+    port = free_port()
+    server = start_server(config, port)
+    try:
+        yield Scene(app, f"http://127.0.0.1:{port}", pages, admin_pages, members, admins)
+    finally:
+        stop_server(server)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _visit(page, url: str, *, room: bool = False) -> Visit:
+    page.goto(url)
+    if room:  # the room shows itself once the socket has joined
+        page.wait_for_selector("#room-body:not([hidden]), #waiting:not([hidden])")
+    html = page.locator("html")
+    return Visit(
+        lang=html.get_attribute("lang"),
+        dir=html.get_attribute("dir"),
+        scroll_width=page.evaluate("document.documentElement.scrollWidth"),
+        inner_width=page.evaluate("window.innerWidth"),
+        wide=page.evaluate(WIDE_ELEMENTS),
+        texts=page.evaluate(COLLECT_TEXT),
+    )
+
+
+def _take_tour(browser, scene: Scene, lang: str) -> Tour:
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    try:
+        browser_login(page, scene.base, scene.members[lang], scene.app)
+        # The main navigation, at a desktop width, in reading order.
+        page.goto(scene.base + "/")
+        links = page.locator(".mainnav a")
+        first, last = links.first.bounding_box(), links.last.bounding_box()
+        # At a phone's width the menu folds behind its button, which the keyboard opens.
+        page.set_viewport_size(PHONE)
+        toggle = page.locator(".menu-toggle")
+        menu_hidden_before = not page.locator(".mainnav").is_visible()
+        toggle.focus()
+        page.keyboard.press("Enter")
+        menu_shown_after = page.locator(".mainnav").is_visible()
+        expanded = toggle.get_attribute("aria-expanded")
+
+        visits = {
+            name: _visit(page, scene.base + path, room=name == "room")
+            for name, path in scene.pages.items()
+        }
+        context.clear_cookies()
+        browser_login(page, scene.base, scene.admins[lang], scene.app)
+        for name, path in scene.admin_pages.items():
+            visits[name] = _visit(page, scene.base + path)
+        return Tour(visits, first["x"], last["x"], menu_hidden_before, menu_shown_after, expanded)
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def tour(browser, scene):
+    """``tour(lang)``: each language toured once, whichever test asks first."""
+    done: dict[str, Tour] = {}
+
+    def take(lang: str) -> Tour:
+        if lang not in done:
+            done[lang] = _take_tour(browser, scene, lang)
+        return done[lang]
+
+    return take
+
+
+def english_left(text: str, lang: str) -> bool:
+    """Whether the text is an English sentence (or a word the language spells otherwise)."""
+    words = LATIN_WORD.findall(NOT_INTERFACE.sub(" ", text))
+    if len(words) >= 2:
+        return True
+    return len(words) == 1 and len(words[0]) >= 4 and words[0] not in SAME_WORD[lang]
+
+
+def untranslated(seen: dict[str, list[str]], english: dict[str, list[str]], lang: str) -> list[str]:
+    """'page: text' for each English interface text a page shows unchanged from English."""
+    found = []
+    for name, texts in seen.items():
+        in_english = set(english[name])
+        found += [
+            f"{name}: {text!r}"
+            for text in dict.fromkeys(texts)
+            if text in in_english and english_left(text, lang)
+        ]
+    return found
+
+
+def texts_of(seen: Tour) -> dict[str, list[str]]:
+    return {name: visit.texts for name, visit in seen.visits.items()}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_page_speaks_the_readers_language_and_direction(tour, lang):
+    wrong = {
+        name: (visit.lang, visit.dir)
+        for name, visit in tour(lang).visits.items()
+        if (visit.lang, visit.dir) != (lang, "rtl" if lang == "ar" else "ltr")
+    }
+    assert not wrong
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_no_page_scrolls_sideways_on_a_phone_and_the_menu_opens(tour, lang):
+    seen = tour(lang)
+    wide = {
+        name: (visit.scroll_width, visit.inner_width, visit.wide)
+        for name, visit in seen.visits.items()
+        if visit.scroll_width > visit.inner_width
+    }
+    assert not wide
+    assert seen.menu_hidden_before and seen.menu_shown_after and seen.menu_expanded == "true"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_main_navigation_starts_where_the_language_reads_from(tour, lang):
+    seen = tour(lang)
+    if lang == "ar":
+        assert seen.nav_first_x > seen.nav_last_x
+    else:
+        assert seen.nav_first_x < seen.nav_last_x
+
+
+@pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang != "en"])
+def test_no_english_interface_text_remains(tour, lang):
+    left = untranslated(texts_of(tour(lang)), texts_of(tour("en")), lang)
+    assert not left, f"English left on {lang} pages:\n" + "\n".join(left)
+
+
+def test_the_comparison_names_english_left_and_spares_what_is_not_interface():
+    english = [
+        "Upload a document",
+        "Documents",
+        "Save",
+        "TLP:AMBER",
+        "H2",
+        "12 KiB",
+        "ann@agency.example",
+        "EMISA",
+        "Europe/Brussels",
+        "2026-12-06 15:00",
+        "BE · FR",
+    ]
+    assert untranslated({"p": english}, {"p": english}, "fr") == [
+        "p: 'Upload a document'",
+        "p: 'Save'",
+    ]
+    french = ["Téléverser un document", "Documents", "Enregistrer", "Save the date"]
+    assert untranslated({"p": french}, {"p": english}, "fr") == []
