@@ -13,6 +13,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
@@ -48,6 +50,7 @@ from emisa.accounts.sessions import (
 )
 from emisa.database import commit
 from emisa.extensions import db, limiter
+from emisa.i18n import term
 
 bp = Blueprint("auth", __name__)
 
@@ -92,7 +95,9 @@ def gate_unfinished_sign_in():
     if not current_user.is_usable:
         state = current_user.effective_state
         logout_user()
-        flash(f"This account is {state}. Contact an administrator.", "danger")
+        flash(
+            _("This account is %(state)s. Contact an administrator.", state=term(state)), "danger"
+        )
         return redirect(url_for("auth.login"))
     return None
 
@@ -158,7 +163,14 @@ def code():
             commit()
             if method == "recovery-code":
                 left = totp.remaining_recovery_codes(current_user)
-                flash(f"You signed in with a recovery code; {left} remain.", "warning")
+                flash(
+                    ngettext(
+                        "You signed in with a recovery code; %(num)d remains.",
+                        "You signed in with a recovery code; %(num)d remain.",
+                        left,
+                    ),
+                    "warning",
+                )
             return redirect(_safe_next())
     elif request.method == "POST":
         status = 400
@@ -197,11 +209,12 @@ def enrol():
         codes = operations.confirm_enrolment(current_user, form.code.data)
         if codes is None:
             commit()
-            flash("That code does not match. Check your device's clock and try again.", "danger")
+            flash(_("That code does not match. Check your device's clock and try again."), "danger")
             return _enrolment_page(form, 400)
         if session.stage == "full":
             flash(
-                "The new device is enrolled; every other session and API token was ended.", "info"
+                _("The new device is enrolled; every other session and API token was ended."),
+                "info",
             )
         else:
             _advance("full")
@@ -226,7 +239,7 @@ def logout():
             revoke(user.auth_session)
         commit()
         logout_user()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -330,7 +343,7 @@ def change_password():
             else:
                 commit()
                 flash(
-                    "Password changed. Every other session and all API tokens were ended.",
+                    _("Password changed. Every other session and all API tokens were ended."),
                     "success",
                 )
                 return redirect(url_for("auth.account"))
@@ -389,7 +402,7 @@ def revoke_session(session_id: int):
     if target.id == current_user.auth_session.id:
         logout_user()
         return redirect(url_for("auth.login"))
-    flash("The session was ended.", "success")
+    flash(_("The session was ended."), "success")
     return redirect(url_for("auth.account"))
 
 
@@ -418,5 +431,5 @@ def revoke_token(token_id: int):
     revoke(target)
     audit.record("auth.token_revoked", target=current_user, details={"token_id": token_id})
     commit()
-    flash("The token was revoked.", "success")
+    flash(_("The token was revoked."), "success")
     return redirect(url_for("auth.account"))

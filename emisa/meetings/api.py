@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, abort
+from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -46,7 +47,7 @@ class MeetingCreate(Schema):
         if not isinstance(agenda, str | list) or (
             isinstance(agenda, list) and not all(isinstance(item, str) for item in agenda)
         ):
-            raise ValidationError("A list of strings, or one string.", "agenda")
+            raise ValidationError(_("A list of strings, or one string."), "agenda")
 
 
 class MeetingSummary(Schema):

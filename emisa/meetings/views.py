@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar as month_calendar
 import csv
 import io
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from flask import (
     Blueprint,
@@ -17,6 +17,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
@@ -26,6 +27,7 @@ from emisa.access.validation import eligible_recipients
 from emisa.database import commit
 from emisa.extensions import db, limiter
 from emisa.groups.models import WorkingGroup
+from emisa.i18n import term
 from emisa.meetings import events, feeds, ics, operations
 from emisa.meetings.forms import MeetingForm, TimeZoneForm
 from emisa.meetings.ice import ice_servers_for
@@ -34,14 +36,6 @@ from emisa.timeutil import utcnow
 from emisa.web import load, load_checked, month_arg
 
 bp = Blueprint("meetings", __name__)
-
-
-@bp.app_template_filter("in_zone")
-def _in_zone(dt: datetime | None, fmt: str = "%a %d %b %Y, %H:%M") -> str:
-    """A stored UTC instant, shown in the signed-in reader's own time zone."""
-    zone_name = getattr(current_user, "time_zone", "UTC") or "UTC"
-    value = operations.local(dt, zone_name)
-    return value.strftime(fmt) if value else ""
 
 
 def _zone_form() -> TimeZoneForm:
@@ -82,9 +76,9 @@ def time_zone():
         current_user.time_zone = form.time_zone.data
         audit.record("account.time_zone_set", target=current_user)
         commit()
-        flash(f"Times are now shown in {form.time_zone.data}.", "success")
+        flash(_("Times are now shown in %(zone)s.", zone=form.time_zone.data), "success")
     else:
-        flash("Choose a time zone from the list.", "danger")
+        flash(_("Choose a time zone from the list."), "danger")
     return redirect(request.form.get("next") or url_for("meetings.index"))
 
 
@@ -96,7 +90,9 @@ def issue_feed():
     commit()
     meetings = operations.user_meetings(current_user)
     upcoming, past = operations.split_upcoming(meetings)
-    flash("Your calendar feed address was created; copy it now, it is shown only once.", "success")
+    flash(
+        _("Your calendar feed address was created; copy it now, it is shown only once."), "success"
+    )
     return render_template(
         "meetings/index.html",
         upcoming=upcoming,
@@ -113,7 +109,7 @@ def issue_feed():
 def revoke_feed():
     require(current_user, "use")
     if feeds.revoke_feed(current_user):
-        flash("Your calendar feed address no longer works.", "success")
+        flash(_("Your calendar feed address no longer works."), "success")
     commit()
     return redirect(url_for("meetings.index"))
 
@@ -216,7 +212,7 @@ def new(group_id: int):
             flash(str(refusal), "danger")
         else:
             commit()
-            flash("The meeting is scheduled.", "success")
+            flash(_("The meeting is scheduled."), "success")
             return redirect(url_for("meetings.detail", meeting_id=meeting.id))
     return render_template("meetings/form.html", group=group, form=form, meeting=None)
 
@@ -270,7 +266,7 @@ def edit(meeting_id: int):
             flash(str(refusal), "danger")
         else:
             commit()
-            flash("The meeting was updated; invitees were notified.", "success")
+            flash(_("The meeting was updated; invitees were notified."), "success")
             return redirect(url_for("meetings.detail", meeting_id=meeting.id))
     return render_template("meetings/form.html", group=group, form=form, meeting=meeting)
 
@@ -282,7 +278,7 @@ def cancel(meeting_id: int):
     sids = operations.cancel_meeting(meeting, current_user)
     commit()
     events.broadcast_state(meeting, sids)
-    flash("The meeting was cancelled; invitees were notified.", "success")
+    flash(_("The meeting was cancelled; invitees were notified."), "success")
     return redirect(url_for("meetings.group_meetings", group_id=meeting.group_id))
 
 
@@ -340,7 +336,10 @@ def room(meeting_id: int):
     meeting = load(Meeting, meeting_id)
     require(current_user, "view", meeting)
     if not can(current_user, "attend", meeting):
-        flash(f"This meeting is {meeting.state}; the room is closed.", "warning")
+        flash(
+            _("This meeting is %(state)s; the room is closed.", state=term(meeting.state)),
+            "warning",
+        )
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
     return render_template(
         "meetings/room.html",
