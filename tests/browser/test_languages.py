@@ -84,7 +84,7 @@ SAME_WORD = {
 # Not interface text: the brand, TLP labels, handling codes, e-mail addresses, country and
 # unit codes, time zone identifiers, numbers.
 NOT_INTERFACE = re.compile(
-    r"\bEMISA\b|TLP:[A-Z-]+|\bH[0-3]\b|[\w.+-]+@[\w-]+(\.[\w-]+)+|\b[A-Z]{2,5}\b"
+    r"\bEMISA\b|TLP:[A-Z+-]+|\bH[0-3]\b|[\w.+-]+@[\w-]+(\.[\w-]+)+|\b[A-Z]{2,5}\b"
     r"|\b(B|KiB|MiB|GiB)\b|\b[A-Z][A-Za-z_]+(/[A-Za-z_+\-0-9]+)+"
 )
 LATIN_WORD = re.compile(r"[A-Za-z][a-z]+|[A-Za-z]{2,}")
@@ -419,6 +419,7 @@ def test_the_comparison_names_english_left_and_spares_what_is_not_interface():
         "Documents",
         "Save",
         "TLP:AMBER",
+        "TLP:AMBER+STRICT",
         "H2",
         "12 KiB",
         "ann@agency.example",
