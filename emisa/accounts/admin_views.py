@@ -36,10 +36,14 @@ def _invitation_page(user: User, token: str):
     link = url_for("auth.invitation", token=token, _external=True)
     mailed = mail_configured() and send_mail(
         user.email,
-        "Your EMISA invitation",
-        f"{current_user.name} invited you to the EMISA platform.\n\n"
-        f"Open this link to set your password and enrol two-factor sign-in:\n{link}\n\n"
-        "The link works once and expires in 7 days.",
+        _("Your EMISA invitation"),
+        _(
+            "%(name)s invited you to the EMISA platform.\n\n"
+            "Open this link to set your password and enrol two-factor sign-in:\n%(link)s\n\n"
+            "The link works once and expires in 7 days.",
+            name=current_user.name,
+            link=link,
+        ),
     )
     return render_template("admin/invitation_link.html", user=user, link=link, mailed=mailed)
 

@@ -71,7 +71,9 @@ def _new_user(details: AccountDetails, state: str) -> User:
     except ValueError as error:
         raise AccountError(str(error)) from None
     if find_user(email) is not None:
-        raise DuplicateAccount(f"An account with the email {email} already exists.")
+        raise DuplicateAccount(
+            _("An account with the email %(email)s already exists.", email=email)
+        )
     user = User(
         email=email,
         name=name[:120],

@@ -332,7 +332,7 @@ def change_password():
     if form.validate_on_submit():
         if not verify_password(current_user.password_hash, form.current_password.data):
             failure = reauthentication_failed(
-                current_user, "current_password", "The current password is wrong."
+                current_user, "current_password", _("The current password is wrong.")
             )
             form.current_password.errors.append(failure.message)
         else:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import abort
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from marshmallow import Schema, fields
 
@@ -15,7 +17,7 @@ from emisa.database import commit
 from emisa.errors import json_error
 from emisa.extensions import limiter
 
-_WRONG_CREDENTIALS = "Wrong email, password or code."
+_WRONG_CREDENTIALS = _l("Wrong email, password or code.")
 
 blp = api_blueprint("api_auth", __name__, "Bearer tokens and the caller's account")
 
@@ -56,7 +58,7 @@ def create_token(body):
         user = check_password(body["email"], body["password"])
         if not user.totp_enrolled_at:
             raise LoginFailed(
-                "Enrol two-factor sign-in in the browser first.",
+                _("Enrol two-factor sign-in in the browser first."),
                 status=403,
                 code="totp_not_enrolled",
             )
@@ -67,7 +69,7 @@ def create_token(body):
         if failure.status == 401:
             # Both factors arrive together: one answer for either, so the password's
             # correctness never shows on its own.
-            return json_error(401, _WRONG_CREDENTIALS, "invalid_credentials")
+            return json_error(401, str(_WRONG_CREDENTIALS), "invalid_credentials")
         code = failure.code or {429: "too_many_attempts"}.get(failure.status)
         return json_error(failure.status, failure.message, code, headers)
     token, plain = issue_token(user, body["name"])

@@ -185,7 +185,7 @@ class UploadTarget:
 
     def open_sink(self, filename: str | None, content_type: str | None) -> EncryptingSink:
         if self.sink is not None:
-            raise BadRequest("Send one file per upload.")
+            raise BadRequest(_("Send one file per upload."))
         self.sink = EncryptingSink(self, filename, content_type)
         return self.sink
 
@@ -216,6 +216,9 @@ class _MemoryFile(io.BytesIO):
     def write(self, data) -> int:
         if self.tell() + len(data) > MEMORY_FILE_LIMIT:
             raise RequestEntityTooLarge(
-                "Files are accepted only by the document upload; this form takes none that large."
+                _(
+                    "Files are accepted only by the document upload; "
+                    "this form takes none that large."
+                )
             )
         return super().write(data)

@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
@@ -55,7 +56,7 @@ bp = Blueprint("documents", __name__)
 
 PER_PAGE = 50
 
-SORTS = {"newest": "Newest first", "oldest": "Oldest first"}
+SORTS = {"newest": _l("Newest first"), "oldest": _l("Oldest first")}
 
 
 def _family(*needles: str):
@@ -64,11 +65,14 @@ def _family(*needles: str):
 
 
 TYPE_FAMILIES = {
-    "pdf": ("PDF", lambda column: column == "application/pdf"),
-    "image": ("Images", lambda column: column.startswith("image/")),
-    "office": ("Office documents", _family("officedocument", "msword", "ms-excel", "opendocument")),
-    "text": ("Text", lambda column: column.startswith("text/")),
-    "archive": ("Archives", _family("zip", "tar", "compressed")),
+    "pdf": (_l("PDF"), lambda column: column == "application/pdf"),
+    "image": (_l("Images"), lambda column: column.startswith("image/")),
+    "office": (
+        _l("Office documents"),
+        _family("officedocument", "msword", "ms-excel", "opendocument"),
+    ),
+    "text": (_l("Text"), lambda column: column.startswith("text/")),
+    "archive": (_l("Archives"), _family("zip", "tar", "compressed")),
 }
 
 

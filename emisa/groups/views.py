@@ -221,7 +221,7 @@ def add_member(group_id: int):
         return _group_page(group, 400, add_form=form)
     user = find_user(form.email.data)
     if user is None:
-        form.email.errors.append("No account has this email address.")
+        form.email.errors.append(_("No account has this email address."))
         return _group_page(group, 404, add_form=form)
     require(current_user, "assign", Seat(group, user.id))
     try:
