@@ -36,12 +36,14 @@ pytestmark = pytest.mark.browser
 
 LANGUAGES = ("en", "fr", "ar", "tr")
 PHONE = {"width": 390, "height": 844}
+TABLET = {"width": 768, "height": 1024}
 DESKTOP = {"width": 1280, "height": 900}
-# One member per language, named as such a member would be (an Arabic name in Arabic script).
+# One member per language. The English reader's name is in Arabic script and the Arabic
+# reader's in Latin letters, so each of them sees a name of the other direction next to a time.
 MEMBERS = {
-    "en": ("Ann Walker", "KE"),
+    "en": ("كريم حداد", "JO"),
     "fr": ("Claire Dubois", "FR"),
-    "ar": ("سلمى بن علي", "TN"),
+    "ar": ("Rami Khoury", "LB"),
     "tr": ("Ayşe Yılmaz", "TR"),  # noqa: RUF001 (a Turkish name has a dotless i)
 }
 SEARCH_WORD = "radicalisation"
@@ -155,6 +157,11 @@ class Tour:
     menu_hidden_before: bool
     menu_shown_after: bool
     menu_expanded: str | None
+    # The back link's arrow on the thread page: its computed transform.
+    arrow_transform: str = ""
+    # The member's own chat line in the room: the boxes of their name and of its time.
+    chat_name: dict = field(default_factory=dict)
+    chat_time: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -175,6 +182,7 @@ def _build_scene(app) -> tuple[dict, dict, dict, dict]:
     from emisa.documents.models import Document
     from emisa.documents.operations import set_public
     from emisa.extensions import db
+    from emisa.meetings.models import Meeting
     from emisa.timeutil import utcnow
 
     make_user, make_group = user_factory(app), group_factory(app)
@@ -238,6 +246,9 @@ def _build_scene(app) -> tuple[dict, dict, dict, dict]:
     )
     assert answer.status_code == 201, answer.get_json()
     meeting_id = answer.get_json()["id"]
+    with app.app_context():  # the coordinator has opened the room: members go in and chat
+        db.session.get(Meeting, meeting_id).state = "open"
+        commit()
 
     pages = {
         "dashboard": "/",
@@ -289,10 +300,11 @@ def scene(tmp_path_factory, schema_template):
             db.engine.dispose()
 
 
-def _visit(page, url: str, *, room: bool = False) -> Visit:
+def _visit(page, url: str, then=None) -> Visit:
+    """Load the page, let ``then(page)`` act on it, and measure it."""
     page.goto(url)
-    if room:  # the room shows itself once the socket has joined
-        page.wait_for_selector("#room-body:not([hidden]), #waiting:not([hidden])")
+    if then:
+        then(page)
     html = page.locator("html")
     return Visit(
         lang=html.get_attribute("lang"),
@@ -324,15 +336,31 @@ def _take_tour(browser, scene: Scene, lang: str) -> Tour:
             expanded = toggle.get_attribute("aria-expanded")
         menu_shown_after = page.locator(".mainnav").is_visible()
 
-        visits = {
-            name: _visit(page, scene.base + path, room=name == "room")
-            for name, path in scene.pages.items()
-        }
+        seen = Tour({}, first["x"], last["x"], menu_hidden_before, menu_shown_after, expanded)
+
+        def chat(page):
+            """In the room (shown once the socket has joined), say hello, then measure the line."""
+            page.wait_for_selector("#room-body:not([hidden])")
+            page.fill("#chat-text", "Hello / مرحبا")
+            page.press("#chat-text", "Enter")
+            line = page.locator("#chat-log li.mine").first
+            line.wait_for()
+            seen.chat_name = line.locator(".who > *").bounding_box()
+            seen.chat_time = line.locator("time").bounding_box()
+
+        def arrow(page):
+            seen.arrow_transform = page.eval_on_selector(
+                ".pointing", "node => getComputedStyle(node).transform"
+            )
+
+        actions = {"room": chat, "thread": arrow}
+        for name, path in scene.pages.items():
+            seen.visits[name] = _visit(page, scene.base + path, actions.get(name))
         context.clear_cookies()
         browser_login(page, scene.base, scene.admins[lang], scene.app)
         for name, path in scene.admin_pages.items():
-            visits[name] = _visit(page, scene.base + path)
-        return Tour(visits, first["x"], last["x"], menu_hidden_before, menu_shown_after, expanded)
+            seen.visits[name] = _visit(page, scene.base + path)
+        return seen
     finally:
         context.close()
 
@@ -417,6 +445,53 @@ def test_the_main_navigation_starts_where_the_language_reads_from(tour, lang):
         assert seen.nav_first_x > seen.nav_last_x
     else:
         assert seen.nav_first_x < seen.nav_last_x
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_arrows_point_the_way_the_page_reads(tour, lang):
+    """The back link's arrow turns round in Arabic (and only there)."""
+    mirrored = tour(lang).arrow_transform.startswith("matrix(-1")
+    assert mirrored == (lang == "ar")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_name_of_the_other_direction_keeps_its_place_before_the_time(tour, lang):
+    """In the meeting chat an Arabic name in an English page, or a Latin name in an Arabic page,
+    stays whole before its time: isolated, it does not drag the time to its own side."""
+    seen = tour(lang)
+    name, time = seen.chat_name, seen.chat_time
+    if lang == "ar":
+        assert time["x"] + time["width"] <= name["x"] + 1
+    else:
+        assert time["x"] >= name["x"] + name["width"] - 1
+
+
+def test_no_page_scrolls_sideways_on_a_tablet_in_arabic(browser, scene):
+    """Right to left at a tablet's width: between the phone's one column and the desktop."""
+    context = browser.new_context(viewport=TABLET)
+    page = context.new_page()
+    try:
+        browser_login(page, scene.base, scene.members["ar"], scene.app)
+        wide = {}
+        for name, path in scene.pages.items():
+            page.goto(scene.base + path)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > TABLET["width"]:
+                wide[name] = (width, page.evaluate(WIDE_ELEMENTS))
+        assert not wide
+    finally:
+        context.close()
+
+
+def test_without_script_the_menu_is_simply_shown(browser, scene):
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        browser_login(page, scene.base, scene.members["en"], scene.app)
+        assert page.locator(".mainnav").is_visible()
+        assert not page.locator(".menu-toggle").is_visible()
+    finally:
+        context.close()
 
 
 @pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang != "en"])
