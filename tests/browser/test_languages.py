@@ -137,6 +137,13 @@ WIDE_ELEMENTS = """() => {
 }"""
 
 
+# Elements turned round other than pointing arrows (and one's own camera, a mirror).
+TURNED_ROUND = """() => [...document.body.querySelectorAll("*")]
+  .filter((node) => !node.matches(".pointing, .tile.me video")
+    && getComputedStyle(node).transform.startsWith("matrix(-1"))
+  .map((node) => node.tagName.toLowerCase() + (node.className ? "." + node.className : ""))"""
+
+
 @dataclass
 class Visit:
     lang: str
@@ -145,6 +152,7 @@ class Visit:
     inner_width: int
     wide: list[str]
     texts: list[str] = field(default_factory=list)
+    turned_round: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -342,6 +350,7 @@ def _visit(page, url: str, then=None) -> Visit:
         inner_width=page.evaluate("window.innerWidth"),
         wide=page.evaluate(WIDE_ELEMENTS),
         texts=page.evaluate(COLLECT_TEXT),
+        turned_round=page.evaluate(TURNED_ROUND),
     )
 
 
@@ -478,9 +487,12 @@ def test_the_main_navigation_starts_where_the_language_reads_from(tour, lang):
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_arrows_point_the_way_the_page_reads(tour, lang):
-    """The back link's arrow turns round in Arabic (and only there)."""
-    mirrored = tour(lang).arrow_transform.startswith("matrix(-1")
-    assert mirrored == (lang == "ar")
+    """The back link's arrow turns round in Arabic (and only there); nothing else does: bells,
+    cameras, hands and locks do not point."""
+    seen = tour(lang)
+    assert seen.arrow_transform.startswith("matrix(-1") == (lang == "ar")
+    turned = {name: visit.turned_round for name, visit in seen.visits.items() if visit.turned_round}
+    assert not turned
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
