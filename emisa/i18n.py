@@ -7,11 +7,17 @@ else English, and the account's time zone, else UTC.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
 from datetime import date, datetime
+from pathlib import Path
 
 from babel import Locale, dates, numbers
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from flask import Flask, request
-from flask_babel import Babel, get_locale, get_timezone
+from flask_babel import Babel, get_locale, get_timezone, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -31,6 +37,13 @@ FALLBACKS = {
     "ku": "tr",  # Kurdish
     "ckb": "ar",  # Central Kurdish
 }
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction only (``pybabel extract -k N_``); it is translated
+    where it is shown, by its English text."""
+    return message
+
 
 # Digits an account may read numbers and dates in: Latin (0-9, the default in every
 # language, as most Arabic-speaking administrations in the Maghreb write them) or Eastern
@@ -69,6 +82,85 @@ TERMS = {
     "document": _l("document"),
 }
 
+# The static scripts' messages (static/js). Pages give them translated in a JSON data
+# block (the CSP forbids inline script code); scripts look each up by its English text.
+SCRIPT_MESSAGES = (
+    # app.js
+    N_("Your browser is set to %(zone)s; save to use it."),
+    # documents.js
+    N_("encrypted and stored"),
+    N_("open"),
+    N_("failed (%(status)s)"),
+    N_("the connection failed; nothing was stored"),
+    N_("larger than the maximum of %(max)s"),
+    N_("ready"),
+    N_("sending…"),
+    # discussions.js
+    N_("to %(name)s"),
+    # meeting room
+    N_("The server did not answer; check your connection."),
+    N_("Connected"),
+    N_("Cannot connect"),
+    N_("Cannot reach the meeting server."),
+    N_("Disconnected"),
+    N_("The server ended your connection."),
+    N_("Reconnecting…"),
+    N_("The coordinator lowered your hand."),
+    N_("The coordinator muted your microphone. Unmute when you speak."),
+    N_("%(name)s asked you to mute; your microphone is off. Unmute when you speak."),
+    N_("updated %(time)s"),
+    N_("saved %(time)s"),
+    N_("Observers follow the chat but do not write in it."),
+    N_("Unlock"),
+    N_("Lock"),
+    N_("The coordinator ended the meeting."),
+    N_("The meeting was cancelled."),
+    N_("The meeting has ended"),
+    N_("Not in the meeting"),
+    N_("No camera available: you take part with your microphone."),
+    N_("No camera or microphone available: you can still follow, chat, raise your hand and vote."),
+    N_("Mute"),
+    N_("Unmute"),
+    N_("Camera off"),
+    N_("Camera on"),
+    N_("Stop sharing"),
+    N_("Share screen"),
+    N_("Hand raised"),
+    N_("hand up"),
+    N_("(you)"),
+    N_("muted"),
+    N_("chair"),
+    N_("observer"),
+    N_("Lower hand"),
+    N_("Raise hand"),
+    N_("Remove"),
+    N_("Remove %(name)s from the meeting?"),
+    N_(
+        "People in this room: %(count)s. Without a media server each browser sends its video "
+        "to every other one, which carries about %(limit)s people with video: ask participants "
+        "to turn their cameras off, or have the platform's administrator configure the Janus "
+        "media server (EMISA_JANUS_URL)."
+    ),
+    N_("Admit"),
+    N_("Refuse"),
+    N_("Votes: %(count)s"),
+    N_("you voted; results when the poll closes"),
+    N_("results when the poll closes"),
+    N_("closed"),
+    N_("Close and show results"),
+    N_("End the meeting for everyone?"),
+    N_("screen"),
+    N_("Microphone off"),
+    N_("poor connection"),
+    N_("fair connection"),
+    N_("Your connection: %(quality)s"),
+    N_("poor"),
+    N_("fair"),
+    N_("scheduled"),
+    N_("open"),
+    N_("cancelled"),
+)
+
 babel = Babel()
 
 
@@ -89,10 +181,18 @@ def browser_language() -> str:
     return DEFAULT_LANGUAGE
 
 
+# The language someone chose with the switch before signing in (or without an account).
+LANGUAGE_COOKIE = "emisa_language"
+
+
 def select_locale() -> str:
+    """The account's language, else the switch's cookie, else the browser's, else English."""
     language = getattr(current_user, "language", None) if current_user else None
     if language in LANGUAGES:
         return language
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
     return browser_language()
 
 
@@ -138,11 +238,11 @@ def format_number(value) -> str:
     return numbers.format_decimal(value, locale=_locale(), numbering_system=numbering_system())
 
 
-def format_datetime(value: datetime | None, format: str = "medium") -> str:
+def format_datetime(value: datetime | None, format: str = "medium", zone=None) -> str:
     """A stored naive-UTC instant in the reader's zone, locale and digits."""
     if value is None:
         return ""
-    locale, instant, zone = _locale(), _as_utc(value), get_timezone()
+    locale, instant, zone = _locale(), _as_utc(value), _zone(zone)
     if format not in ("short", "medium", "long", "full"):
         return _digits(dates.format_datetime(instant, format, tzinfo=zone, locale=locale))
     # The date at the named length with the time to the minute: seconds are noise here.
@@ -163,11 +263,11 @@ def format_date(value: date | datetime | None, format: str = "medium") -> str:
     return _digits(dates.format_date(value, format, locale=_locale()))
 
 
-def format_time(value: datetime | None, format: str = "short") -> str:
+def format_time(value: datetime | None, format: str = "short", zone=None) -> str:
     """The time of day of a stored UTC instant, in the reader's zone."""
     if value is None:
         return ""
-    zone = get_timezone()
+    zone = _zone(zone)
     return _digits(dates.format_time(_as_utc(value), format, tzinfo=zone, locale=_locale()))
 
 
@@ -195,10 +295,33 @@ def weekday_names() -> list[str]:
     return [names[i] for i in range(7)]
 
 
+def _zone(zone):
+    """The given zone (a name or tzinfo), else the reader's."""
+    if zone is None:
+        return get_timezone()
+    if isinstance(zone, str):
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(zone)
+    return zone
+
+
 def _as_utc(value: datetime) -> datetime:
     from datetime import UTC
 
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def script_i18n() -> dict:
+    """What the page's scripts need to speak the reader's language: the messages, and how
+    to format dates (BCP 47 tag with the digits, and the account's zone)."""
+    digits = numbering_system()
+    tag = str(_locale()).replace("_", "-")
+    zone = getattr(current_user, "time_zone", None) if current_user else None
+    return {
+        "locale": {"tag": f"{tag}-u-nu-{digits}", "zone": zone or None},
+        "strings": {message: gettext(message) for message in SCRIPT_MESSAGES},
+    }
 
 
 def text_direction(locale: Locale | None = None) -> str:
@@ -207,7 +330,37 @@ def text_direction(locale: Locale | None = None) -> str:
     return "rtl" if locale.character_order == "right-to-left" else "ltr"
 
 
+# The catalogues translators edit (.po); the app compiles them at start-up (.mo files are
+# build products, never committed).
+SOURCE_CATALOGUES = Path(__file__).parent / "translations"
+
+
+def compile_catalogues(source: Path, target: Path) -> Path:
+    """Compile every ``<lang>/LC_MESSAGES/*.po`` under ``source`` into the same layout under
+    ``target``, only where the .po is newer than its .mo. Each .mo is written to a temporary
+    file and renamed, so a process starting alongside never reads half a catalogue."""
+    for po_path in source.glob("*/LC_MESSAGES/*.po"):
+        mo_path = target / po_path.relative_to(source).with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        mo_path.parent.mkdir(parents=True, exist_ok=True)
+        with po_path.open("rb") as po_file:
+            catalogue = read_po(po_file)
+        handle, temporary = tempfile.mkstemp(dir=mo_path.parent, suffix=".mo.tmp")
+        try:
+            with os.fdopen(handle, "wb") as mo_file:
+                write_mo(mo_file, catalogue, use_fuzzy=False)
+            os.replace(temporary, mo_path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+            raise
+    return target
+
+
 def init_app(app: Flask) -> None:
+    cache = Path(app.config.get("EMISA_DATA_DIR") or app.instance_path) / "translations"
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compile_catalogues(SOURCE_CATALOGUES, cache))
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
     app.add_template_filter(term, "term")
@@ -217,6 +370,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_time, "time")
     app.add_template_filter(format_skeleton, "skeleton")
     app.add_template_global(weekday_names)
+    app.add_template_global(script_i18n)
     app.add_template_global(zone_name)
 
     @app.context_processor

@@ -9,7 +9,8 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from emisa.access.countries import COUNTRIES, country_name
 from emisa.access.roles import AccountKind, PlatformRole
-from emisa.i18n import term_label
+from emisa.accounts.preferences import time_zones
+from emisa.i18n import language_names, term_label
 
 # SelectChoice, not (value, label) tuples: WTForms 3.3 deprecates tuples and 3.4 drops them.
 # Labels are lazy: each form names the countries in its reader's language.
@@ -105,6 +106,25 @@ class AccountDetailsForm(FlaskForm):
 
 class ExpiryForm(FlaskForm):
     expires_on = DateField(_l("Expires on"), validators=[Optional()])
+
+
+DIGIT_CHOICES = [
+    SelectChoice("latn", _l("Latin digits (0123456789)")),
+    SelectChoice("arab", _l("Eastern Arabic digits (٠١٢٣٤٥٦٧٨٩)")),
+]
+
+
+class PreferencesForm(FlaskForm):
+    """Language, time zone and digits, on the account page and at first sign-in."""
+
+    language = SelectField(_l("Language"), validators=[DataRequired()])
+    time_zone = SelectField(_l("Time zone"), validators=[DataRequired()])
+    digits = SelectField(_l("Digits"), choices=DIGIT_CHOICES, default="latn")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = [SelectChoice(code, name) for code, name in language_names()]
+        self.time_zone.choices = [SelectChoice(z, z.replace("_", " ")) for z in time_zones()]
 
 
 class EmptyForm(FlaskForm):

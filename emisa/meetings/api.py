@@ -154,7 +154,9 @@ def meeting_ics(meeting_id: int):
     """The meeting as an iCalendar file."""
     meeting = load_checked(Meeting, meeting_id, "view")
     audit.record_event("meeting.ics_downloaded", target=meeting)
-    body = ics.calendar([meeting], detailed=True, name="EMISA meeting")
+    body = ics.calendar(
+        [meeting], detailed=True, name=_("EMISA meeting"), zone=current_user.time_zone or "UTC"
+    )
     return Response(body, mimetype="text/calendar")
 
 

@@ -35,6 +35,7 @@ from emisa.accounts.models import ApiToken, AuthSession, User
 from emisa.accounts.sessions import user_for_token
 from emisa.database import commit
 from emisa.extensions import db, limiter
+from emisa.i18n import N_
 from emisa.meetings import operations, sfu
 from emisa.meetings.ice import ice_servers_for
 from emisa.meetings.janus import JanusError
@@ -44,7 +45,7 @@ log = logging.getLogger(__name__)
 
 NAMESPACE = "/meetings"
 SERVER_KEY = "emisa.meetings.server"
-GENERIC_ERROR = "Something went wrong on our side; try again."
+GENERIC_ERROR = N_("Something went wrong on our side; try again.")
 # A mesh uploads one stream per other participant: beyond this many people with video it breaks.
 MESH_VIDEO_LIMIT = 5
 
@@ -57,8 +58,13 @@ def chair_room(meeting_id: int) -> str:
     return f"meeting:{meeting_id}:chairs"
 
 
-def error(message: str) -> dict:
-    return {"ok": False, "error": message}
+def error(message: str, status: int | None = None) -> dict:
+    """A refused event: the message for the person and, for a refused operation, its status
+    for the script (409: already done or no longer possible), which must not parse words."""
+    answer = {"ok": False, "error": message}
+    if status is not None:
+        answer["status"] = status
+    return answer
 
 
 @dataclass
@@ -95,9 +101,11 @@ class Turn:
 
 def _chat_limit() -> tuple[RateLimitItemPerSecond, str]:
     count, seconds = current_app.config.get("EMISA_MEETING_CHAT_RATE", (10, 10))
-    message = (
-        f"You are sending messages too fast: at most {count} every {seconds} seconds. "
-        "Wait a moment and send it again."
+    message = _(
+        "You are sending messages too fast: at most %(count)d every %(seconds)d seconds. "
+        "Wait a moment and send it again.",
+        count=count,
+        seconds=seconds,
     )
     return RateLimitItemPerSecond(count, seconds), message
 
@@ -175,12 +183,12 @@ def room_event(action: str | None, *, in_room: bool = True):
             except operations.MeetingError as refusal:
                 db.session.rollback()
                 audit.flush_pending(committed=False)
-                return error(str(refusal))
+                return error(str(refusal), refusal.status)
             except Exception:
                 log.exception("meeting event %s failed", fn.__name__)
                 db.session.rollback()
                 audit.flush_pending(committed=False)
-                return error(GENERIC_ERROR)
+                return error(_(GENERIC_ERROR))
             for effect in turn.effects:
                 effect()
             return result
@@ -380,8 +388,11 @@ class MeetingNamespace(Namespace):
             return error(_("Write something first."))
         if len(text.strip()) > operations.CHAT_MAX:
             return error(
-                f"A chat message has at most {operations.CHAT_MAX} characters "
-                f"(this one has {len(text.strip())})."
+                _(
+                    "A chat message has at most %(max)d characters (this one has %(count)d).",
+                    max=operations.CHAT_MAX,
+                    count=len(text.strip()),
+                )
             )
         item, message = _chat_limit()
         strategy = MovingWindowRateLimiter(limiter.storage)
@@ -689,7 +700,7 @@ def _after_commit(turn: Turn, work: Callable[[], dict | None]) -> dict:
             answer.update(error(str(refusal)))
         except JanusError as failure:
             log.warning("Janus refused %s: %s", turn.sid, failure)
-            answer.update(error(sfu.UNAVAILABLE))
+            answer.update(error(_(sfu.UNAVAILABLE)))
 
     turn.effects.append(run)
     return answer

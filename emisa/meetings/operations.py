@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -28,6 +28,7 @@ from emisa.access.markings import InvalidMarking
 from emisa.access.meetings import invited, meeting_view_clause
 from emisa.access.validation import ValidMarking, apply_marking, validate_marking
 from emisa.accounts.models import User
+from emisa.accounts.preferences import time_zones
 from emisa.crypto import keyring
 from emisa.extensions import db
 from emisa.groups.membership import membership_of
@@ -85,13 +86,7 @@ def valid_zone(name: str) -> bool:
     return name in available_zones()
 
 
-_ZONES: list[str] = []
-
-
-def available_zones() -> list[str]:
-    if not _ZONES:
-        _ZONES.extend(sorted(z for z in available_timezones() if "/" in z or z == "UTC"))
-    return _ZONES
+available_zones = time_zones
 
 
 def local(dt: datetime | None, zone_name: str | None) -> datetime | None:

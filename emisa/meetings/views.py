@@ -17,6 +17,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
@@ -27,7 +28,7 @@ from emisa.access.validation import eligible_recipients
 from emisa.database import commit
 from emisa.extensions import db, limiter
 from emisa.groups.models import WorkingGroup
-from emisa.i18n import term
+from emisa.i18n import DEFAULT_LANGUAGE, term
 from emisa.meetings import events, feeds, ics, operations
 from emisa.meetings.forms import MeetingForm, TimeZoneForm
 from emisa.meetings.ice import ice_servers_for
@@ -123,11 +124,14 @@ def feed(token: str):
         audit.record_event("meeting.feed_refused", outcome="denied")
         abort(404)
     since = utcnow() - timedelta(days=90)
-    body = ics.calendar(
-        operations.user_meetings(user, since, signed_in=False),
-        detailed=False,
-        name="EMISA meetings",
-    )
+    # A calendar application fetches it: the owner's language and zone, not the app's.
+    with force_locale(user.language or DEFAULT_LANGUAGE):
+        body = ics.calendar(
+            operations.user_meetings(user, since, signed_in=False),
+            detailed=False,
+            name=_("EMISA meetings"),
+            zone=user.time_zone or "UTC",
+        )
     audit.record_event("meeting.feed_read", actor=user, target=user)
     commit()
     return Response(body, mimetype="text/calendar", headers={"Cache-Control": "no-store"})
@@ -287,7 +291,9 @@ def cancel(meeting_id: int):
 def meeting_ics(meeting_id: int):
     meeting = load_checked(Meeting, meeting_id, "view")
     audit.record_event("meeting.ics_downloaded", target=meeting)
-    body = ics.calendar([meeting], detailed=True, name="EMISA meeting")
+    body = ics.calendar(
+        [meeting], detailed=True, name=_("EMISA meeting"), zone=current_user.time_zone or "UTC"
+    )
     return Response(
         body,
         mimetype="text/calendar",

@@ -19,7 +19,9 @@
     form.querySelector("input[name=parent_id]").value = post.dataset.postId;
     const label = document.querySelector(".js-replying-to");
     if (label) {
-      label.replaceChildren("to ", isolated(post.querySelector(".post-head strong").textContent));
+      // U+2068/U+2069 (first strong isolate) keep the name whole inside the translated sentence.
+      const name = post.querySelector(".post-head strong").textContent;
+      label.textContent = window.emisa.t("to %(name)s", { name: `\u2068${name}\u2069` });
       label.hidden = false;
       document.querySelector(".js-cancel-reply").hidden = false;
     }
