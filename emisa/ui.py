@@ -1,4 +1,5 @@
-"""Entries of the main navigation that features add (the library, notifications, ...)."""
+"""Entries of the main navigation that features add (the library, notifications, ...), and the
+``bdi`` filter that isolates user content in pages."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 from flask_login import current_user
+from markupsafe import Markup
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,16 @@ def register_nav(endpoint: str, label: Callable[[], str] | str) -> None:
         NAV_ITEMS.append(NavItem(endpoint, label))
 
 
+def isolate(value) -> Markup:
+    """User content (a name, a title, a file name) inside interface text: <bdi> takes its own
+    direction from its first strong letter, so an Arabic name next to an English time, or a
+    French title in an Arabic sentence, reads whole and leaves the text around it in order."""
+    return Markup("<bdi>{}</bdi>").format(value)
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_filter(isolate, "bdi")
+
     @app.context_processor
     def _navigation():
         from emisa.access import can

@@ -142,6 +142,11 @@ class Persona:
 @pytest.fixture
 def make_user(app):
     """``make_user(email, country=, kind=, admin=, state=, enrolled=, expires_in=) -> Persona``."""
+    return user_factory(app)
+
+
+def user_factory(app):
+    """make_user's factory, for scenes a module builds once on an app of its own."""
     from emisa.accounts import totp
     from emisa.accounts.models import User
     from emisa.accounts.passwords import hash_password
@@ -190,6 +195,11 @@ def make_user(app):
 @pytest.fixture
 def make_group(app):
     """``make_group(name, countries=[...], join_policy=, members={persona: role}) -> group id``."""
+    return group_factory(app)
+
+
+def group_factory(app):
+    """make_group's factory, for scenes a module builds once on an app of its own."""
     from emisa.accounts.models import User
     from emisa.database import commit
     from emisa.groups.operations import add_member, create_group

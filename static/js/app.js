@@ -43,7 +43,26 @@ document.addEventListener("submit", (event) => {
   }
 });
 
+// The main menu folds behind a button on narrow screens. Without this script the button stays
+// hidden and the menu shown; the stylesheet decides from the width whether the button shows.
+function setUpMenu() {
+  const button = document.querySelector(".menu-toggle[aria-controls]");
+  const menu = button ? document.getElementById(button.getAttribute("aria-controls")) : null;
+  if (!menu) return;
+  const setOpen = (open) => button.setAttribute("aria-expanded", String(open));
+  setOpen(false);
+  button.hidden = false;
+  button.addEventListener("click", () => setOpen(button.getAttribute("aria-expanded") !== "true"));
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && button.getAttribute("aria-expanded") === "true") {
+      setOpen(false);
+      button.focus();
+    }
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  setUpMenu();
   // A time-zone choice (account page, first sign-in, meetings): suggest the browser's zone.
   for (const form of document.querySelectorAll("[data-zone-form]")) {
     const detected = Intl.DateTimeFormat().resolvedOptions().timeZone;

@@ -5,13 +5,23 @@
 (() => {
   const replyForm = () => document.querySelector("form.reply-form");
 
+  // A name isolated from the text around it: an Arabic name in an English sentence stays whole.
+  const isolated = (text) => {
+    const node = document.createElement("bdi");
+    node.dir = "auto";
+    node.textContent = text;
+    return node;
+  };
+
   function replyTo(post, quote) {
     const form = replyForm();
     if (!form) return;
     form.querySelector("input[name=parent_id]").value = post.dataset.postId;
     const label = document.querySelector(".js-replying-to");
     if (label) {
-      label.textContent = window.emisa.t("to %(name)s", { name: post.querySelector(".post-head strong").textContent });
+      // U+2068/U+2069 (first strong isolate) keep the name whole inside the translated sentence.
+      const name = post.querySelector(".post-head strong").textContent;
+      label.textContent = window.emisa.t("to %(name)s", { name: `\u2068${name}\u2069` });
       label.hidden = false;
       document.querySelector(".js-cancel-reply").hidden = false;
     }
@@ -62,7 +72,7 @@
         const item = document.createElement("li");
         item.setAttribute("role", "option");
         item.setAttribute("aria-selected", String(index === selected));
-        item.textContent = `${member.name} · ${member.country}`;
+        item.append(isolated(member.name), ` · ${member.country}`);
         item.addEventListener("mousedown", (e) => { e.preventDefault(); choose(index); });
         return item;
       }));

@@ -78,7 +78,10 @@
         const row = document.createElement("li");
         const name = document.createElement("span");
         name.className = "name";
-        name.textContent = `${file.name} (${formatSize(file.size)})`;
+        const fileName = document.createElement("bdi");
+        fileName.dir = "auto";
+        fileName.textContent = file.name;
+        name.append(fileName, ` (${formatSize(file.size)})`);
         const bar = document.createElement("progress");
         bar.max = 1;
         bar.value = 0;

@@ -13,7 +13,7 @@ def test_two_step_login_reaches_dashboard(client, make_user, login):
     login(client, alice)
     page = client.get("/")
     assert page.status_code == 200
-    assert "Welcome, Alice Martin" in page.get_data(as_text=True)
+    assert "Welcome, <bdi>Alice Martin</bdi>" in page.get_data(as_text=True)
 
 
 def test_password_only_session_reaches_nothing_but_the_code_step(client, make_user):

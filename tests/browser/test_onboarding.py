@@ -67,7 +67,7 @@ def test_invited_user_enrols_signs_in_and_joins_a_group(
         secret,
     )
     browser_login(nora, live_server, persona, app)
-    assert "Welcome, Nora Newcomer" in nora.content()
+    assert "Welcome, Nora Newcomer" in nora.inner_text("h1")
 
     # She asks to join the group.
     nora.goto(f"{live_server}/groups/{gid}")

@@ -97,7 +97,7 @@ export function renderLobby(waiting) {
         {},
         el("strong", {}, nameOf(person)),
         " ",
-        el("small", { class: "muted" }, `${person.organisation} · ${person.country}`),
+        el("small", { class: "muted" }, el("bdi", { dir: "auto" }, person.organisation || ""), ` · ${person.country}`),
         el(
           "span",
           { class: "tools" },
