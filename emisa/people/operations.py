@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pycountry
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from emisa import audit
 from emisa.access import can, filter_allowed
@@ -105,7 +106,7 @@ def clean_tags(values, known: dict[str, str]) -> list[str]:
         raise ProfileError(_("Expertise must be a list of tags."))
     tags: dict[str, str] = {}
     for value in values:
-        tag = " ".join(_clean_text(value, _("A tag"), LIMITS["tag"]).split())
+        tag = " ".join(_clean_text(value, _l("A tag"), LIMITS["tag"]).split())
         if tag:
             tags.setdefault(tag.casefold(), known.get(tag.casefold(), tag))
     if len(tags) > MAX_TAGS:
@@ -170,31 +171,31 @@ def update_profile(user: User, values: dict) -> Profile:
             changed.append(attribute)
 
     if "name" in values:
-        name = _clean_text(values["name"], _("Name"), LIMITS["name"])
+        name = _clean_text(values["name"], _l("Name"), LIMITS["name"])
         if not name:
             raise ProfileError(_("Your name cannot be empty."))
         put(user, "name", name)
     if "organisation" in values:
         organisation = _clean_text(
-            values["organisation"], _("Organisation"), LIMITS["organisation"]
+            values["organisation"], _l("Organisation"), LIMITS["organisation"]
         )
         if not organisation:
             raise ProfileError(_("Your organisation cannot be empty."))
         put(user, "organisation", organisation)
     for name, label, multiline in (
-        ("position", _("Position"), False),
-        ("bio", _("Biography"), True),
-        ("other_contact", _("Other contact"), True),
+        ("position", _l("Position"), False),
+        ("bio", _l("Biography"), True),
+        ("other_contact", _l("Other contact"), True),
     ):
         if name in values:
             put(profile, name, _clean_text(values[name], label, LIMITS[name], multiline=multiline))
     if "phone" in values:
-        phone = _clean_text(values["phone"], _("Work phone"), LIMITS["phone"])
+        phone = _clean_text(values["phone"], _l("Work phone"), LIMITS["phone"])
         if phone and not _PHONE.fullmatch(phone):
             raise ProfileError(_("A phone number has digits, spaces and + ( ) . / - only."))
         put(profile, "phone", phone)
     if "secure_email" in values:
-        email = _clean_text(values["secure_email"], _("Secure email"), LIMITS["secure_email"])
+        email = _clean_text(values["secure_email"], _l("Secure email"), LIMITS["secure_email"])
         if email and not _EMAIL.fullmatch(email):
             raise ProfileError(_("'%(value)s' is not an email address.", value=email))
         put(profile, "secure_email", email)
@@ -421,7 +422,7 @@ def directory(
 
 
 def add_term(label: str) -> ExpertiseTerm:
-    label = " ".join(_clean_text(label, _("A tag"), LIMITS["tag"]).split())
+    label = " ".join(_clean_text(label, _l("A tag"), LIMITS["tag"]).split())
     if not label:
         raise ProfileError(_("A tag cannot be empty."))
     if label.casefold() in {term.casefold() for term in vocabulary()}:
@@ -444,7 +445,7 @@ def remove_term(term: ExpertiseTerm) -> None:
 
 
 def create_network(name: str, description: str = "", countries=()) -> Network:
-    name = " ".join(_clean_text(name, _("Name"), 120).split())
+    name = " ".join(_clean_text(name, _l("Name"), 120).split())
     if len(name) < 2:
         raise ProfileError(_("A network needs a name."))
     try:
@@ -460,7 +461,7 @@ def create_network(name: str, description: str = "", countries=()) -> Network:
     network = Network(
         name=name,
         slug=slug,
-        description=_clean_text(description, _("Description"), 2000, multiline=True),
+        description=_clean_text(description, _l("Description"), 2000, multiline=True),
         countries=codes,
     )
     db.session.add(network)
