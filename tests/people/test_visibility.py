@@ -131,7 +131,7 @@ def test_invalid_input_is_refused_and_nothing_changes(world, api):
 
 def test_names_and_organisations_in_any_script(world, api, client, login):
     _set(api, world.alice, {"name": "أليس دوبوا", "organisation": "النيابة العامة الفدرالية"})
-    status, entry = _seen(api, world.bob, world.alice)
+    _status, entry = _seen(api, world.bob, world.alice)
     assert entry["name"] == "أليس دوبوا"
     login(client, world.bob)
     page = client.get("/people").get_data(as_text=True)
