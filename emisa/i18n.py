@@ -8,7 +8,7 @@ else English, and the account's time zone, else UTC.
 from __future__ import annotations
 
 from babel import Locale
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 
@@ -38,7 +38,10 @@ def language_names() -> list[tuple[str, str]]:
 
 
 def browser_language() -> str:
-    """The best interface language for the request's Accept-Language header."""
+    """The best interface language for the request's Accept-Language header (English for
+    work done outside a request: commands, background jobs)."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
     for value, _quality in request.accept_languages:
         tag = value.replace("_", "-").lower()
         primary = tag.split("-")[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from wtforms.fields.choices import SelectChoice
 from wtforms import EmailField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -14,9 +15,9 @@ from emisa.people.operations import LANGUAGES, LIMITS
 from emisa.people.visibility import FIELD_DEFAULTS, VISIBILITY_LABELS, VISIBILITY_WORDS
 
 
-def agency_choices(blank: bool = True) -> list[tuple[str, str]]:
-    choices = [(value.value, label) for value, label in AGENCY_LABELS.items()]
-    return [("", _l("Not said")), *choices] if blank else choices
+def agency_choices(blank: bool = True) -> list[SelectChoice]:
+    choices = [SelectChoice(value.value, label) for value, label in AGENCY_LABELS.items()]
+    return [SelectChoice("", _l("Not said")), *choices] if blank else choices
 
 
 VISIBILITY_CHOICES = [

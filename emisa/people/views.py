@@ -15,6 +15,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from emisa import audit
 from emisa.access import can, require
@@ -257,7 +258,7 @@ def person(person_id: int):
     designate_form = None
     if networks and profile.user.is_usable:
         designate_form = DesignateForm(prefix="designate")
-        designate_form.network.choices = [(n.id, n.name) for n in networks]
+        designate_form.network.choices = [SelectChoice(n.id, n.name) for n in networks]
     return render_template(
         "people/person.html",
         entry=entry,
@@ -465,7 +466,8 @@ def designate(person_id: int):
     profile = person_profile(person_id)
     form = DesignateForm(prefix="designate")
     form.network.choices = [
-        (n.id, n.name) for n in db.session.scalars(db.select(Network).order_by(Network.name))
+        SelectChoice(n.id, n.name)
+        for n in db.session.scalars(db.select(Network).order_by(Network.name))
     ]
     if not form.validate_on_submit():
         abort(400, description=_("Choose a network and an agency type."))
