@@ -21,9 +21,9 @@ def agency_choices(blank: bool = True) -> list[SelectChoice]:
 
 
 VISIBILITY_CHOICES = [
-    (VISIBILITY_WORDS[level], label) for level, label in VISIBILITY_LABELS.items()
+    SelectChoice(VISIBILITY_WORDS[level], label) for level, label in VISIBILITY_LABELS.items()
 ]
-LANGUAGE_CHOICES = list(LANGUAGES.items())
+LANGUAGE_CHOICES = [SelectChoice(code, name) for code, name in LANGUAGES.items()]
 FIELD_LABELS = {
     "profile": _l("Who can find my profile"),
     "name": _l("Name"),

@@ -48,9 +48,12 @@ def reencode(data: bytes) -> tuple[bytes, int, int]:
         raise ProfileError(_bomb_message(), 413, "image_too_large") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ProfileError(_("This file is not a JPEG, PNG or WebP picture we can read.")) from None
+    # Pixels only: a new image from the raw bytes has no ``info`` for the encoder to copy
+    # (Pillow writes a JPEG comment, ICC profile or EXIF it finds there).
+    clean = Image.frombytes("RGB", picture.size, picture.tobytes())
     output = io.BytesIO()
-    picture.save(output, format="JPEG", quality=85, optimize=True)
-    return output.getvalue(), picture.width, picture.height
+    clean.save(output, format="JPEG", quality=85, optimize=True)
+    return output.getvalue(), clean.width, clean.height
 
 
 def _flatten(image: Image.Image) -> Image.Image:
