@@ -580,7 +580,9 @@ def remove_contact_point(point: ContactPoint) -> None:
     db.session.flush()
 
 
-def contact_points(network: Network | None = None, country: str | None = None) -> list:
+def contact_points(
+    network: Network | None = None, country: str | None = None, person: User | None = None
+) -> list:
     """Designations of active accounts, by network, country and agency type."""
     from emisa.access.people import usable_clause
 
@@ -595,6 +597,8 @@ def contact_points(network: Network | None = None, country: str | None = None) -
         statement = statement.where(ContactPoint.network_id == network.id)
     if country:
         statement = statement.where(ContactPoint.country == country)
+    if person is not None:
+        statement = statement.where(ContactPoint.user_id == person.id)
     return list(db.session.scalars(statement))
 
 

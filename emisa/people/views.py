@@ -227,6 +227,7 @@ def directory():
         languages=operations.LANGUAGES,
         vocabulary=operations.vocabulary(),
         groups=groups,
+        can_curate=bool(can(current_user, "curate_expertise")),
         page=page,
         pages=pages,
         page_url=page_url,
@@ -270,7 +271,7 @@ def person(person_id: int):
         vocabulary=set(operations.vocabulary()),
         can_export=bool(can(current_user, "export_vcard", profile)),
         designate_form=designate_form,
-        points=[point for point in operations.contact_points() if point.user_id == profile.user_id],
+        points=operations.contact_points(person=profile.user),
     )
 
 

@@ -137,3 +137,21 @@ def test_sql_twin_agrees_with_the_rule(world, api, app, viewer_name):
                     continue
                 ids = {u.id for u, _p in db.session.execute(found).all()}
                 assert (user.id in ids) == allowed, (user.name, field)
+
+
+def test_profile_page_names_only_shared_groups_the_viewer_sees(world, api, client, login, app):
+    from emisa.extensions import db
+    from emisa.groups.models import WorkingGroup
+
+    with app.app_context():
+        closed_name = db.session.get(WorkingGroup, world.closed_group).name
+        open_name = db.session.get(WorkingGroup, world.open_group).name
+    api(world.alice)("PUT", "/api/v1/me/profile", json=OPEN)
+    login(client, world.tom)
+    page = client.get(f"/people/{world.alice.id}").get_data(as_text=True)
+    assert "Alice Dubois" in page
+    assert closed_name not in page and "Groups you share" not in page
+    bob = app.test_client()
+    login(bob, world.bob)
+    page = bob.get(f"/people/{world.alice.id}").get_data(as_text=True)
+    assert "Groups you share" in page and open_name in page and closed_name not in page
