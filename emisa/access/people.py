@@ -153,7 +153,7 @@ def _view_network(_user, _network) -> Decision:
     return allow("active account")
 
 
-@rule("network", "edit", "delete")
+@rule("network", "edit")
 def _edit_network(user, _network) -> Decision:
     if user.is_admin:
         return allow("platform admin")

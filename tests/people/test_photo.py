@@ -85,3 +85,21 @@ def test_photo_follows_its_visibility(world, client, login, app):
         commit()
     assert bob.get(url).status_code == 404
     assert f'src="{url}"' not in bob.get("/people").get_data(as_text=True)
+
+
+def test_a_phone_sized_photo_is_accepted_and_a_forged_form_refused(world, client, login):
+    import os
+
+    noise = Image.frombytes("RGB", (1600, 1200), os.urandom(1600 * 1200 * 3))
+    big = io.BytesIO()
+    noise.save(big, format="JPEG", quality=95)
+    assert 1024 * 1024 < len(big.getvalue()) < 4 * 1024 * 1024
+    login(client, world.alice)
+    page = _upload(client, big.getvalue())
+    assert "Your photo is saved." in page.get_data(as_text=True)
+    forged = client.post(
+        "/profile/photo",
+        data={"photo-photo": (io.BytesIO(_jpeg_with_gps()), "me.jpg")},
+        content_type="multipart/form-data",
+    )
+    assert forged.status_code == 400
