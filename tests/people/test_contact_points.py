@@ -152,3 +152,16 @@ def test_cli_refuses_a_second_network_of_the_same_name(network, runner):
     result = runner.invoke(args=["emisa", "create-network", "--name", "JP-COOPS"])
     assert result.exit_code == 1
     assert "error: A network named JP-COOPS exists already." in result.output
+
+
+def test_a_suspended_contact_point_is_no_longer_listed(world, network, api, app):
+    from emisa.accounts.models import User
+    from emisa.database import commit
+    from emisa.extensions import db
+
+    network_id, _carla = network
+    assert _designate(api, world.adam, network_id, world.alice, "BE").status_code == 201
+    with app.app_context():
+        db.session.get(User, world.alice.id).state = "suspended"
+        commit()
+    assert api(world.bob)("GET", "/api/v1/contact-points?country=BE").get_json() == []

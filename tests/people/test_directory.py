@@ -107,7 +107,17 @@ def test_sql_twin_agrees_with_the_rule(world, api, app, viewer_name):
     from emisa.people.operations import DirectoryFilter, directory_statement, profile_of
     from emisa.people.visibility import FIELDS
 
-    api(world.bob)("PUT", "/api/v1/me/profile", json={"visibility": {"profile": "platform"}})
+    details = {"agency_type": "police", "languages": ["fr"], "expertise": ["Returnees"]}
+    api(world.alice)(
+        "PUT",
+        "/api/v1/me/profile",
+        json={**details, "visibility": {"profile": "platform", "languages": "platform"}},
+    )
+    api(world.bob)(
+        "PUT",
+        "/api/v1/me/profile",
+        json={**details, "visibility": {"profile": "platform", "expertise": "nobody"}},
+    )
     api(world.pat)("PUT", "/api/v1/me/profile", json={"visibility": {"profile": "nobody"}})
     api(world.tom)(
         "PUT",
@@ -129,12 +139,18 @@ def test_sql_twin_agrees_with_the_rule(world, api, app, viewer_name):
                 continue
             for field in FIELDS:
                 allowed = bool(can(viewer, "view", ProfileField(profile, field)))
-                if field == "country":
-                    found = directory_statement(viewer, DirectoryFilter(country=user.country))
-                elif field == "name":
-                    found = directory_statement(viewer, DirectoryFilter(q=user.name))
-                else:
+                wanted = {
+                    "country": DirectoryFilter(country=user.country),
+                    "name": DirectoryFilter(q=user.name),
+                    "agency_type": DirectoryFilter(agency_type=profile.agency_type or ""),
+                    "languages": DirectoryFilter(language="fr"),
+                    "expertise": DirectoryFilter(expertise="Returnees"),
+                }.get(field)
+                if wanted is None:
                     continue
+                if field in ("agency_type", "languages", "expertise") and not profile.agency_type:
+                    continue  # nothing stored to match
+                found = directory_statement(viewer, wanted)
                 ids = {u.id for u, _p in db.session.execute(found).all()}
                 assert (user.id in ids) == allowed, (user.name, field)
 
