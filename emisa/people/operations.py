@@ -65,10 +65,9 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 class ProfileError(Exception):
     """A refusal with a sentence for a person and the HTTP status it answers with."""
 
-    def __init__(self, message: str, status: int = 400, code: str = "invalid_profile"):
+    def __init__(self, message: str, status: int = 400):
         super().__init__(message)
         self.status = status
-        self.code = code
 
 
 # Profiles
@@ -426,7 +425,7 @@ def add_term(label: str) -> ExpertiseTerm:
     if not label:
         raise ProfileError(_("A tag cannot be empty."))
     if label.casefold() in {term.casefold() for term in vocabulary()}:
-        raise ProfileError(_("'%(tag)s' is already in the vocabulary.", tag=label), 409, "exists")
+        raise ProfileError(_("'%(tag)s' is already in the vocabulary.", tag=label), 409)
     term = ExpertiseTerm(label=label)
     db.session.add(term)
     db.session.flush()
@@ -457,7 +456,7 @@ def create_network(name: str, description: str = "", countries=()) -> Network:
         sa.select(Network.id).where(sa.or_(Network.name == name, Network.slug == slug))
     )
     if taken is not None:
-        raise ProfileError(_("A network named %(name)s exists already.", name=name), 409, "exists")
+        raise ProfileError(_("A network named %(name)s exists already.", name=name), 409)
     network = Network(
         name=name,
         slug=slug,
@@ -535,7 +534,6 @@ def designate(
                 country=person.country_name,
             ),
             409,
-            "wrong_country",
         )
     exists = db.session.scalar(
         sa.select(ContactPoint.id).where(

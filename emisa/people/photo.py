@@ -38,14 +38,14 @@ def reencode(data: bytes) -> tuple[bytes, int, int]:
             with Image.open(io.BytesIO(data), formats=FORMATS) as image:
                 width, height = image.size
                 if width * height > MAX_PIXELS:
-                    raise ProfileError(_bomb_message(), 413, "image_too_large")
+                    raise ProfileError(_bomb_message(), 413)
                 image.draft("RGB", (MAX_SIDE * 2, MAX_SIDE * 2))  # JPEG: decode at lower scale
                 image.load()
                 picture = ImageOps.exif_transpose(image)
                 picture = _flatten(picture)
                 picture.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ProfileError(_bomb_message(), 413, "image_too_large") from None
+        raise ProfileError(_bomb_message(), 413) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ProfileError(_("This file is not a JPEG, PNG or WebP picture we can read.")) from None
     # Pixels only: a new image from the raw bytes has no ``info`` for the encoder to copy

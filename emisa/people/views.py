@@ -20,7 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from emisa import audit
 from emisa.access import can, require
 from emisa.access.countries import COUNTRIES, country_name
-from emisa.access.people import ProfileField, shared_group_ids
+from emisa.access.people import ProfileField, shared_group_ids, viewer_group_ids
 from emisa.accounts.models import User
 from emisa.accounts.operations import find_user
 from emisa.database import commit
@@ -212,7 +212,7 @@ def directory():
         for group in db.session.scalars(
             db.select(WorkingGroup)
             .where(
-                WorkingGroup.id.in_(_listable_group_ids()),
+                WorkingGroup.id.in_(viewer_group_ids(current_user)),
             )
             .order_by(WorkingGroup.name)
         )
@@ -234,13 +234,6 @@ def directory():
         pages=pages,
         page_url=page_url,
     )
-
-
-def _listable_group_ids() -> list[int]:
-    """Groups offered in the group filter: those whose members the viewer may list."""
-    from emisa.access.people import viewer_group_ids
-
-    return viewer_group_ids(current_user)
 
 
 @bp.route("/people/<int:person_id>")
