@@ -362,11 +362,18 @@ def directory_statement(viewer: User, wanted: DirectoryFilter) -> sa.Select:
     from emisa.groups.models import Membership
 
     rules = DirectoryClauses(viewer)
+    # By name where the viewer may see it; hidden names after, by id: sorting by a hidden
+    # name would tell where it falls in the alphabet.
+    name_seen = rules.field_visible("name")
     statement = (
         sa.select(User, Profile)
         .outerjoin(Profile, Profile.user_id == User.id)
         .where(rules.profile_visible())
-        .order_by(User.name, User.id)
+        .order_by(
+            sa.case((name_seen, 0), else_=1),
+            sa.case((name_seen, User.name), else_=""),
+            User.id,
+        )
     )
     if wanted.q:
         pattern = _like(wanted.q)

@@ -140,12 +140,19 @@ def test_designation_through_the_profile_page(world, network, client, login, api
     assert "Alice Dubois" in page
 
 
-def test_only_admins_create_networks(world, client, login):
+def test_only_admins_create_networks(world, client, login, app):
     login(client, world.bob)
     page = client.get("/networks").get_data(as_text=True)
     assert "New network" not in page
     response = post_form(client, "/networks", {"name": "HELP"})
     assert response.status_code == 403
+    admin = app.test_client()
+    login(admin, world.adam)
+    response = post_form(admin, "/networks", {"name": "HELP", "countries": ["TN", "MA"]})
+    assert response.status_code == 302
+    page = admin.get(response.headers["Location"]).get_data(as_text=True)
+    assert "<bdi>HELP</bdi>" in page and "Tunisia" in page
+    assert post_form(admin, "/networks", {"name": "HELP"}).status_code == 409
 
 
 def test_cli_refuses_a_second_network_of_the_same_name(network, runner):

@@ -171,3 +171,21 @@ def test_profile_page_names_only_shared_groups_the_viewer_sees(world, api, clien
     login(bob, world.bob)
     page = bob.get(f"/people/{world.alice.id}").get_data(as_text=True)
     assert "Groups you share" in page and open_name in page and closed_name not in page
+
+
+def test_hidden_names_do_not_sort_by_name(app, make_user, api):
+    """A visible profile with a hidden name is listed after the named ones, in id order."""
+    viewer = make_user(name="Viewer")
+    zed = make_user(name="Zed Hidden")
+    aaron = make_user(name="Aaron Hidden")
+    bea = make_user(name="Bea Shown")
+    for persona, name_level in ((zed, "nobody"), (aaron, "nobody"), (bea, "platform")):
+        api(persona)(
+            "PUT",
+            "/api/v1/me/profile",
+            json={"visibility": {"profile": "platform", "name": name_level}},
+        )
+    listed = api(viewer)("GET", "/api/v1/people").get_json()
+    others = [entry for entry in listed if entry["id"] != viewer.id]
+    assert [entry["id"] for entry in others] == [bea.id, zed.id, aaron.id]
+    assert [entry["name"] for entry in others] == ["Bea Shown", None, None]
