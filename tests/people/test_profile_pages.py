@@ -81,3 +81,9 @@ def test_expertise_vocabulary_is_curated_by_coordinators_and_admins(world, clien
 
     with app.app_context():
         assert profile_of(db.session.get(User, world.bob.id)).expertise == ["Returnees"]
+
+
+def test_account_page_links_to_the_profile(world, client, login):
+    login(client, world.bob)
+    page = client.get("/account").get_data(as_text=True)
+    assert 'href="/profile"' in page
