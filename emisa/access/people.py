@@ -13,25 +13,22 @@ they create and manage those accounts (the account pages show them anyway) and n
 to name network coordinators and designate contact points; every other field, contact
 details above all, they see only as any other account would.
 
-``directory_clauses`` is the SQL twin of these rules, so the directory is filtered,
-counted and paged by the database; ``tests/people`` proves both agree.
+``emisa.access.sql.DirectoryClauses`` is the SQL twin of these rules, so the directory is
+filtered, counted and paged by the database; ``tests/people`` proves both agree.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.sql.expression import ColumnElement
 
 from emisa.access.decision import Decision, allow, deny
 from emisa.access.groups import _view_group
 from emisa.access.policy import PLATFORM, rule
-from emisa.access.roles import AccountState, GroupRole
+from emisa.access.roles import GroupRole
 from emisa.groups.membership import memberships_of
-from emisa.people.visibility import FIELD_DEFAULTS, IDENTITY_FIELDS, Visibility
-from emisa.timeutil import utcnow
+from emisa.people.visibility import IDENTITY_FIELDS, Visibility
 
 
 class ProfileField(NamedTuple):
@@ -168,64 +165,3 @@ def _designate(user, network) -> Decision:
     if user.id in network.coordinator_ids():
         return allow("network coordinator")
     return deny("Only the network's coordinators and administrators designate contact points.")
-
-
-# The SQL twin
-
-
-def _level(field: str) -> ColumnElement:
-    """A profile field's stored visibility, or its default for an account without a profile."""
-    from emisa.people.models import Profile
-
-    return sa.func.coalesce(getattr(Profile, f"vis_{field}"), int(FIELD_DEFAULTS[field]))
-
-
-def _open_clause(field: str, co_member: ColumnElement[bool]) -> ColumnElement[bool]:
-    platform = int(Visibility.PLATFORM)
-    members = int(Visibility.CO_MEMBERS)
-    return sa.or_(
-        sa.and_(_level("profile") >= platform, _level(field) >= platform),
-        sa.and_(co_member, _level("profile") >= members, _level(field) >= members),
-    )
-
-
-def usable_clause(now: datetime | None = None) -> ColumnElement[bool]:
-    """SQL twin of ``User.is_usable``."""
-    from emisa.accounts.models import User
-
-    now = now or utcnow()
-    return sa.and_(
-        User.state == AccountState.ACTIVE.value,
-        sa.or_(User.expires_at.is_(None), User.expires_at > now),
-    )
-
-
-class DirectoryClauses:
-    """The rules above as SQL over ``users`` outer-joined to ``profiles``."""
-
-    def __init__(self, viewer) -> None:
-        from emisa.accounts.models import User
-        from emisa.groups.models import Membership
-
-        self.viewer = viewer
-        groups = viewer_group_ids(viewer)
-        self.co_member = (
-            sa.exists().where(Membership.user_id == User.id, Membership.group_id.in_(groups))
-            if groups
-            else sa.false()
-        )
-        self.is_self = User.id == viewer.id
-
-    def profile_visible(self) -> ColumnElement[bool]:
-        """Twin of the ``profile``/``view`` rule."""
-        if self.viewer.is_admin:
-            return sa.or_(self.is_self, usable_clause())
-        return sa.or_(
-            self.is_self, sa.and_(usable_clause(), _open_clause("profile", self.co_member))
-        )
-
-    def field_visible(self, field: str) -> ColumnElement[bool]:
-        """Twin of the ``profile_field``/``view`` rule, for a row already profile-visible."""
-        if self.viewer.is_admin and field in IDENTITY_FIELDS:
-            return sa.true()
-        return sa.or_(self.is_self, _open_clause(field, self.co_member))

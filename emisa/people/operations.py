@@ -19,8 +19,8 @@ from flask_babel import lazy_gettext as _l
 from emisa import audit
 from emisa.access import can, filter_allowed
 from emisa.access.countries import UnknownCountry, normalise_countries, normalise_country
-from emisa.access.people import DirectoryClauses, ProfileField
-from emisa.access.sql import json_list_has
+from emisa.access.people import ProfileField
+from emisa.access.sql import DirectoryClauses, json_list_has, usable_clause
 from emisa.accounts.models import User
 from emisa.extensions import db
 from emisa.groups.membership import preload_memberships
@@ -589,8 +589,6 @@ def contact_points(
     network: Network | None = None, country: str | None = None, person: User | None = None
 ) -> list:
     """Designations of active accounts, by network, country and agency type."""
-    from emisa.access.people import usable_clause
-
     statement = (
         sa.select(ContactPoint)
         .join(User, User.id == ContactPoint.user_id)
