@@ -15,10 +15,16 @@ from emisa.api.pagination import Page, paginated
 from emisa.api.schemas import DatabaseId
 from emisa.database import commit
 from emisa.extensions import db
-from emisa.people import operations
+from emisa.people import operations, photo
 from emisa.people.models import AgencyType, ContactPoint, Network
 from emisa.people.operations import DirectoryFilter, ProfileError
-from emisa.people.views import directory_filter, lookup_limit, person_profile, vcard_response
+from emisa.people.views import (
+    directory_filter,
+    lookup_limit,
+    person_profile,
+    photo_response,
+    vcard_response,
+)
 from emisa.web import load, load_checked
 
 blp = api_blueprint("api_people", __name__, "Profiles, the directory and national contact points")
@@ -116,6 +122,56 @@ def put_my_profile(body):
         _refused(error)
     commit()
     return operations.own_profile(user, profile)
+
+
+@blp.route("/me/profile/photo", methods=["PUT"])
+@blp.doc(
+    requestBody={
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"photo": {"type": "string", "format": "binary"}},
+                    "required": ["photo"],
+                }
+            }
+        }
+    }
+)
+@blp.response(200, OwnProfileOut)
+@errors(blp, 400, 401, 413)
+def put_my_photo():
+    """Upload my photo (JPEG, PNG or WebP, at most 4 MiB); it is redrawn without metadata."""
+    user = current_user._get_current_object()
+    require(user, "edit", operations.profile_of(user))
+    request.max_content_length = photo.MAX_BYTES + 64 * 1024
+    upload = request.files.get("photo")
+    try:
+        data, width, height = photo.reencode(upload.read() if upload else b"")
+        operations.store_photo(user, data, width, height)
+    except ProfileError as error:
+        _refused(error)
+    commit()
+    return operations.own_profile(user, operations.profile_of(user))
+
+
+@blp.route("/me/profile/photo", methods=["DELETE"])
+@blp.response(204)
+@errors(blp, 401)
+def delete_my_photo():
+    """Remove my photo."""
+    user = current_user._get_current_object()
+    require(user, "edit", operations.profile_of(user))
+    operations.remove_photo(user)
+    commit()
+
+
+@blp.route("/people/<int:person_id>/photo")
+@blp.response(200, description="image/jpeg")
+@errors(blp, 401, 404)
+def get_person_photo(person_id: int):
+    """A person's photo, to whom it is visible."""
+    return photo_response(person_id)
 
 
 _DIRECTORY_PARAMETERS = [

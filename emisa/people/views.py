@@ -270,9 +270,7 @@ def person(person_id: int):
     )
 
 
-@bp.route("/people/<int:person_id>/photo")
-@login_required
-def person_photo(person_id: int):
+def photo_response(person_id: int) -> Response:
     """The re-encoded photo, to whom the profile's photo field is visible."""
     user = load(User, person_id)
     require(current_user, "view", ProfileField(operations.profile_of(user), "photo"))
@@ -283,6 +281,12 @@ def person_photo(person_id: int):
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Security-Policy"] = "default-src 'none'"
     return response
+
+
+@bp.route("/people/<int:person_id>/photo")
+@login_required
+def person_photo(person_id: int):
+    return photo_response(person_id)
 
 
 def vcard_response(person_id: int) -> Response:

@@ -103,3 +103,28 @@ def test_a_phone_sized_photo_is_accepted_and_a_forged_form_refused(world, client
         content_type="multipart/form-data",
     )
     assert forged.status_code == 400
+
+
+def test_photo_through_the_api(world, api):
+    alice, olga, bob = api(world.alice), api(world.olga), api(world.bob)
+    response = alice(
+        "PUT",
+        "/api/v1/me/profile/photo",
+        data={"photo": (io.BytesIO(_jpeg_with_gps()), "me.jpg")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200 and response.get_json()["has_photo"] is True
+    served = bob("GET", f"/api/v1/people/{world.alice.id}/photo")
+    assert served.status_code == 200 and served.mimetype == "image/jpeg"
+    assert not Image.open(io.BytesIO(served.get_data())).getexif()
+    assert olga("GET", f"/api/v1/people/{world.alice.id}/photo").status_code == 404
+    refused = alice(
+        "PUT",
+        "/api/v1/me/profile/photo",
+        data={"photo": (io.BytesIO(b"GIF89a not really"), "x.gif")},
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 400
+    assert "JPEG, PNG or WebP" in refused.get_json()["error"]["message"]
+    assert alice("DELETE", "/api/v1/me/profile/photo").status_code == 204
+    assert bob("GET", f"/api/v1/people/{world.alice.id}/photo").status_code == 404
