@@ -22,6 +22,7 @@ FEATURES = (
     "emisa.meetings",
     "emisa.documents",
     "emisa.library",
+    "emisa.people",
     "emisa.notifications",
     "emisa.search",
     "emisa.discussions",

@@ -3,8 +3,9 @@
 A list that loaded every row to ask ``can`` of each costs time in proportion to the
 group's size and decrypts nothing it needs. These clauses select, in SQL, exactly the
 rows the rule they mirror allows (``read_marking`` in ``markings.py``, ``_view_group`` in
-``groups.py``); ``tests/access/test_sql_rules.py`` proves both agree for every persona and
-every kind of marking. Lists still ask ``can`` for the rows they show: the clause decides
+``groups.py``, the profile rules in ``people.py``); ``tests/access/test_sql_rules.py`` and
+``tests/people/test_directory.py`` prove both agree for every persona and every kind of
+marking or visibility. Lists still ask ``can`` for the rows they show: the clause decides
 what is counted and paged, never more than the rule allows.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +22,9 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from emisa.access.markings import Tlp
+from emisa.access.roles import AccountState
+from emisa.people.visibility import FIELD_DEFAULTS, IDENTITY_FIELDS, Visibility
+from emisa.timeutil import utcnow
 
 _LIBRARY_LABELS = tuple(label.value for label in Tlp if label.library_visible)
 _GROUP_LABELS = (Tlp.AMBER.value, Tlp.AMBER_STRICT.value)
@@ -107,3 +112,66 @@ def readable_clause(
     if user.is_partner:
         clause = sa.and_(marked.tlp.in_(_LIBRARY_LABELS), clause)
     return clause
+
+
+# Profiles: the SQL twin of the rules in ``people.py``, for the directory.
+
+
+def _level(field: str) -> ColumnElement:
+    """A profile field's stored visibility, or its default for an account without a profile."""
+    from emisa.people.models import Profile
+
+    return sa.func.coalesce(getattr(Profile, f"vis_{field}"), int(FIELD_DEFAULTS[field]))
+
+
+def _open_clause(field: str, co_member: ColumnElement[bool]) -> ColumnElement[bool]:
+    platform = int(Visibility.PLATFORM)
+    members = int(Visibility.CO_MEMBERS)
+    return sa.or_(
+        sa.and_(_level("profile") >= platform, _level(field) >= platform),
+        sa.and_(co_member, _level("profile") >= members, _level(field) >= members),
+    )
+
+
+def usable_clause(now: datetime | None = None) -> ColumnElement[bool]:
+    """SQL twin of ``User.is_usable``."""
+    from emisa.accounts.models import User
+
+    now = now or utcnow()
+    return sa.and_(
+        User.state == AccountState.ACTIVE.value,
+        sa.or_(User.expires_at.is_(None), User.expires_at > now),
+    )
+
+
+class DirectoryClauses:
+    """The rules above as SQL over ``users`` outer-joined to ``profiles``."""
+
+    def __init__(self, viewer) -> None:
+        from emisa.accounts.models import User
+        from emisa.groups.models import Membership
+
+        self.viewer = viewer
+        from emisa.access.people import viewer_group_ids
+
+        groups = viewer_group_ids(viewer)
+        self.co_member = (
+            sa.exists().where(Membership.user_id == User.id, Membership.group_id.in_(groups))
+            if groups
+            else sa.false()
+        )
+        self.is_self = User.id == viewer.id
+
+    def profile_visible(self) -> ColumnElement[bool]:
+        """Twin of the ``profile``/``view`` rule."""
+        if self.viewer.is_admin:
+            return sa.or_(self.is_self, usable_clause())
+        return sa.or_(
+            self.is_self, sa.and_(usable_clause(), _open_clause("profile", self.co_member))
+        )
+
+    def field_visible(self, field: str) -> ColumnElement[bool]:
+        """Twin of the ``profile_field``/``view`` rule, for a row already profile-visible."""
+        if self.viewer.is_admin and field in IDENTITY_FIELDS:
+            return sa.true()
+        return sa.or_(self.is_self, _open_clause(field, self.co_member))
