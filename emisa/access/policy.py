@@ -97,6 +97,21 @@ def filter_allowed(user: Any, action: str, resources: Iterable[Any]) -> list[Any
     return allowed
 
 
+def could(user: Any, action: str, resource: Any = None) -> Decision:
+    """Would ``user`` (another account, not the caller) be allowed once signed in?
+
+    For choosing whom to notify or mail: the account must be usable and the same rule
+    must allow it; that account's sign-in state does not matter.
+    """
+    user = _unproxied(user)
+    if user is None or not user.is_usable:
+        return deny("This account cannot sign in.")
+    check = _rule_for(action, resource)
+    if check is None:
+        return deny(f"No rule allows '{action}'.")
+    return check(user, resource)
+
+
 def require(user: Any, action: str, resource: Any = None) -> Decision:
     """Return the allowing decision or raise AccessDenied; every denial is audited."""
     decision = can(user, action, resource)

@@ -228,6 +228,7 @@ def create_meeting(group: WorkingGroup, data: MeetingInput, by: User) -> Meeting
         target=meeting,
         details={"tlp": marking.tlp.value, "invitees": len(marking.recipients) or "all members"},
     )
+    _notify(meeting, invitee_ids(meeting), "invited", by)
     return meeting
 
 
@@ -244,8 +245,11 @@ def update_meeting(meeting: Meeting, data: MeetingInput, by: User) -> None:
     db.session.expire(meeting, ["marked_recipients"])
     audit.record("meeting.updated", actor=by, target=meeting, details={"tlp": marking.tlp.value})
     rights_narrowed.send(current_app._get_current_object(), meeting_id=meeting.id)
-    # Those who were invited and still are hear of the change; whoever lost access hears nothing.
-    _notify(meeting, before & invitee_ids(meeting), "changed", by)
+    # Those who were invited and still are hear of the change; whoever lost access hears
+    # nothing; whoever the change invites hears of the invitation.
+    after = invitee_ids(meeting)
+    _notify(meeting, before & after, "changed", by)
+    _notify(meeting, after - before, "invited", by)
 
 
 def cancel_meeting(meeting: Meeting, by: User) -> list[str]:
@@ -260,22 +264,23 @@ def cancel_meeting(meeting: Meeting, by: User) -> list[str]:
     return sids
 
 
-def notification_text(meeting: Meeting, verb: str) -> str:
+def _notify(meeting: Meeting, user_ids: Iterable[int], verb: str, by: User) -> None:
     """Names no title, whatever the marking: notices are stored in clear, the title is sealed
     and shown on the meeting's page the notice links to."""
-    when = meeting.starts_at.strftime("%d %b %Y %H:%M UTC")
-    return f"A {meeting.tlp} meeting of {meeting.group.name} on {when} was {verb}."
-
-
-def _notify(meeting: Meeting, user_ids: Iterable[int], verb: str, by: User) -> None:
     recipients = sorted(uid for uid in user_ids if uid != by.id)
     if recipients:
         notify.send(
             current_app._get_current_object(),
             user_ids=recipients,
             kind="meeting",
-            text=notification_text(meeting, verb),
+            params={
+                "verb": verb,
+                "tlp": str(meeting.tlp),
+                "group": meeting.group.name,
+                "starts_at": meeting.starts_at.isoformat(),
+            },
             link=f"/meetings/{meeting.id}",
+            subject=f"meeting:{meeting.id}:{verb}",
         )
 
 
