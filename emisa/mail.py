@@ -39,9 +39,9 @@ def send_mail(to: str, subject: str, body: str, *, language: str | None = None) 
     message["From"] = current_app.config["EMISA_MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject
+    message.set_content(body)  # (clears every Content-* header: the language comes after)
     if language:
         message["Content-Language"] = language
-    message.set_content(body)
     timeout = float(current_app.config.get("EMISA_SMTP_TIMEOUT", 10))
     try:
         if parts.scheme == "smtps":
