@@ -7,9 +7,12 @@ else English, and the account's time zone, else UTC.
 
 from __future__ import annotations
 
-from babel import Locale
+from datetime import date, datetime
+
+from babel import Locale, dates, numbers
 from flask import Flask, request
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, get_timezone
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 # The interface's languages, in the order the language switch lists them.
@@ -27,6 +30,43 @@ FALLBACKS = {
     "shi": "ar",  # Tachelhit (Morocco)
     "ku": "tr",  # Kurdish
     "ckb": "ar",  # Central Kurdish
+}
+
+# Digits an account may read numbers and dates in: Latin (0-9, the default in every
+# language, as most Arabic-speaking administrations in the Maghreb write them) or Eastern
+# Arabic digits, chosen on the account page.
+DIGITS = ("latn", "arab")
+_EASTERN_ARABIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+# Stored values of closed vocabularies (roles, states, policies ...) as the interface names
+# them. The database keeps the English value; only its display is translated.
+TERMS = {
+    "coordinator": _l("coordinator"),
+    "member": _l("member"),
+    "observer": _l("observer"),
+    "admin": _l("administrator"),
+    "user": _l("user"),
+    "law-enforcement": _l("law enforcement"),
+    "partner": _l("partner"),
+    "invited": _l("invited"),
+    "active": _l("active"),
+    "suspended": _l("suspended"),
+    "expired": _l("expired"),
+    "request": _l("on request"),
+    "invite-only": _l("invite only"),
+    "pending": _l("pending"),
+    "approved": _l("approved"),
+    "rejected": _l("rejected"),
+    "scheduled": _l("scheduled"),
+    "open": _l("open"),
+    "closed": _l("closed"),
+    "cancelled": _l("cancelled"),
+    "ok": _l("ok"),
+    "denied": _l("denied"),
+    "failed": _l("failed"),
+    "thread": _l("thread"),
+    "post": _l("post"),
+    "document": _l("document"),
 }
 
 babel = Babel()
@@ -61,6 +101,101 @@ def select_timezone() -> str:
     return zone or "UTC"
 
 
+def term(value) -> str:
+    """A closed vocabulary's stored value, named in the reader's language."""
+    return str(TERMS.get(str(value), value)) if value is not None else ""
+
+
+def numbering_system() -> str:
+    """``arab`` when the reader chose Eastern Arabic digits, else ``latn``."""
+    digits = getattr(current_user, "digits", None) if current_user else None
+    return digits if digits in DIGITS else "latn"
+
+
+def _digits(text: str) -> str:
+    return text.translate(_EASTERN_ARABIC) if numbering_system() == "arab" else text
+
+
+# The locale dates and numbers are formatted in, per interface language: CLDR's bare "en"
+# is American (12-hour clock, month first); European practitioners read en_GB.
+FORMAT_LOCALES = {"en": "en_GB"}
+
+
+def _locale() -> Locale:
+    language = str(get_locale() or DEFAULT_LANGUAGE)
+    return Locale.parse(FORMAT_LOCALES.get(language, language))
+
+
+def format_number(value) -> str:
+    """A number in the reader's locale and digits (grouping, decimal sign)."""
+    if value is None:
+        return ""
+    return numbers.format_decimal(value, locale=_locale(), numbering_system=numbering_system())
+
+
+def format_datetime(value: datetime | None, format: str = "medium") -> str:
+    """A stored naive-UTC instant in the reader's zone, locale and digits."""
+    if value is None:
+        return ""
+    locale, instant, zone = _locale(), _as_utc(value), get_timezone()
+    if format not in ("short", "medium", "long", "full"):
+        return _digits(dates.format_datetime(instant, format, tzinfo=zone, locale=locale))
+    # The date at the named length with the time to the minute: seconds are noise here.
+    return _digits(
+        locale.datetime_formats[format]
+        .replace("'", "")
+        .replace("{0}", dates.format_time(instant, "short", tzinfo=zone, locale=locale))
+        .replace("{1}", dates.format_date(instant.astimezone(zone).date(), format, locale=locale))
+    )
+
+
+def format_date(value: date | datetime | None, format: str = "medium") -> str:
+    """A calendar date; a datetime is first moved into the reader's zone."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = _as_utc(value).astimezone(get_timezone()).date()
+    return _digits(dates.format_date(value, format, locale=_locale()))
+
+
+def format_time(value: datetime | None, format: str = "short") -> str:
+    """The time of day of a stored UTC instant, in the reader's zone."""
+    if value is None:
+        return ""
+    zone = get_timezone()
+    return _digits(dates.format_time(_as_utc(value), format, tzinfo=zone, locale=_locale()))
+
+
+def format_skeleton(value: date | datetime | None, skeleton: str) -> str:
+    """An instant in the reader's zone by a CLDR skeleton ("MMMEd", "yMMMM"), which each
+    locale orders and punctuates its own way."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = _as_utc(value).astimezone(get_timezone())
+    return _digits(dates.format_skeleton(skeleton, value, locale=_locale()))
+
+
+def zone_name(zone: str | None = None) -> str:
+    """A time zone as the reader's locale names it, e.g. "heure : Bruxelles"."""
+    from zoneinfo import ZoneInfo
+
+    zone = zone or str(get_timezone())
+    return dates.get_timezone_location(ZoneInfo(zone), locale=_locale())
+
+
+def weekday_names() -> list[str]:
+    """Abbreviated weekday names, Monday first, for calendar headings."""
+    names = dates.get_day_names("abbreviated", locale=_locale())
+    return [names[i] for i in range(7)]
+
+
+def _as_utc(value: datetime) -> datetime:
+    from datetime import UTC
+
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
 def text_direction(locale: Locale | None = None) -> str:
     """``rtl`` or ``ltr``, as Babel knows the locale's script."""
     locale = locale or get_locale() or Locale.parse(DEFAULT_LANGUAGE)
@@ -69,6 +204,15 @@ def text_direction(locale: Locale | None = None) -> str:
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+    app.add_template_filter(term, "term")
+    app.add_template_filter(format_number, "number")
+    app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(format_date, "date")
+    app.add_template_filter(format_time, "time")
+    app.add_template_filter(format_skeleton, "skeleton")
+    app.add_template_global(weekday_names)
+    app.add_template_global(zone_name)
 
     @app.context_processor
     def _language():

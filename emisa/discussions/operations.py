@@ -29,6 +29,7 @@ from emisa.discussions.attachments import attachments_for, unlink_post
 from emisa.discussions.models import Post, PostAttachment, PostRevision, Thread, ThreadRead
 from emisa.extensions import db
 from emisa.groups.models import Membership, WorkingGroup
+from emisa.i18n import format_datetime
 from emisa.notifications.operations import followers_of, notify_users
 from emisa.search import index as search_index
 from emisa.text import SANITISER_VERSION, extract_mentions, render_markdown, to_plain_text
@@ -450,16 +451,16 @@ class PostView:
 
     @property
     def created_label(self) -> str:
-        return _minutes(self.created)
+        return _shown_time(self.created)
 
     @property
     def edited_label(self) -> str:
-        return _minutes(self.edited)
+        return _shown_time(self.edited)
 
 
-def _minutes(iso: str) -> str:
-    """'2026-11-22T12:11:06.648944' -> '2026-11-22 12:11': the page shows minutes."""
-    return iso[:10] + " " + iso[11:16]
+def _shown_time(iso: str) -> str:
+    """The UTC ISO instant as the reader reads times: their locale, zone and digits."""
+    return format_datetime(datetime.fromisoformat(iso)) if iso else ""
 
 
 # What showing a post needs: no Markdown source (unless its HTML is stale), no ORM entity.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar as month_calendar
 import csv
 import io
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from flask import (
     Blueprint,
@@ -34,14 +34,6 @@ from emisa.timeutil import utcnow
 from emisa.web import load, load_checked, month_arg
 
 bp = Blueprint("meetings", __name__)
-
-
-@bp.app_template_filter("in_zone")
-def _in_zone(dt: datetime | None, fmt: str = "%a %d %b %Y, %H:%M") -> str:
-    """A stored UTC instant, shown in the signed-in reader's own time zone."""
-    zone_name = getattr(current_user, "time_zone", "UTC") or "UTC"
-    value = operations.local(dt, zone_name)
-    return value.strftime(fmt) if value else ""
 
 
 def _zone_form() -> TimeZoneForm:

@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_datetime
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+
+from emisa.i18n import DEFAULT_LANGUAGE, FORMAT_LOCALES
 
 IMMEDIATELY, DIGEST, NEVER = "immediately", "digest", "never"
 MODES = (IMMEDIATELY, DIGEST, NEVER)
@@ -51,7 +54,9 @@ def _when(value: str | None, time_zone: str | None) -> str:
     moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo("UTC"))
-    return format_datetime(moment, "medium", tzinfo=zone, locale=get_locale())
+    language = str(get_locale() or DEFAULT_LANGUAGE)
+    locale = Locale.parse(FORMAT_LOCALES.get(language, language))
+    return format_datetime(moment, "medium", tzinfo=zone, locale=locale)
 
 
 def render(kind: str, params: dict, count: int = 1, time_zone: str | None = None) -> str:
