@@ -15,14 +15,6 @@ def unread() -> int:
     return g.emisa_unread
 
 
-def _bell_label() -> str:
-    from flask_babel import gettext as _
-
-    count = unread()
-    # Plain text: a bell emoji is a missing glyph on systems without an emoji font.
-    return _("Notifications (%(count)d)", count=count) if count else _("Notifications")
-
-
 def _deliver(response):
     """After the request's commit: mail the notices wanted immediately (never fails it)."""
     from emisa.notifications.operations import deliver_after_commit
@@ -36,10 +28,10 @@ def init_app(app: Flask) -> None:
     from emisa.notifications.operations import forget_follow, on_notify
     from emisa.notifications.views import bp
     from emisa.signals import membership_ended, notify
-    from emisa.ui import register_nav
 
     app.register_blueprint(bp)
     app.after_request(_deliver)
     notify.connect(on_notify, weak=False)
     membership_ended.connect(forget_follow, weak=False)
-    register_nav("notifications.index", _bell_label)
+    # The bell in the top bar: counted when a page shows it (signed-in pages only).
+    app.add_template_global(unread, "unread_notifications")
