@@ -10,6 +10,9 @@ one item group (``subject``, ``count``, ``updated_at``). The digest switch becom
 per kind (``notification_email``, a row only where it differs from the default): who had
 switched the digest on gets every kind in the digest, who had saved it off gets no email
 for the kinds that existed then.
+
+API tokens also record where they were issued (address and User-Agent), which the account
+page shows by browser and system name, as it does for browser sessions.
 """
 
 import sqlalchemy as sa
@@ -47,6 +50,9 @@ choices = sa.table(
 
 
 def upgrade():
+    with op.batch_alter_table("api_tokens") as batch:
+        batch.add_column(sa.Column("ip_address", sa.String(length=64), nullable=False, server_default=""))
+        batch.add_column(sa.Column("user_agent", sa.String(length=300), nullable=False, server_default=""))
     op.create_table(
         "notification_email",
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -122,6 +128,9 @@ def downgrade():
         batch.drop_column("count")
         batch.drop_column("subject")
         batch.drop_column("params")
+    with op.batch_alter_table("api_tokens") as batch:
+        batch.drop_column("user_agent")
+        batch.drop_column("ip_address")
 
 
 def _english(kind: str, params: dict, count: int) -> str:
