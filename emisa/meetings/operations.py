@@ -295,6 +295,22 @@ def invitees(meeting: Meeting) -> list[User]:
     return [user for user in members if invited(user, meeting)]
 
 
+def partners_left_out(meeting: Meeting) -> int:
+    """How many partner members of the group the meeting's label keeps out: the scheduling
+    coordinator is told, rather than partners silently missing it."""
+    members = db.session.scalars(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.group_id == meeting.group_id)
+    )
+    return sum(1 for user in members if user.is_partner and not invited(user, meeting))
+
+
+def partner_members(group: WorkingGroup) -> int:
+    """Partner accounts among the group's members (the scheduling form warns of them)."""
+    return sum(1 for m in group.memberships if m.user.is_partner)
+
+
 def invitee_ids(meeting: Meeting) -> set[int]:
     return {user.id for user in invitees(meeting)}
 
