@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -30,16 +32,17 @@ ERROR_CODES = {
     500: "internal_error",
     503: "service_unavailable",
 }
+# Lazy: each answer says it in the language of the request it answers.
 MESSAGES = {
-    400: "The request was not valid.",
-    401: "Sign in first.",
-    403: "You are not allowed to do this.",
-    404: "Nothing was found here, or you are not allowed to see it.",
-    405: "This method is not allowed here.",
-    409: "This conflicts with the current state.",
-    413: "The upload is larger than allowed.",
-    429: "Too many attempts. Try again later.",
-    500: "Something went wrong on our side; nothing you sent was half-stored.",
+    400: _l("The request was not valid."),
+    401: _l("Sign in first."),
+    403: _l("You are not allowed to do this."),
+    404: _l("Nothing was found here, or you are not allowed to see it."),
+    405: _l("This method is not allowed here."),
+    409: _l("This conflicts with the current state."),
+    413: _l("The upload is larger than allowed."),
+    429: _l("Too many attempts. Try again later."),
+    500: _l("Something went wrong on our side; nothing you sent was half-stored."),
 }
 
 
@@ -47,7 +50,7 @@ def json_error(status: int, message: str | None = None, code: str | None = None,
     body = {
         "error": {
             "code": code or ERROR_CODES.get(status, "error"),
-            "message": message or MESSAGES.get(status, "Error."),
+            "message": str(message or MESSAGES.get(status) or _("Error.")),
         }
     }
     response = jsonify(body)
@@ -62,7 +65,7 @@ def error_response(status: int, message: str | None = None, code: str | None = N
     if wants_json():
         return json_error(status, message, code, headers)
     body = render_template(
-        "errors.html", status=status, message=message or MESSAGES.get(status, "Error.")
+        "errors.html", status=status, message=message or MESSAGES.get(status) or _("Error.")
     )
     return body, status, headers or {}
 
@@ -70,7 +73,7 @@ def error_response(status: int, message: str | None = None, code: str | None = N
 def _validation_message(error: HTTPException) -> str:
     messages = getattr(error, "data", {}).get("messages") if hasattr(error, "data") else None
     if not messages:
-        return error.description if isinstance(error.description, str) else MESSAGES[400]
+        return _(error.description) if isinstance(error.description, str) else MESSAGES[400]
     parts = []
     for location, fields in messages.items():
         if not isinstance(fields, dict):
@@ -78,29 +81,30 @@ def _validation_message(error: HTTPException) -> str:
             fields = {location: fields}
         for name, problems in fields.items():
             text = problems[0] if isinstance(problems, list) else str(problems)
-            parts.append(f"{name}: {text}")
-    return "Invalid input: " + "; ".join(parts)
+            parts.append(f"{name}: {_(text)}")
+    return _("Invalid input: %(problems)s", problems="; ".join(parts))
 
 
 def handle_http_error(error: HTTPException):
     status = error.code or 500
     if status in (400, 422):
         return error_response(400, _validation_message(error), "invalid_input")
-    message = error.description if status in (409, 413, 400) else None
+    message = _(error.description) if status in (409, 413, 400) else None
     if type(error) is RequestEntityTooLarge:
         # Werkzeug's own refusal of a body over the request's limit.
         message = body_too_large_message()
     if status == 429:
-        message = f"Too many requests ({error.description}). Try again later."
+        message = _("Too many requests (%(limit)s). Try again later.", limit=error.description)
     return error_response(status, message)
 
 
 def handle_access_denied(error: AccessDenied):
     decision = error.decision
     if decision.status == 401 and not wants_json():
-        flash(decision.reason, "warning")
+        flash(_(decision.reason), "warning")
         return redirect(url_for("auth.login", next=request.full_path))
-    message = decision.reason if decision.status != 404 else None
+    # The policy's reasons are English (they are audited); the person reads them translated.
+    message = _(decision.reason) if decision.status != 404 else None
     # The policy answers 500 only when an item's marking fails its integrity check.
     code = "integrity_failure" if decision.status == 500 else None
     return error_response(decision.status, message, code)
@@ -108,7 +112,7 @@ def handle_access_denied(error: AccessDenied):
 
 def handle_csrf(error: CSRFError):
     return error_response(
-        400, "The form expired or was sent from elsewhere. Reload the page and try again."
+        400, _("The form expired or was sent from elsewhere. Reload the page and try again.")
     )
 
 
@@ -118,8 +122,10 @@ def handle_database_unavailable(error: OperationalError):
     log.error("database unavailable: %s", error.orig)
     return error_response(
         503,
-        "The platform cannot reach its database right now, so nothing was read or changed. "
-        "Try again in a minute.",
+        _(
+            "The platform cannot reach its database right now, so nothing was read or changed. "
+            "Try again in a minute."
+        ),
         "service_unavailable",
         headers={"Retry-After": "10"},
     )

@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from babel import Locale, dates, numbers
 from flask import Flask, request
-from flask_babel import Babel, get_locale, get_timezone
+from flask_babel import Babel, get_locale, get_timezone, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -31,6 +31,13 @@ FALLBACKS = {
     "ku": "tr",  # Kurdish
     "ckb": "ar",  # Central Kurdish
 }
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction only (``pybabel extract -k N_``); it is translated
+    where it is shown, by its English text."""
+    return message
+
 
 # Digits an account may read numbers and dates in: Latin (0-9, the default in every
 # language, as most Arabic-speaking administrations in the Maghreb write them) or Eastern
@@ -69,6 +76,85 @@ TERMS = {
     "document": _l("document"),
 }
 
+# The static scripts' messages (static/js). Pages give them translated in a JSON data
+# block (the CSP forbids inline script code); scripts look each up by its English text.
+SCRIPT_MESSAGES = (
+    # app.js
+    N_("Your browser is set to %(zone)s; save to use it."),
+    # documents.js
+    N_("encrypted and stored"),
+    N_("open"),
+    N_("failed (%(status)s)"),
+    N_("the connection failed; nothing was stored"),
+    N_("larger than the maximum of %(max)s"),
+    N_("ready"),
+    N_("sending…"),
+    # discussions.js
+    N_("to %(name)s"),
+    # meeting room
+    N_("The server did not answer; check your connection."),
+    N_("Connected"),
+    N_("Cannot connect"),
+    N_("Cannot reach the meeting server."),
+    N_("Disconnected"),
+    N_("The server ended your connection."),
+    N_("Reconnecting…"),
+    N_("The coordinator lowered your hand."),
+    N_("The coordinator muted your microphone. Unmute when you speak."),
+    N_("%(name)s asked you to mute; your microphone is off. Unmute when you speak."),
+    N_("updated %(time)s"),
+    N_("saved %(time)s"),
+    N_("Observers follow the chat but do not write in it."),
+    N_("Unlock"),
+    N_("Lock"),
+    N_("The coordinator ended the meeting."),
+    N_("The meeting was cancelled."),
+    N_("The meeting has ended"),
+    N_("Not in the meeting"),
+    N_("No camera available: you take part with your microphone."),
+    N_("No camera or microphone available: you can still follow, chat, raise your hand and vote."),
+    N_("Mute"),
+    N_("Unmute"),
+    N_("Camera off"),
+    N_("Camera on"),
+    N_("Stop sharing"),
+    N_("Share screen"),
+    N_("Hand raised"),
+    N_("hand up"),
+    N_("(you)"),
+    N_("muted"),
+    N_("chair"),
+    N_("observer"),
+    N_("Lower hand"),
+    N_("Raise hand"),
+    N_("Remove"),
+    N_("Remove %(name)s from the meeting?"),
+    N_(
+        "People in this room: %(count)s. Without a media server each browser sends its video "
+        "to every other one, which carries about %(limit)s people with video: ask participants "
+        "to turn their cameras off, or have the platform's administrator configure the Janus "
+        "media server (EMISA_JANUS_URL)."
+    ),
+    N_("Admit"),
+    N_("Refuse"),
+    N_("Votes: %(count)s"),
+    N_("you voted; results when the poll closes"),
+    N_("results when the poll closes"),
+    N_("closed"),
+    N_("Close and show results"),
+    N_("End the meeting for everyone?"),
+    N_("screen"),
+    N_("Microphone off"),
+    N_("poor connection"),
+    N_("fair connection"),
+    N_("Your connection: %(quality)s"),
+    N_("poor"),
+    N_("fair"),
+    N_("scheduled"),
+    N_("open"),
+    N_("cancelled"),
+)
+
 babel = Babel()
 
 
@@ -89,16 +175,29 @@ def browser_language() -> str:
     return DEFAULT_LANGUAGE
 
 
+# The language someone chose with the switch before signing in (or without an account).
+LANGUAGE_COOKIE = "emisa_language"
+
+
 def select_locale() -> str:
+    """The account's language, else the switch's cookie, else the browser's, else English."""
     language = getattr(current_user, "language", None) if current_user else None
     if language in LANGUAGES:
         return language
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
     return browser_language()
 
 
 def select_timezone() -> str:
     zone = getattr(current_user, "time_zone", None) if current_user else None
     return zone or "UTC"
+
+
+def term_label(value: str):
+    """The lazy label of a vocabulary value, for choices built at import time."""
+    return TERMS.get(value, value)
 
 
 def term(value) -> str:
@@ -133,11 +232,11 @@ def format_number(value) -> str:
     return numbers.format_decimal(value, locale=_locale(), numbering_system=numbering_system())
 
 
-def format_datetime(value: datetime | None, format: str = "medium") -> str:
+def format_datetime(value: datetime | None, format: str = "medium", zone=None) -> str:
     """A stored naive-UTC instant in the reader's zone, locale and digits."""
     if value is None:
         return ""
-    locale, instant, zone = _locale(), _as_utc(value), get_timezone()
+    locale, instant, zone = _locale(), _as_utc(value), _zone(zone)
     if format not in ("short", "medium", "long", "full"):
         return _digits(dates.format_datetime(instant, format, tzinfo=zone, locale=locale))
     # The date at the named length with the time to the minute: seconds are noise here.
@@ -158,11 +257,11 @@ def format_date(value: date | datetime | None, format: str = "medium") -> str:
     return _digits(dates.format_date(value, format, locale=_locale()))
 
 
-def format_time(value: datetime | None, format: str = "short") -> str:
+def format_time(value: datetime | None, format: str = "short", zone=None) -> str:
     """The time of day of a stored UTC instant, in the reader's zone."""
     if value is None:
         return ""
-    zone = get_timezone()
+    zone = _zone(zone)
     return _digits(dates.format_time(_as_utc(value), format, tzinfo=zone, locale=_locale()))
 
 
@@ -190,10 +289,33 @@ def weekday_names() -> list[str]:
     return [names[i] for i in range(7)]
 
 
+def _zone(zone):
+    """The given zone (a name or tzinfo), else the reader's."""
+    if zone is None:
+        return get_timezone()
+    if isinstance(zone, str):
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(zone)
+    return zone
+
+
 def _as_utc(value: datetime) -> datetime:
     from datetime import UTC
 
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def script_i18n() -> dict:
+    """What the page's scripts need to speak the reader's language: the messages, and how
+    to format dates (BCP 47 tag with the digits, and the account's zone)."""
+    digits = numbering_system()
+    tag = str(_locale()).replace("_", "-")
+    zone = getattr(current_user, "time_zone", None) if current_user else None
+    return {
+        "locale": {"tag": f"{tag}-u-nu-{digits}", "zone": zone or None},
+        "strings": {message: gettext(message) for message in SCRIPT_MESSAGES},
+    }
 
 
 def text_direction(locale: Locale | None = None) -> str:
@@ -212,6 +334,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_time, "time")
     app.add_template_filter(format_skeleton, "skeleton")
     app.add_template_global(weekday_names)
+    app.add_template_global(script_i18n)
     app.add_template_global(zone_name)
 
     @app.context_processor

@@ -28,6 +28,7 @@ from contextlib import suppress
 
 import orjson
 from flask import Flask, Request, request
+from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import cached_property
 from werkzeug.wrappers import Response
@@ -40,9 +41,10 @@ def body_too_large_message() -> str:
     """Why a body was refused, naming the limit that applied to this request."""
     from emisa.documents.upload import human_size
 
-    return (
-        f"The request is larger than the {human_size(request.max_content_length)} accepted here "
-        "(files go through the document upload); nothing was done with it."
+    return _(
+        "The request is larger than the %(limit)s accepted here "
+        "(files go through the document upload); nothing was done with it.",
+        limit=human_size(request.max_content_length),
     )
 
 

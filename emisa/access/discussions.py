@@ -101,7 +101,7 @@ def _move(user, move: ThreadMove) -> Decision:
         return deny("The thread is already in this group.", status=409)
     tlp = thread.label
     if not (tlp.library_visible or tlp.reshareable):
-        return deny(f"A {tlp.value} thread can never leave its group.")
+        return deny("TLP:RED and TLP:AMBER+STRICT threads never leave their group.")
     decision = _moderate(user, target)
     if not decision:
         return deny("You can only move threads to groups you coordinate.")

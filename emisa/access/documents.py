@@ -95,7 +95,7 @@ def _manage(user, document) -> Decision:
 def _may_reshare(user, document) -> Decision:
     def check() -> Decision:
         if not document.label.reshareable:
-            return deny(f"{document.tlp} documents cannot be re-shared; only TLP:AMBER can.")
+            return deny("Only TLP:AMBER documents can be re-shared.")
         if _role(user, document.group) != GroupRole.COORDINATOR:
             return deny("Only a coordinator of the document's group may re-share it.")
         return allow("coordinator of an AMBER document")

@@ -10,6 +10,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
+from flask_babel import gettext as _
+
 from emisa.access.decision import Decision, allow, deny
 
 
@@ -44,7 +46,13 @@ def parse_tlp(value: str) -> Tlp:
         return Tlp((value or "").strip())
     except ValueError:
         accepted = ", ".join(label.value for label in Tlp)
-        raise InvalidMarking(f"'{value}' is not a TLP label; use one of: {accepted}.") from None
+        raise InvalidMarking(
+            _(
+                "'%(value)s' is not a TLP label; use one of: %(accepted)s.",
+                value=value,
+                accepted=accepted,
+            )
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -69,11 +69,18 @@ def _seen_then(user, meeting, check) -> Decision:
     return check() if seen else seen
 
 
+# Why a meeting's room cannot be used, by its state.
+_NOT_LIVE = {
+    "closed": "This meeting has ended.",
+    "cancelled": "This meeting was cancelled.",
+}
+
+
 @rule("meeting", "attend", "hand", "signal")
 def _attend(user, meeting) -> Decision:
     def check() -> Decision:
         if meeting.state not in LIVE_STATES:
-            return deny(f"This meeting is {meeting.state}.", status=409)
+            return deny(_NOT_LIVE.get(meeting.state, "This meeting is over."), status=409)
         return allow("invitee")
 
     return _seen_then(user, meeting, check)
@@ -124,7 +131,7 @@ def _chair(user, meeting) -> Decision:
     def check() -> Decision:
         decision = _coordinator(user, meeting)
         if decision and meeting.state not in LIVE_STATES:
-            return deny(f"This meeting is {meeting.state}.", status=409)
+            return deny(_NOT_LIVE.get(meeting.state, "This meeting is over."), status=409)
         return decision
 
     return _seen_then(user, meeting, check)

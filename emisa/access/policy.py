@@ -50,6 +50,14 @@ def resource_type_of(resource: Any) -> str | None:
     return getattr(type(resource), "__policy_type__", None)
 
 
+# Why an account that exists may not act, by its state (whole sentences, to translate).
+_UNUSABLE = {
+    "invited": "This account is not yet active.",
+    "suspended": "This account is suspended.",
+    "expired": "This account has expired.",
+}
+
+
 def actor_decision(user: Any) -> Decision:
     """Is this actor allowed to do anything beyond signing in, enrolling or signing out?"""
     if user is None or not getattr(user, "is_authenticated", False):
@@ -57,7 +65,7 @@ def actor_decision(user: Any) -> Decision:
     if id(user) not in _SUPPOSED.get() and not user.is_fully_authenticated:
         return deny("Complete the two-factor sign-in first.", status=401)
     if not user.is_usable:
-        return deny(f"This account is {user.effective_state}.", status=401)
+        return deny(_UNUSABLE.get(user.effective_state, "This account cannot be used."), status=401)
     return allow("active account")
 
 

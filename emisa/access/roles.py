@@ -2,6 +2,8 @@
 
 from enum import StrEnum
 
+from flask_babel import gettext as _
+
 
 class AccountKind(StrEnum):
     LAW_ENFORCEMENT = "law-enforcement"
@@ -37,4 +39,11 @@ def parse_enum(enum_type: type[StrEnum], value: str, what: str) -> StrEnum:
         return enum_type(value)
     except ValueError:
         accepted = ", ".join(member.value for member in enum_type)
-        raise ValueError(f"Unknown {what} '{value}'; use one of: {accepted}.") from None
+        raise ValueError(
+            _(
+                "Unknown %(what)s '%(value)s'; use one of: %(accepted)s.",
+                what=what,
+                value=value,
+                accepted=accepted,
+            )
+        ) from None

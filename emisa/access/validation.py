@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from emisa.access.countries import UnknownCountry, normalise_countries
 from emisa.access.marked import narrowed
@@ -53,7 +54,7 @@ def _member(group, ref: str) -> User:
     user = db.session.scalar(query)
     if user is None:
         raise InvalidMarking(
-            f"'{ref}' is not a member of this group; TLP:RED goes to members only."
+            _("'%(ref)s' is not a member of this group; TLP:RED goes to members only.", ref=ref)
         )
     return user
 
@@ -97,11 +98,14 @@ def validate_marking(
     except UnknownCountry as error:
         raise InvalidMarking(str(error)) from None
     if author.is_partner and not label.library_visible:
-        raise InvalidMarking("Partner accounts share TLP:GREEN or TLP:CLEAR content only.")
+        raise InvalidMarking(_("Partner accounts share TLP:GREEN or TLP:CLEAR content only."))
     if countries and author.country not in countries:
         raise InvalidMarking(
-            f"Releasable-to must include your own country ({author.country}), "
-            "or you could not read what you share."
+            _(
+                "Releasable-to must include your own country (%(country)s), "
+                "or you could not read what you share.",
+                country=author.country,
+            )
         )
     origin = narrowed(group.allowed_countries, carried)
     people: list[User] = []
@@ -116,7 +120,7 @@ def validate_marking(
                 people.append(person)
         people.insert(0, author)
     elif refs:
-        raise InvalidMarking("Named recipients are only for TLP:RED content.")
+        raise InvalidMarking(_("Named recipients are only for TLP:RED content."))
     return ValidMarking(label, countries, origin, people)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, request
+from flask_babel import lazy_gettext as _l
 
 from emisa.extensions import login_manager
 
@@ -20,7 +21,9 @@ def init_app(app: Flask) -> None:
     from emisa.accounts.views import bp, gate_unfinished_sign_in
 
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message = _l("Sign in to continue.")
+    # Flashed as a plain string (the session holds no lazy text), in the request's language.
+    login_manager.localize_callback = str
     login_manager.login_message_category = "info"
     # Flask-Login's own "session protection" is replaced by server-side sessions we can revoke.
     login_manager.session_protection = None

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
@@ -19,6 +21,7 @@ from emisa.accounts.views import reauthenticated
 from emisa.database import commit
 from emisa.extensions import db
 from emisa.groups.membership import memberships_of
+from emisa.i18n import term
 from emisa.mail import mail_configured, send_mail
 from emisa.web import load
 
@@ -33,10 +36,14 @@ def _invitation_page(user: User, token: str):
     link = url_for("auth.invitation", token=token, _external=True)
     mailed = mail_configured() and send_mail(
         user.email,
-        "Your EMISA invitation",
-        f"{current_user.name} invited you to the EMISA platform.\n\n"
-        f"Open this link to set your password and enrol two-factor sign-in:\n{link}\n\n"
-        "The link works once and expires in 7 days.",
+        _("Your EMISA invitation"),
+        _(
+            "%(name)s invited you to the EMISA platform.\n\n"
+            "Open this link to set your password and enrol two-factor sign-in:\n%(link)s\n\n"
+            "The link works once and expires in 7 days.",
+            name=current_user.name,
+            link=link,
+        ),
     )
     return render_template("admin/invitation_link.html", user=user, link=link, mailed=mailed)
 
@@ -132,7 +139,7 @@ def account_details(user_id: int):
         form.name.errors.append(str(error))
         return _account_page(user, 400, details_form=form)
     commit()
-    flash("The account's details were saved.", "success")
+    flash(_("The account's details were saved."), "success")
     return redirect(url_for("admin.account", user_id=user.id))
 
 
@@ -153,16 +160,16 @@ def account_role(user_id: int):
         commit()
         return _account_page(user, 409, role_form=form)
     commit()
-    flash(f"{user.name} is now {user.role}.", "success")
+    flash(_("%(name)s is now %(role)s.", name=user.name, role=term(user.role)), "success")
     return redirect(url_for("admin.account", user_id=user.id))
 
 
 _ACTIONS = {
-    "suspend": (operations.suspend, "The account is suspended and signed out everywhere."),
-    "reactivate": (operations.reactivate, "The account is active again."),
+    "suspend": (operations.suspend, _l("The account is suspended and signed out everywhere.")),
+    "reactivate": (operations.reactivate, _l("The account is active again.")),
     "reset-2fa": (
         operations.reset_two_factor,
-        "Two-factor sign-in was reset; the account enrols again at its next sign-in.",
+        _l("Two-factor sign-in was reset; the account enrols again at its next sign-in."),
     ),
 }
 
@@ -175,7 +182,7 @@ def account_action(user_id: int, action: str):
     user = load(User, user_id)
     require(current_user, "manage", user)
     if not EmptyForm().validate_on_submit():
-        flash("The form expired; try again.", "danger")
+        flash(_("The form expired; try again."), "danger")
         return redirect(url_for("admin.account", user_id=user.id))
     operation, done = _ACTIONS[action]
     try:
@@ -197,9 +204,9 @@ def account_expiry(user_id: int):
     if form.validate_on_submit():
         operations.set_expiry(user, _end_of_day(form.expires_on.data), current_user)
         commit()
-        flash("The expiry date was saved.", "success")
+        flash(_("The expiry date was saved."), "success")
     else:
-        flash("That is not a valid date.", "danger")
+        flash(_("That is not a valid date."), "danger")
     return redirect(url_for("admin.account", user_id=user.id))
 
 
@@ -209,7 +216,7 @@ def reissue_invitation(user_id: int):
     user = load(User, user_id)
     require(current_user, "manage", user)
     if not EmptyForm().validate_on_submit():
-        flash("The form expired; try again.", "danger")
+        flash(_("The form expired; try again."), "danger")
         return redirect(url_for("admin.account", user_id=user.id))
     try:
         token = operations.reissue_invitation(user, current_user)

@@ -1,64 +1,74 @@
 """Account forms; Flask-WTF adds the CSRF token to each."""
 
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from emisa.access.countries import COUNTRIES
+from emisa.access.countries import COUNTRIES, country_name
 from emisa.access.roles import AccountKind, PlatformRole
+from emisa.accounts.preferences import time_zones
+from emisa.i18n import language_names, term_label
 
 # SelectChoice, not (value, label) tuples: WTForms 3.3 deprecates tuples and 3.4 drops them.
-COUNTRY_CHOICES = [SelectChoice(code, f"{name} ({code})") for code, name in COUNTRIES.items()]
+# Labels are lazy: each form names the countries in its reader's language.
+COUNTRY_CHOICES = [
+    SelectChoice(code, LazyString(lambda code=code: f"{country_name(code)} ({code})"))
+    for code in COUNTRIES
+]
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)])
 
 
 class CodeForm(FlaskForm):
     code = StringField(
-        "Code from your authenticator app, or a recovery code",
+        _l("Code from your authenticator app, or a recovery code"),
         validators=[DataRequired(), Length(max=40)],
         render_kw={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True},
     )
 
 
 class SetPasswordForm(FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired(), Length(max=1000)])
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=1000)])
     confirm = PasswordField(
-        "Repeat the password", validators=[EqualTo("password", "The passwords differ.")]
+        _l("Repeat the password"), validators=[EqualTo("password", _l("The passwords differ."))]
     )
 
 
 class ChangePasswordForm(SetPasswordForm):
-    current_password = PasswordField("Current password", validators=[DataRequired()])
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
 
 
 class ReauthForm(FlaskForm):
     """Proof of presence before a sensitive change: password and a current code."""
 
-    current_password = PasswordField("Current password", validators=[DataRequired()])
-    code = StringField("Current code", validators=[DataRequired(), Length(max=40)])
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    code = StringField(_l("Current code"), validators=[DataRequired(), Length(max=40)])
 
 
 class TokenForm(FlaskForm):
-    name = StringField("Token name", validators=[DataRequired(), Length(max=100)])
+    name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=100)])
 
 
 def _country_field() -> SelectField:
     """No country is preselected: a default would be a wrong answer nobody noticed."""
     return SelectField(
-        "Country",
-        choices=[SelectChoice("", "Choose a country…"), *COUNTRY_CHOICES],
-        validators=[DataRequired("Choose the account's country.")],
+        _l("Country"),
+        choices=[SelectChoice("", _l("Choose a country…")), *COUNTRY_CHOICES],
+        validators=[DataRequired(_l("Choose the account's country."))],
     )
 
 
-def _role_field(label: str = "Platform role") -> SelectField:
+def _role_field(label=None) -> SelectField:
     return SelectField(
-        label, choices=[r.value for r in PlatformRole], default=PlatformRole.USER.value
+        label or _l("Platform role"),
+        choices=[SelectChoice(r.value, term_label(r.value)) for r in PlatformRole],
+        default=PlatformRole.USER.value,
     )
 
 
@@ -67,33 +77,54 @@ class AdminReauthFields(FlaskForm):
     admin role (both optional here: the view asks for them when the role is at stake)."""
 
     current_password = PasswordField(
-        "Your password (to grant or remove the admin role)", validators=[Length(max=1000)]
+        _l("Your password (to grant or remove the admin role)"), validators=[Length(max=1000)]
     )
-    code = StringField("Your current code", validators=[Length(max=40)])
+    code = StringField(_l("Your current code"), validators=[Length(max=40)])
 
 
 class InviteForm(AdminReauthFields):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
-    organisation = StringField("Organisation", validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
+    organisation = StringField(_l("Organisation"), validators=[DataRequired(), Length(max=200)])
     country = _country_field()
-    kind = SelectField("Kind", choices=[k.value for k in AccountKind])
+    kind = SelectField(
+        _l("Kind"), choices=[SelectChoice(k.value, term_label(k.value)) for k in AccountKind]
+    )
     role = _role_field()
-    expires_on = DateField("Account expires on (optional)", validators=[Optional()])
+    expires_on = DateField(_l("Account expires on (optional)"), validators=[Optional()])
 
 
 class RoleForm(AdminReauthFields):
-    role = _role_field("New platform role")
+    role = _role_field(_l("New platform role"))
 
 
 class AccountDetailsForm(FlaskForm):
-    name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
-    organisation = StringField("Organisation", validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
+    organisation = StringField(_l("Organisation"), validators=[DataRequired(), Length(max=200)])
     country = _country_field()
 
 
 class ExpiryForm(FlaskForm):
-    expires_on = DateField("Expires on", validators=[Optional()])
+    expires_on = DateField(_l("Expires on"), validators=[Optional()])
+
+
+DIGIT_CHOICES = [
+    SelectChoice("latn", _l("Latin digits (0123456789)")),
+    SelectChoice("arab", _l("Eastern Arabic digits (٠١٢٣٤٥٦٧٨٩)")),
+]
+
+
+class PreferencesForm(FlaskForm):
+    """Language, time zone and digits, on the account page and at first sign-in."""
+
+    language = SelectField(_l("Language"), validators=[DataRequired()])
+    time_zone = SelectField(_l("Time zone"), validators=[DataRequired()])
+    digits = SelectField(_l("Digits"), choices=DIGIT_CHOICES, default="latn")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = [SelectChoice(code, name) for code, name in language_names()]
+        self.time_zone.choices = [SelectChoice(z, z.replace("_", " ")) for z in time_zones()]
 
 
 class EmptyForm(FlaskForm):

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext as _
 from limits import RateLimitItemPerSecond
 from limits.strategies import MovingWindowRateLimiter
 
@@ -33,8 +34,13 @@ class Lockout:
     @property
     def message(self) -> str:
         minutes, seconds = divmod(self.retry_after, 60)
-        wait = f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
-        return f"Too many failed attempts. Try again in {wait}."
+        if minutes:
+            return _(
+                "Too many failed attempts. Try again in %(minutes)d min %(seconds)d s.",
+                minutes=minutes,
+                seconds=seconds,
+            )
+        return _("Too many failed attempts. Try again in %(seconds)d s.", seconds=seconds)
 
 
 def _tiers() -> list[RateLimitItemPerSecond]:

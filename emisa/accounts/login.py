@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from emisa import audit
 from emisa.access.roles import AccountState
 from emisa.accounts import lockout, totp
@@ -9,6 +12,7 @@ from emisa.accounts.models import User
 from emisa.accounts.operations import find_user
 from emisa.accounts.passwords import hash_password, needs_rehash, verify_password
 from emisa.audit.log import client_address
+from emisa.i18n import term
 
 
 class LoginFailed(Exception):
@@ -22,6 +26,7 @@ class LoginFailed(Exception):
         code: str | None = None,
         field: str | None = None,
     ):
+        message = str(message)  # a lazy text, fixed in the language of the request
         super().__init__(message)
         self.message, self.status, self.retry_after = message, status, retry_after
         self.code = code  # the API's error code, when the status alone does not say it
@@ -52,7 +57,7 @@ def _fail(email: str, action: str, user: User | None, message: str) -> LoginFail
     return LoginFailed(message)
 
 
-_WRONG_CREDENTIALS = "Wrong email or password."
+_WRONG_CREDENTIALS = _l("Wrong email or password.")
 _CLOSED_STATES = (AccountState.SUSPENDED, AccountState.EXPIRED)
 
 
@@ -89,12 +94,15 @@ def check_code(user: User, code: str) -> str:
             user.email,
             "auth.code_failed",
             user,
-            "That code is not valid, has expired or was already used.",
+            _("That code is not valid, has expired or was already used."),
         )
     if user.effective_state in _CLOSED_STATES:
         audit.record_event("auth.login_refused", actor=user, outcome="denied", target=user)
         raise LoginFailed(
-            f"This account is {user.effective_state}. Contact an administrator.",
+            _(
+                "This account is %(state)s. Contact an administrator.",
+                state=term(user.effective_state),
+            ),
             status=403,
             code="account_closed",
         )
@@ -117,6 +125,6 @@ def reauthenticate(user: User, password: str, code: str) -> None:
     """
     _refuse_if_locked(user.email)
     if not verify_password(user.password_hash, password or ""):
-        raise reauthentication_failed(user, "current_password", "The password is wrong.")
+        raise reauthentication_failed(user, "current_password", _("The password is wrong."))
     if not totp.check_code_once(user, code or ""):
-        raise reauthentication_failed(user, "code", "The code is wrong or was already used.")
+        raise reauthentication_failed(user, "code", _("The code is wrong or was already used."))

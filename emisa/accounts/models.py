@@ -37,6 +37,8 @@ class User(UserMixin, db.Model):
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     # Interface language (emisa.i18n.LANGUAGES); None until chosen: the browser's applies.
     language: Mapped[str | None] = mapped_column(String(8))
+    # Digits numbers and dates are read in (emisa.i18n.DIGITS): "latn" unless "arab" chosen.
+    digits: Mapped[str] = mapped_column(String(4), default="latn", server_default="latn")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     recovery_codes: Mapped[list[RecoveryCode]] = relationship(

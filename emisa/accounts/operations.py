@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from emisa import audit
@@ -39,7 +40,7 @@ class DuplicateAccount(AccountError):
 def normalise_email(email: str) -> str:
     value = (email or "").strip().lower()
     if len(value) > 254 or not _EMAIL.match(value):
-        raise AccountError(f"'{email}' is not a valid email address.")
+        raise AccountError(_("'%(email)s' is not a valid email address.", email=email))
     return value
 
 
@@ -62,7 +63,7 @@ def _new_user(details: AccountDetails, state: str) -> User:
     email = normalise_email(details.email)
     name, organisation = details.name.strip(), details.organisation.strip()
     if not name or not organisation:
-        raise AccountError("Name and organisation are required.")
+        raise AccountError(_("Name and organisation are required."))
     try:
         country = normalise_country(details.country)
         kind = parse_enum(AccountKind, details.kind, "account kind")
@@ -70,7 +71,9 @@ def _new_user(details: AccountDetails, state: str) -> User:
     except ValueError as error:
         raise AccountError(str(error)) from None
     if find_user(email) is not None:
-        raise DuplicateAccount(f"An account with the email {email} already exists.")
+        raise DuplicateAccount(
+            _("An account with the email %(email)s already exists.", email=email)
+        )
     user = User(
         email=email,
         name=name[:120],
@@ -116,7 +119,7 @@ def invite(details: AccountDetails, invited_by: User | None) -> tuple[User, str]
 def reissue_invitation(user: User, invited_by: User | None) -> str:
     if user.state != AccountState.INVITED or user.is_claimed:
         raise AccountError(
-            "Only an account whose owner never set a password gets an invitation link."
+            _("Only an account whose owner never set a password gets an invitation link.")
         )
     token = secrets.token_urlsafe(32)
     for previous in db.session.scalars(
@@ -158,7 +161,7 @@ def accept_invitation(invitation: Invitation, password: str) -> User:
         .execution_options(synchronize_session=False)
     )
     if spent.rowcount != 1:
-        raise AccountError("This invitation was already used.")
+        raise AccountError(_("This invitation was already used."))
     audit.record("account.invitation_accepted", actor=user, target=user)
     return user
 
@@ -210,7 +213,7 @@ def change_password(user: User, new_password: str) -> None:
 
 def suspend(user: User, by: User) -> None:
     if user.id == by.id:
-        raise AccountError("You cannot suspend your own account.")
+        raise AccountError(_("You cannot suspend your own account."))
     user.state = AccountState.SUSPENDED
     end_all_access(user)
     audit.record("account.suspended", actor=by, target=user)
@@ -218,7 +221,7 @@ def suspend(user: User, by: User) -> None:
 
 def reactivate(user: User, by: User) -> None:
     if user.state not in (AccountState.SUSPENDED, AccountState.EXPIRED) and user.is_usable:
-        raise AccountError("The account is already active.")
+        raise AccountError(_("The account is already active."))
     # A claimed account comes back active: with its second factor reset, its owner enrols
     # again with their own password. Only one never claimed is invited again.
     user.state = AccountState.ACTIVE if user.is_claimed else AccountState.INVITED
@@ -260,9 +263,9 @@ def change_role(user: User, role: str, by: User) -> None:
     except ValueError as error:
         raise AccountError(str(error)) from None
     if user.id == by.id:
-        raise AccountError("Another administrator must change your own platform role.")
+        raise AccountError(_("Another administrator must change your own platform role."))
     if role == user.role:
-        raise AccountError(f"{user.name} already has the role {role}.")
+        raise AccountError(_("%(name)s already has the role %(role)s.", name=user.name, role=role))
     previous, user.role = user.role, role
     audit.record(
         "account.role_changed", actor=by, target=user, details={"from": previous, "to": role}
@@ -278,7 +281,7 @@ def correct_details(user: User, *, name: str, organisation: str, country: str, b
     """
     name, organisation = (name or "").strip(), (organisation or "").strip()
     if not name or not organisation:
-        raise AccountError("Name and organisation are required.")
+        raise AccountError(_("Name and organisation are required."))
     try:
         country = normalise_country(country)
     except ValueError as error:

@@ -7,12 +7,15 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
     request,
     url_for,
 )
+from flask_babel import get_locale, ngettext, refresh
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
@@ -24,6 +27,7 @@ from emisa.accounts.forms import (
     CodeForm,
     EmptyForm,
     LoginForm,
+    PreferencesForm,
     ReauthForm,
     SetPasswordForm,
     TokenForm,
@@ -37,6 +41,7 @@ from emisa.accounts.login import (
 )
 from emisa.accounts.models import ApiToken, AuthSession
 from emisa.accounts.passwords import verify_password
+from emisa.accounts.preferences import PreferenceError, set_preferences
 from emisa.accounts.sessions import (
     advance_session,
     end_all_access,
@@ -48,18 +53,25 @@ from emisa.accounts.sessions import (
 )
 from emisa.database import commit
 from emisa.extensions import db, limiter
+from emisa.i18n import LANGUAGE_COOKIE, LANGUAGES, term
 
 bp = Blueprint("auth", __name__)
 
 # Reachable before the second factor is passed; everything else waits for it.
-OPEN_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.invitation"}
+OPEN_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.invitation", "auth.language"}
 STAGE_ENDPOINTS = {"password": "auth.code", "enrol": "auth.enrol"}
 
 
-def _safe_next(default: str = "groups.dashboard") -> str:
-    target = request.args.get("next") or ""
+def _safe_next(default: str = "groups.dashboard", target: str | None = None) -> str:
+    """``next`` (or ``target``) when it is a path on this site, else the default page."""
+    target = (request.args.get("next") if target is None else target) or ""
     parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.netloc:
+    if (
+        target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not parts.netloc
+    ):
         return target
     return url_for(default)
 
@@ -92,7 +104,9 @@ def gate_unfinished_sign_in():
     if not current_user.is_usable:
         state = current_user.effective_state
         logout_user()
-        flash(f"This account is {state}. Contact an administrator.", "danger")
+        flash(
+            _("This account is %(state)s. Contact an administrator.", state=term(state)), "danger"
+        )
         return redirect(url_for("auth.login"))
     return None
 
@@ -158,7 +172,14 @@ def code():
             commit()
             if method == "recovery-code":
                 left = totp.remaining_recovery_codes(current_user)
-                flash(f"You signed in with a recovery code; {left} remain.", "warning")
+                flash(
+                    ngettext(
+                        "You signed in with a recovery code; %(num)d remains.",
+                        "You signed in with a recovery code; %(num)d remain.",
+                        left,
+                    ),
+                    "warning",
+                )
             return redirect(_safe_next())
     elif request.method == "POST":
         status = 400
@@ -197,16 +218,23 @@ def enrol():
         codes = operations.confirm_enrolment(current_user, form.code.data)
         if codes is None:
             commit()
-            flash("That code does not match. Check your device's clock and try again.", "danger")
+            flash(_("That code does not match. Check your device's clock and try again."), "danger")
             return _enrolment_page(form, 400)
-        if session.stage == "full":
+        first = session.stage != "full"
+        if not first:
             flash(
-                "The new device is enrolled; every other session and API token was ended.", "info"
+                _("The new device is enrolled; every other session and API token was ended."),
+                "info",
             )
         else:
             _advance("full")
         commit()
-        return render_template("auth/recovery_codes.html", codes=codes)
+        # A first enrolment goes on to confirm language and time zone; a new device does not.
+        return render_template(
+            "auth/recovery_codes.html",
+            codes=codes,
+            next_url=url_for("auth.welcome") if first else url_for("groups.dashboard"),
+        )
     return _enrolment_page(form, 400 if request.method == "POST" else 200)
 
 
@@ -226,7 +254,7 @@ def logout():
             revoke(user.auth_session)
         commit()
         logout_user()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -264,6 +292,7 @@ def _account_page(status: int = 200, **forms):
     forms.setdefault("recovery_form", ReauthForm(prefix="rc"))
     forms.setdefault("reenrol_form", ReauthForm(prefix="re"))
     forms.setdefault("token_form", TokenForm(prefix="tk"))
+    forms.setdefault("preferences_form", _preferences_form(prefix="pf"))
     return (
         render_template(
             "account/index.html",
@@ -281,6 +310,87 @@ def _account_page(status: int = 200, **forms):
 @login_required
 def account():
     return _account_page()
+
+
+def _preferences_form(**kwargs) -> PreferencesForm:
+    return PreferencesForm(
+        language=current_user.language or get_locale().language,
+        time_zone=current_user.time_zone or "UTC",
+        digits=current_user.digits or "latn",
+        **kwargs,
+    )
+
+
+def _store_preferences(form: PreferencesForm) -> bool:
+    """Store the form's three preferences, or put the refusal on the field at fault."""
+    if not form.validate_on_submit():
+        return False
+    try:
+        set_preferences(
+            current_user,
+            language=form.language.data,
+            time_zone=form.time_zone.data,
+            digits=form.digits.data,
+        )
+    except PreferenceError as error:
+        getattr(form, error.field).errors.append(error.message)
+        return False
+    commit()
+    return True
+
+
+@bp.route("/account/preferences", methods=["POST"])
+@login_required
+def preferences():
+    """Language, time zone and digits from the account page."""
+    require(current_user, "use")
+    form = _preferences_form(prefix="pf")
+    if not _store_preferences(form):
+        return _account_page(400, preferences_form=form)
+    # Said in the language just chosen: the next request's locale.
+    refresh()
+    flash(_("Your language, time zone and digits were saved."), "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/welcome", methods=["GET", "POST"])
+@login_required
+def welcome():
+    """First sign-in: the person confirms the language (from the browser) and time zone
+    (the browser's, filled in by static/js/app.js) before anything is shown in them."""
+    require(current_user, "use")
+    form = _preferences_form()
+    if request.method == "POST":
+        if _store_preferences(form):
+            return redirect(url_for("groups.dashboard"))
+        return render_template("account/welcome.html", form=form), 400
+    return render_template("account/welcome.html", form=form)
+
+
+@bp.route("/language", methods=["POST"])
+def language():
+    """The language switch: a signed-in account keeps its choice; anyone else gets a cookie
+    the locale selector reads after the account and before the browser's languages."""
+    form = EmptyForm()
+    chosen = request.form.get("language")
+    back = _safe_next("auth.login", request.form.get("next") or "")
+    if not form.validate_on_submit() or chosen not in LANGUAGES:
+        flash(_("Choose one of the offered languages."), "danger")
+        return redirect(back)
+    response = redirect(back)
+    if current_user.is_authenticated and current_user.is_fully_authenticated:
+        require(current_user, "use")
+        set_preferences(current_user, language=chosen)
+        commit()
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        chosen,
+        max_age=365 * 24 * 3600,
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
 
 
 def _locked_out_page():
@@ -319,7 +429,7 @@ def change_password():
     if form.validate_on_submit():
         if not verify_password(current_user.password_hash, form.current_password.data):
             failure = reauthentication_failed(
-                current_user, "current_password", "The current password is wrong."
+                current_user, "current_password", _("The current password is wrong.")
             )
             form.current_password.errors.append(failure.message)
         else:
@@ -330,7 +440,7 @@ def change_password():
             else:
                 commit()
                 flash(
-                    "Password changed. Every other session and all API tokens were ended.",
+                    _("Password changed. Every other session and all API tokens were ended."),
                     "success",
                 )
                 return redirect(url_for("auth.account"))
@@ -389,7 +499,7 @@ def revoke_session(session_id: int):
     if target.id == current_user.auth_session.id:
         logout_user()
         return redirect(url_for("auth.login"))
-    flash("The session was ended.", "success")
+    flash(_("The session was ended."), "success")
     return redirect(url_for("auth.account"))
 
 
@@ -418,5 +528,5 @@ def revoke_token(token_id: int):
     revoke(target)
     audit.record("auth.token_revoked", target=current_user, details={"token_id": token_id})
     commit()
-    flash("The token was revoked.", "success")
+    flash(_("The token was revoked."), "success")
     return redirect(url_for("auth.account"))

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from flask import abort
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from marshmallow import Schema, fields
 
 from emisa import audit
 from emisa.access import require
 from emisa.accounts.login import LoginFailed, check_code, check_password
+from emisa.accounts.preferences import PreferenceError, set_preferences
 from emisa.accounts.sessions import issue_token, revoke
 from emisa.api.blueprint import api_blueprint, errors
 from emisa.database import commit
 from emisa.errors import json_error
 from emisa.extensions import limiter
+from emisa.i18n import LANGUAGES
 
-_WRONG_CREDENTIALS = "Wrong email, password or code."
+_WRONG_CREDENTIALS = _l("Wrong email, password or code.")
 
 blp = api_blueprint("api_auth", __name__, "Bearer tokens and the caller's account")
 
@@ -42,6 +46,20 @@ class Me(Schema):
     organisation = fields.String()
     kind = fields.String()
     role = fields.String()
+    language = fields.String(
+        allow_none=True,
+        metadata={"description": "Interface language (en, fr, ar, tr); null: the browser's"},
+    )
+    time_zone = fields.String(metadata={"description": "IANA time zone, e.g. Europe/Brussels"})
+
+
+class MePatch(Schema):
+    language = fields.String(
+        metadata={"description": "Interface language: one of " + ", ".join(LANGUAGES)}
+    )
+    time_zone = fields.String(
+        metadata={"description": "IANA time zone name, e.g. Europe/Brussels or Asia/Amman"}
+    )
 
 
 @blp.route("/auth/token", methods=["POST"])
@@ -56,7 +74,7 @@ def create_token(body):
         user = check_password(body["email"], body["password"])
         if not user.totp_enrolled_at:
             raise LoginFailed(
-                "Enrol two-factor sign-in in the browser first.",
+                _("Enrol two-factor sign-in in the browser first."),
                 status=403,
                 code="totp_not_enrolled",
             )
@@ -67,7 +85,7 @@ def create_token(body):
         if failure.status == 401:
             # Both factors arrive together: one answer for either, so the password's
             # correctness never shows on its own.
-            return json_error(401, _WRONG_CREDENTIALS, "invalid_credentials")
+            return json_error(401, str(_WRONG_CREDENTIALS), "invalid_credentials")
         code = failure.code or {429: "too_many_attempts"}.get(failure.status)
         return json_error(failure.status, failure.message, code, headers)
     token, plain = issue_token(user, body["name"])
@@ -96,4 +114,21 @@ def delete_token():
 def me():
     """The caller's own account."""
     require(current_user, "use")
+    return current_user
+
+
+@blp.route("/me", methods=["PATCH"])
+@blp.arguments(MePatch)
+@blp.response(200, Me)
+@errors(blp, 400, 401)
+def update_me(body):
+    """Change the caller's interface language and/or time zone; answers the account."""
+    require(current_user, "use")
+    if not body:
+        abort(400, _("Send language, time_zone or both."))
+    try:
+        set_preferences(current_user, **body)
+    except PreferenceError as error:
+        return json_error(400, f"{error.field}: {error.message}", "invalid_input")
+    commit()
     return current_user

@@ -1,6 +1,7 @@
 """Threaded discussions: Markdown posts, nesting, mentions, moderation."""
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 
 def init_app(app: Flask) -> None:
@@ -16,7 +17,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     register_api_blueprint(api.blp)
-    register_tab("discussions.index", "Discussions")
+    register_tab("discussions.index", _l("Discussions"))
     keyring.on_group_key_rotation(reseal_group)
     group_deleting.connect(delete_group_content, weak=False)
     content_removed.connect(unlink_document, weak=False)

@@ -16,6 +16,7 @@ from functools import cache
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
 from emisa import audit
 from emisa.access import can
@@ -29,7 +30,7 @@ from emisa.discussions.attachments import attachments_for, unlink_post
 from emisa.discussions.models import Post, PostAttachment, PostRevision, Thread, ThreadRead
 from emisa.extensions import db
 from emisa.groups.models import Membership, WorkingGroup
-from emisa.i18n import format_datetime
+from emisa.i18n import format_datetime, format_number
 from emisa.notifications.operations import followers_of, notify_users
 from emisa.search import index as search_index
 from emisa.text import SANITISER_VERSION, extract_mentions, render_markdown, to_plain_text
@@ -96,16 +97,21 @@ def _seal_body(post: Post, source: str) -> str:
 def _clean_title(title: str) -> str:
     title = " ".join((title or "").split())
     if not 3 <= len(title) <= MAX_TITLE:
-        raise DiscussionError(f"The title must be 3 to {MAX_TITLE} characters long.")
+        raise DiscussionError(
+            _("The title must be 3 to %(max_title)s characters long.", max_title=MAX_TITLE)
+        )
     return title
 
 
 def _clean_body(body: str) -> str:
     body = (body or "").replace("\r\n", "\n").strip("\n")
     if not body.strip():
-        raise DiscussionError("Write something first: the post is empty.")
+        raise DiscussionError(_("Write something first: the post is empty."))
     if len(body) > MAX_SOURCE_CHARS:
-        raise DiscussionError(f"A post can hold at most {MAX_SOURCE_CHARS:,} characters.", 413)
+        raise DiscussionError(
+            _("A post can hold at most %(max)s characters.", max=format_number(MAX_SOURCE_CHARS)),
+            413,
+        )
     return body
 
 
@@ -243,7 +249,7 @@ def add_post(
     if parent_id is not None:
         parent = db.session.get(Post, parent_id)
         if parent is None or parent.thread_id != thread.id:
-            raise DiscussionError("You can only reply to a post of the same thread.", 404)
+            raise DiscussionError(_("You can only reply to a post of the same thread."), 404)
     now = utcnow()
     # Atomic: a lock that commits first wins; this UPDATE also serialises writers on the row.
     claimed = db.session.execute(
@@ -310,9 +316,9 @@ def delete_post(post: Post, by: User) -> None:
 def hide_post(post: Post, reason: str, by: User) -> None:
     reason = " ".join((reason or "").split())
     if not 3 <= len(reason) <= 500:
-        raise DiscussionError("Give a reason for hiding the post (3 to 500 characters).")
+        raise DiscussionError(_("Give a reason for hiding the post (3 to 500 characters)."))
     if post.deleted_at is not None:
-        raise DiscussionError("This post was deleted.", 409)
+        raise DiscussionError(_("This post was deleted."), 409)
     post.hidden_at, post.hidden_by_id = utcnow(), by.id
     post.hidden_reason_sealed = keyring.seal_text(post.group_id, reason, post.aad("hidden-reason"))
     # The reason is the coordinator's text about content: sealed here, never in the audit log.

@@ -13,6 +13,9 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
@@ -119,7 +122,7 @@ def new_thread(group_id: int):
             _discard(uploads)
             raise
         else:
-            flash(_posted("Your thread was posted.", files), "success")
+            flash(_posted(_("Your thread was posted."), files), "success")
             return redirect(url_for("discussions.thread", thread_id=thread.id))
     return _new_page(group, form, status)
 
@@ -142,8 +145,21 @@ def _discard(uploads) -> None:
 def _posted(message: str, files: list) -> str:
     if not files:
         return message
-    count = f"{len(files)} file" + ("" if len(files) == 1 else "s")
-    return f"{message} {count} went into the group's documents, encrypted, with its marking."
+    stored = ngettext(
+        "%(num)d file went into the group's documents, encrypted, with its marking.",
+        "%(num)d files went into the group's documents, encrypted, with its marking.",
+        len(files),
+    )
+    return f"{message} {stored}"
+
+
+# What a coordinator's pin or lock did, as the flash message says it.
+_MODERATED = {
+    "pin": _l("The thread was pinned."),
+    "unpin": _l("The thread was unpinned."),
+    "lock": _l("The thread was locked."),
+    "unlock": _l("The thread was unlocked."),
+}
 
 
 def _thread_page(thread: Thread, status: int = 200, reply_form: ReplyForm | None = None):
@@ -225,7 +241,7 @@ def reply(thread_id: int):
         _discard(uploads)
         raise
     if files:
-        flash(_posted("Your reply was posted.", files), "success")
+        flash(_posted(_("Your reply was posted."), files), "success")
     return redirect(url_for("discussions.post_link", post_id=post.id))
 
 
@@ -269,7 +285,7 @@ def edit_post(post_id: int):
             status = error.status
         else:
             commit()
-            flash("Your post was updated.", "success")
+            flash(_("Your post was updated."), "success")
             return redirect(url_for("discussions.post_link", post_id=post.id))
     return render_template(
         "discussions/edit.html",
@@ -289,7 +305,7 @@ def delete_post(post_id: int):
         ops.delete_post(post, current_user)
         commit()
         flash(
-            "Your post was deleted. Files attached to it stay in the group's documents.",
+            _("Your post was deleted. Files attached to it stay in the group's documents."),
             "success",
         )
     return redirect(url_for("discussions.post_link", post_id=post.id))
@@ -301,7 +317,7 @@ def hide_post(post_id: int):
     post = load_checked(Post, post_id, "hide")
     form = HideForm()
     if not form.validate_on_submit():
-        flash("Give a reason for hiding the post (3 to 500 characters).", "danger")
+        flash(_("Give a reason for hiding the post (3 to 500 characters)."), "danger")
     else:
         try:
             ops.hide_post(post, form.reason.data, current_user)
@@ -309,7 +325,7 @@ def hide_post(post_id: int):
             _fail(error)
         else:
             commit()
-            flash("The post is hidden; its author and the coordinators still see it.", "success")
+            flash(_("The post is hidden; its author and the coordinators still see it."), "success")
     return redirect(url_for("discussions.post_link", post_id=post.id))
 
 
@@ -320,7 +336,7 @@ def unhide_post(post_id: int):
     if ConfirmForm().validate_on_submit():
         ops.unhide_post(post, current_user)
         commit()
-        flash("The post is visible again.", "success")
+        flash(_("The post is visible again."), "success")
     return redirect(url_for("discussions.post_link", post_id=post.id))
 
 
@@ -350,12 +366,7 @@ def moderate(thread_id: int, action: str):
         else:
             ops.set_locked(thread, action == "lock", current_user)
         commit()
-        flash(
-            f"The thread was {action}ned."
-            if action.endswith("pin")
-            else f"The thread was {action}ed.",
-            "success",
-        )
+        flash(_MODERATED[action], "success")
     return redirect(url_for("discussions.thread", thread_id=thread.id))
 
 
@@ -374,7 +385,7 @@ def move(thread_id: int):
         require(current_user, "perform", ThreadMove(thread, target))
         ops.move_thread(thread, target, current_user)
         commit()
-        flash(f"The thread was moved to {target.name}.", "success")
+        flash(_("The thread was moved to %(group)s.", group=target.name), "success")
         return redirect(url_for("discussions.thread", thread_id=thread.id))
     return render_template(
         "discussions/move.html",
@@ -412,9 +423,9 @@ def follow(group_id: int, action: str):
         set_follow(current_user.id, group.id, action == "follow")
         commit()
         flash(
-            "You will be notified of new threads in this group."
+            _("You will be notified of new threads in this group.")
             if action == "follow"
-            else "You no longer follow this group.",
+            else _("You no longer follow this group."),
             "success",
         )
     return redirect(url_for("discussions.index", group_id=group.id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 
 def init_app(app: Flask) -> None:
@@ -20,7 +21,7 @@ def init_app(app: Flask) -> None:
     app.request_class = EncryptingRequest
     app.register_blueprint(bp)
     register_api_blueprint(api.blp)
-    register_tab("documents.index", "Documents")
+    register_tab("documents.index", _l("Documents"))
     register_error_handlers(app)
     keyring.on_group_key_rotation(operations.rewrap_after_rotation)
     group_deleting.connect(_on_group_deleting, weak=False)

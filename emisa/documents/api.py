@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import request
+from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import Schema, fields
 
@@ -217,7 +218,7 @@ def content(document_id: int):
     document = load_checked(Document, document_id, "download")
     version = document.version(_version_arg())
     if version is None:
-        raise DocumentError("This document has no such version.", 404, "not_found")
+        raise DocumentError(_("This document has no such version."), 404, "not_found")
     return download_response(version, via="api")
 
 

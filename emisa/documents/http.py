@@ -8,6 +8,7 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from flask import Response, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -96,7 +97,9 @@ def download_response(version: DocumentVersion, via: str) -> Response:
 
 def preview_response(version: DocumentVersion) -> Response:
     if version.content_type not in PREVIEWABLE:
-        raise DocumentError("Only PDF files and images can be previewed; download it instead.", 415)
+        raise DocumentError(
+            _("Only PDF files and images can be previewed; download it instead."), 415
+        )
     response = _stream(version, inline=True)
     audit.record_event(
         "document.previewed", target=version.document, details={"version": version.number}

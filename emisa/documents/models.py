@@ -12,6 +12,8 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     BigInteger,
     ForeignKey,
@@ -34,11 +36,16 @@ from emisa.timeutil import utcnow
 if TYPE_CHECKING:
     from emisa.discussions.models import Post
 
+# The codes stay H0 to H3 in every language; only their meaning is translated.
+HANDLING_MEANINGS = {
+    "H0": _l("No restriction on use in judicial proceedings"),
+    "H1": _l("Not to be used as evidence in judicial proceedings without the owner's permission"),
+    "H2": _l("Not to be disseminated without the owner's permission"),
+    "H3": _l("Other restrictions (see conditions)"),
+}
 HANDLING_CODES = {
-    "H0": "H0 · No restriction on use in judicial proceedings",
-    "H1": "H1 · Not to be used as evidence in judicial proceedings without the owner's permission",
-    "H2": "H2 · Not to be disseminated without the owner's permission",
-    "H3": "H3 · Other restrictions (see conditions)",
+    code: LazyString(lambda code=code: f"{code} · {HANDLING_MEANINGS[code]}")
+    for code in HANDLING_MEANINGS
 }
 
 

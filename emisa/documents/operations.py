@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app, g
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session, selectinload
 
 from emisa import audit
@@ -118,7 +119,7 @@ def parse_tags(value) -> list[str]:
         if tag and tag not in tags:
             tags.append(tag)
     if len(tags) > 20:
-        raise DocumentError("Give at most 20 topic tags.")
+        raise DocumentError(_("Give at most 20 topic tags."))
     return tags
 
 
@@ -141,14 +142,19 @@ def validate_marking(
         raise DocumentError(str(error)) from None
     code = (handling_code or "").strip().upper() or None
     if code is not None and code not in HANDLING_CODES:
-        raise DocumentError(f"'{handling_code}' is not a handling code; use H0, H1, H2 or H3.")
+        raise DocumentError(
+            _(
+                "'%(handling_code)s' is not a handling code; use H0, H1, H2 or H3.",
+                handling_code=handling_code,
+            )
+        )
     conditions = (handling_conditions or "").strip()
     if code == "H3" and not conditions:
-        raise DocumentError("Handling code H3 needs the conditions written out.")
+        raise DocumentError(_("Handling code H3 needs the conditions written out."))
     if code != "H3":
         conditions = ""
     if len(conditions) > 2000:
-        raise DocumentError("Handling conditions are limited to 2000 characters.")
+        raise DocumentError(_("Handling conditions are limited to 2000 characters."))
     return MarkingInput(marking, code, conditions)
 
 
@@ -156,9 +162,9 @@ def validate_text(title: str | None, description: str | None) -> tuple[str, str]
     title = " ".join((title or "").split())
     description = (description or "").strip()
     if not 1 <= len(title) <= 200:
-        raise DocumentError("Give the document a title of 1 to 200 characters.")
+        raise DocumentError(_("Give the document a title of 1 to 200 characters."))
     if len(description) > 5000:
-        raise DocumentError("The description is limited to 5000 characters.")
+        raise DocumentError(_("The description is limited to 5000 characters."))
     return title, description
 
 
@@ -175,8 +181,10 @@ def begin_upload(group_id: int, declared_length: int | None) -> UploadTarget:
     max_bytes = int(config["EMISA_MAX_UPLOAD_BYTES"])
     if declared_length is not None and declared_length > max_bytes + 64 * 1024:
         raise DocumentError(
-            f"The file is larger than the maximum upload size of {human_size(max_bytes)}; "
-            "nothing was stored.",
+            _(
+                "The file is larger than the maximum upload size of %(max)s; nothing was stored.",
+                max=human_size(max_bytes),
+            ),
             413,
             "too_large",
         )
@@ -204,9 +212,13 @@ def _check_quota(group_id: int, incoming: int) -> None:
     used = group_usage(group_id)
     if used + incoming > quota:
         raise DocumentError(
-            f"This upload would exceed the group's storage quota of {human_size(quota)} "
-            f"({human_size(used)} used); nothing was stored. Delete old documents or ask "
-            "an administrator for more space.",
+            _(
+                "This upload would exceed the group's storage quota of %(quota)s "
+                "(%(used)s used); nothing was stored. Delete old documents or ask "
+                "an administrator for more space.",
+                quota=human_size(quota),
+                used=human_size(used),
+            ),
             409,
             "quota_exceeded",
         )
@@ -215,7 +227,7 @@ def _check_quota(group_id: int, incoming: int) -> None:
 def _stored_sink(target: UploadTarget):
     sink = target.sink
     if sink is None or (sink.size == 0 and not sink.named):
-        raise DocumentError("Choose a file to upload.")
+        raise DocumentError(_("Choose a file to upload."))
     return sink
 
 
@@ -242,7 +254,7 @@ def _bind_data_key(target: UploadTarget, version: DocumentVersion) -> None:
         )
     except CryptoError:
         raise DocumentError(
-            "The group's keys were rotated while the file was being sent; upload it again.",
+            _("The group's keys were rotated while the file was being sent; upload it again."),
             409,
             "key_rotated",
         ) from None

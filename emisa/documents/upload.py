@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from flask import current_app, g, request
+from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from emisa.crypto.keyring import DataKey
@@ -107,7 +108,7 @@ class EncryptingSink(io.RawIOBase):
 
     def write(self, data) -> int:
         if self.state != "open":
-            raise ValueError(f"upload is {self.state}")
+            raise ValueError(_("upload is %(state)s", state=self.state))
         length = len(data)
         self.size += length
         if self.size > self.target.max_bytes:
@@ -139,7 +140,7 @@ class EncryptingSink(io.RawIOBase):
     def finish(self) -> None:
         """Seal the last segment and make the blob durable and visible."""
         if self.state != "open":
-            raise ValueError(f"upload is {self.state}")
+            raise ValueError(_("upload is %(state)s", state=self.state))
         self._writer.write(self._encryptor.finalize())
         self._writer.commit()
         self.state = "stored"
@@ -184,7 +185,7 @@ class UploadTarget:
 
     def open_sink(self, filename: str | None, content_type: str | None) -> EncryptingSink:
         if self.sink is not None:
-            raise BadRequest("Send one file per upload.")
+            raise BadRequest(_("Send one file per upload."))
         self.sink = EncryptingSink(self, filename, content_type)
         return self.sink
 
@@ -215,6 +216,9 @@ class _MemoryFile(io.BytesIO):
     def write(self, data) -> int:
         if self.tell() + len(data) > MEMORY_FILE_LIMIT:
             raise RequestEntityTooLarge(
-                "Files are accepted only by the document upload; this form takes none that large."
+                _(
+                    "Files are accepted only by the document upload; "
+                    "this form takes none that large."
+                )
             )
         return super().write(data)

@@ -16,13 +16,15 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
 from emisa import audit
 from emisa.access import can, require
-from emisa.access.countries import COUNTRIES
+from emisa.access.countries import localised_countries
 from emisa.access.documents import ShareTarget
 from emisa.access.markings import Tlp
 from emisa.access.validation import eligible_recipients
@@ -54,7 +56,7 @@ bp = Blueprint("documents", __name__)
 
 PER_PAGE = 50
 
-SORTS = {"newest": "Newest first", "oldest": "Oldest first"}
+SORTS = {"newest": _l("Newest first"), "oldest": _l("Oldest first")}
 
 
 def _family(*needles: str):
@@ -63,11 +65,14 @@ def _family(*needles: str):
 
 
 TYPE_FAMILIES = {
-    "pdf": ("PDF", lambda column: column == "application/pdf"),
-    "image": ("Images", lambda column: column.startswith("image/")),
-    "office": ("Office documents", _family("officedocument", "msword", "ms-excel", "opendocument")),
-    "text": ("Text", lambda column: column.startswith("text/")),
-    "archive": ("Archives", _family("zip", "tar", "compressed")),
+    "pdf": (_l("PDF"), lambda column: column == "application/pdf"),
+    "image": (_l("Images"), lambda column: column.startswith("image/")),
+    "office": (
+        _l("Office documents"),
+        _family("officedocument", "msword", "ms-excel", "opendocument"),
+    ),
+    "text": (_l("Text"), lambda column: column.startswith("text/")),
+    "archive": (_l("Archives"), _family("zip", "tar", "compressed")),
 }
 
 
@@ -85,7 +90,7 @@ def _validate_csrf(token: str | None) -> None:
     try:
         validate_csrf(token)
     except ValidationError:
-        raise CSRFError("The form expired or was sent from elsewhere.") from None
+        raise CSRFError(_("The form expired or was sent from elsewhere.")) from None
 
 
 def _filters(args) -> list:
@@ -146,7 +151,7 @@ def _index_page(group: WorkingGroup, status: int = 200):
                 t.value for t in Tlp if t.library_visible or not current_user.is_partner
             ],
             handling_codes=HANDLING_CODES,
-            countries=COUNTRIES,
+            countries=localised_countries(),
             members=members,
             can_upload=bool(can(current_user, "contribute", group)),
             max_upload=int(config["EMISA_MAX_UPLOAD_BYTES"]),
@@ -198,7 +203,7 @@ def upload(group_id: int):
     link = url_for("documents.detail", document_id=document.id)
     if wants_json_answer():
         return jsonify({"id": document.id, "url": link, "tlp": document.tlp}), 201
-    flash("The document was uploaded and encrypted.", "success")
+    flash(_("The document was uploaded and encrypted."), "success")
     return redirect(link, 303)
 
 
@@ -242,7 +247,7 @@ def detail(document_id: int):
 def _version(document: Document):
     version = document.version(whole_number_arg("version"))
     if version is None:
-        raise DocumentError("This document has no such version.", 404)
+        raise DocumentError(_("This document has no such version."), 404)
     return version
 
 
@@ -296,7 +301,7 @@ def upload_version(document_id: int):
         return _refused(error, back)
     if wants_json_answer():
         return jsonify({"id": document.id, "version": version.number, "url": back}), 201
-    flash(f"Version {version.number} was uploaded.", "success")
+    flash(_("Version %(number)d was uploaded.", number=version.number), "success")
     return redirect(back, 303)
 
 
@@ -316,7 +321,7 @@ def edit(document_id: int):
         flash(str(error), "danger")
         return _detail_page(document, error.status)
     commit()
-    flash("The document was saved.", "success")
+    flash(_("The document was saved."), "success")
     return redirect(url_for("documents.detail", document_id=document_id), 303)
 
 
@@ -328,7 +333,7 @@ def delete(document_id: int):
     title = read_fields(document).title
     operations.delete_document(document, current_user)
     commit()
-    flash(f"“{title}” was deleted; its files and keys were destroyed.", "success")
+    flash(_("“%(title)s” was deleted; its files and keys were destroyed.", title=title), "success")
     return redirect(url_for("documents.index", group_id=group_id), 303)
 
 
@@ -342,7 +347,7 @@ def share(document_id: int):
     require(current_user, "create", ShareTarget(document, group))
     operations.reshare(document, group, current_user)
     commit()
-    flash(f"The document is now shared with {group.name}.", "success")
+    flash(_("The document is now shared with %(group)s.", group=group.name), "success")
     return redirect(url_for("documents.detail", document_id=document_id), 303)
 
 
@@ -354,9 +359,9 @@ def publish(document_id: int):
     operations.set_public(document, make_public, current_user)
     commit()
     flash(
-        "The document is on the public library page."
+        _("The document is on the public library page.")
         if make_public
-        else "The document was removed from the public library page.",
+        else _("The document was removed from the public library page."),
         "success",
     )
     return redirect(url_for("documents.detail", document_id=document_id), 303)

@@ -11,6 +11,7 @@ import re
 import unicodedata
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
@@ -85,7 +86,7 @@ def slugify(name: str) -> str:
 def _validated(name: str, allowed_countries, join_policy: str) -> tuple[str, list[str], str]:
     name = (name or "").strip()
     if not 3 <= len(name) <= 120:
-        raise GroupError("The group name must be 3 to 120 characters long.")
+        raise GroupError(_("The group name must be 3 to 120 characters long."))
     try:
         countries = normalise_countries(allowed_countries)
         policy = parse_enum(JoinPolicy, join_policy or JoinPolicy.REQUEST, "join policy")
@@ -99,7 +100,7 @@ def _ensure_unique(name: str, slug: str, exclude_id: int | None = None) -> None:
         select(WorkingGroup).where((WorkingGroup.name == name) | (WorkingGroup.slug == slug))
     )
     if clash is not None and clash.id != exclude_id:
-        raise GroupError(f"A group named '{name}' already exists.", status=409)
+        raise GroupError(_("A group named '%(name)s' already exists.", name=name), status=409)
 
 
 def create_group(
@@ -148,7 +149,7 @@ def delete_group(group: WorkingGroup, confirm_name: str, by: User) -> None:
     be decrypted once the keys are gone from every live copy.
     """
     if confirm_name.strip() != group.name:
-        raise GroupError("Type the group's exact name to confirm the deletion.")
+        raise GroupError(_("Type the group's exact name to confirm the deletion."))
     group_id, name = group.id, group.name
     group_deleting.send(current_app._get_current_object(), group_id=group_id)
     keyring.shred_group(group_id)
@@ -216,12 +217,17 @@ def add_member(
     role = _parse_role(role)
     if group.allowed_countries and user.country not in group.allowed_countries:
         raise GroupError(
-            f"{user.name} is from {user.country_name}, which this group is not open to.", 409
+            _(
+                "%(name)s is from %(country)s, which this group is not open to.",
+                name=user.name,
+                country=user.country_name,
+            ),
+            409,
         )
     if db.session.scalar(
         select(Membership).where(Membership.group_id == group.id, Membership.user_id == user.id)
     ):
-        raise GroupError(f"{user.name} is already a member of this group.", 409)
+        raise GroupError(_("%(name)s is already a member of this group.", name=user.name), 409)
     membership = Membership(group=group, user=user, role=role)
     db.session.add(membership)
     for pending in db.session.scalars(
@@ -259,7 +265,7 @@ def change_role(membership: Membership, role: str, by: User) -> None:
         and role != GroupRole.COORDINATOR
         and _coordinator_count(membership.group) == 1
     ):
-        raise GroupError("A group needs at least one coordinator; appoint another first.", 409)
+        raise GroupError(_("A group needs at least one coordinator; appoint another first."), 409)
     previous, membership.role = membership.role, role
     forget_memberships()
     audit.record(
@@ -277,7 +283,7 @@ def remove_member(membership: Membership, by: User) -> None:
     group, user_id = membership.group, membership.user_id
     if membership.role == GroupRole.COORDINATOR and _coordinator_count(group) == 1:
         raise GroupError(
-            "The last coordinator cannot leave or be removed; appoint another first.", 409
+            _("The last coordinator cannot leave or be removed; appoint another first."), 409
         )
     action = "membership.left" if by.id == user_id else "membership.removed"
     group.memberships.remove(membership)
@@ -290,7 +296,7 @@ def remove_member(membership: Membership, by: User) -> None:
 def request_to_join(group: WorkingGroup, user: User, motivation: str) -> JoinRequest:
     motivation = (motivation or "").strip()
     if not 10 <= len(motivation) <= 2000:
-        raise GroupError("Tell the coordinators why you want to join (10 to 2000 characters).")
+        raise GroupError(_("Tell the coordinators why you want to join (10 to 2000 characters)."))
     if db.session.scalar(
         select(JoinRequest).where(
             JoinRequest.group_id == group.id,
@@ -298,7 +304,7 @@ def request_to_join(group: WorkingGroup, user: User, motivation: str) -> JoinReq
             JoinRequest.status == "pending",
         )
     ):
-        raise GroupError("You already asked to join this group; a coordinator will decide.", 409)
+        raise GroupError(_("You already asked to join this group; a coordinator will decide."), 409)
     join_request = JoinRequest(group=group, user=user, motivation_sealed=b"")
     db.session.add(join_request)
     db.session.flush()
@@ -329,10 +335,10 @@ def _notify_deciders(join_request: JoinRequest) -> None:
 
 def decide_join_request(join_request: JoinRequest, approve: bool, reason: str, by: User) -> None:
     if join_request.status != "pending":
-        raise GroupError(f"This request was already {join_request.status}.", 409)
+        raise GroupError(_("This request was already %(status)s.", status=join_request.status), 409)
     reason = (reason or "").strip()
     if not approve and not reason:
-        raise GroupError("Give the requester a reason for the rejection.")
+        raise GroupError(_("Give the requester a reason for the rejection."))
     if approve:
         add_member(join_request.group, join_request.user, GroupRole.MEMBER, by, tell=False)
     join_request.status = "approved" if approve else "rejected"

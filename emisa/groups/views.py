@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from emisa import dashboard as lists
@@ -20,6 +21,7 @@ from emisa.groups.forms import (
 )
 from emisa.groups.membership import Seat, membership_of, memberships_of
 from emisa.groups.models import JoinRequest, Membership, WorkingGroup
+from emisa.i18n import term
 from emisa.notifications.operations import text_of
 from emisa.web import load, load_checked
 
@@ -137,7 +139,7 @@ def create():
     if form.validate_on_submit():
         group, status = _save_group(form, None)
         if group is not None:
-            flash(f"The group {group.name} was created.", "success")
+            flash(_("The group %(group)s was created.", group=group.name), "success")
             return redirect(url_for("groups.detail", group_id=group.id))
     return render_template("groups/form.html", form=form, group=None), status
 
@@ -151,7 +153,7 @@ def edit(group_id: int):
     if form.validate_on_submit():
         saved, status = _save_group(form, group)
         if saved is not None:
-            flash("The group was saved.", "success")
+            flash(_("The group was saved."), "success")
             return redirect(url_for("groups.detail", group_id=group.id))
     return render_template(
         "groups/form.html", form=form, group=group, delete_form=DeleteGroupForm()
@@ -170,7 +172,7 @@ def delete(group_id: int):
             form.confirm_name.errors.append(str(error))
         else:
             commit()
-            flash("The group was deleted and its keys destroyed.", "success")
+            flash(_("The group was deleted and its keys destroyed."), "success")
             return redirect(url_for("groups.index"))
     return render_template(
         "groups/form.html", form=GroupForm(obj=group), group=group, delete_form=form
@@ -189,7 +191,7 @@ def request_join(group_id: int):
             flash(str(error), "danger")
             return _group_page(group, error.status, join_form=form)
         commit()
-        flash("Your request was sent to the group's coordinators.", "success")
+        flash(_("Your request was sent to the group's coordinators."), "success")
         return redirect(url_for("groups.detail", group_id=group.id))
     return _group_page(group, 400, join_form=form)
 
@@ -200,7 +202,7 @@ def decide(request_id: int, decision: str):
     join_request = load_checked(JoinRequest, request_id, "decide")
     form = DecisionForm()
     if not form.validate_on_submit():
-        flash("The form expired; try again.", "danger")
+        flash(_("The form expired; try again."), "danger")
     else:
         try:
             operations.decide_join_request(
@@ -210,7 +212,12 @@ def decide(request_id: int, decision: str):
             flash(str(error), "danger")
             return _group_page(join_request.group, error.status)
         commit()
-        flash(f"The request of {join_request.user.name} was {join_request.status}.", "success")
+        flash(
+            _("The request of %(name)s was approved.", name=join_request.user.name)
+            if join_request.status == "approved"
+            else _("The request of %(name)s was rejected.", name=join_request.user.name),
+            "success",
+        )
     return redirect(url_for("groups.detail", group_id=join_request.group_id))
 
 
@@ -223,7 +230,7 @@ def add_member(group_id: int):
         return _group_page(group, 400, add_form=form)
     user = find_user(form.email.data)
     if user is None:
-        form.email.errors.append("No account has this email address.")
+        form.email.errors.append(_("No account has this email address."))
         return _group_page(group, 404, add_form=form)
     require(current_user, "assign", Seat(group, user.id))
     try:
@@ -232,7 +239,9 @@ def add_member(group_id: int):
         form.email.errors.append(str(error))
         return _group_page(group, error.status, add_form=form)
     commit()
-    flash(f"{user.name} was added as {form.role.data}.", "success")
+    flash(
+        _("%(name)s was added as %(role)s.", name=user.name, role=term(form.role.data)), "success"
+    )
     return redirect(url_for("groups.detail", group_id=group.id))
 
 
@@ -257,7 +266,10 @@ def change_role(group_id: int, membership_id: int):
             flash(str(error), "danger")
             return _group_page(group, error.status)
         commit()
-        flash(f"{membership.user.name} is now {membership.role}.", "success")
+        flash(
+            _("%(name)s is now %(role)s.", name=membership.user.name, role=term(membership.role)),
+            "success",
+        )
     return redirect(url_for("groups.detail", group_id=group.id))
 
 
@@ -274,7 +286,7 @@ def remove_member(group_id: int, membership_id: int):
             flash(str(error), "danger")
             return _group_page(group, error.status)
         commit()
-        flash(f"{name} was removed from the group.", "success")
+        flash(_("%(name)s was removed from the group.", name=name), "success")
     return redirect(url_for("groups.detail", group_id=group.id))
 
 
@@ -289,5 +301,5 @@ def leave(group_id: int):
             flash(str(error), "danger")
             return _group_page(group, error.status)
         commit()
-        flash(f"You left {group.name}.", "success")
+        flash(_("You left %(group)s.", group=group.name), "success")
     return redirect(url_for("groups.index"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 
 def init_app(app: Flask) -> None:
@@ -10,4 +11,4 @@ def init_app(app: Flask) -> None:
     from emisa.ui import register_nav
 
     app.register_blueprint(bp)
-    register_nav("library.index", "Library")
+    register_nav("library.index", _l("Library"))

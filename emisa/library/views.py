@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from emisa import audit
 from emisa.access import require
-from emisa.access.countries import COUNTRIES, country_name
+from emisa.access.countries import country_name, localised_countries
 from emisa.access.documents import public_read
 from emisa.documents.http import content_disposition
 from emisa.documents.models import Document
@@ -31,7 +32,7 @@ def _page(template: str, documents: list, total: int, wanted: LibraryFilter, gro
         documents=documents,
         total=total,
         groups=groups,
-        countries=COUNTRIES,
+        countries=localised_countries(),
         wanted=wanted,
         fields={d.id: read_fields(d) for d in documents},
         country_name=country_name,
@@ -67,7 +68,7 @@ def public_download(document_id: int):
 
     document = db.session.get(Document, document_id)
     if document is None or not public_read(document):
-        raise DocumentError("Nothing was found here, or it is not public.", 404, "not_found")
+        raise DocumentError(_("Nothing was found here, or it is not public."), 404, "not_found")
     version = document.latest
     size, body = open_content(None, version)
     response = Response(body, mimetype="application/octet-stream")

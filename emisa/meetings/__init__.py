@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 from emisa.settings import ConfigurationError
 
@@ -37,8 +38,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("EMISA_TURN_SECRET", os.environ.get("EMISA_TURN_SECRET") or None)
     app.register_blueprint(views.bp)
     register_api_blueprint(api.blp)
-    register_tab("meetings.group_meetings", "Meetings")
-    register_nav("meetings.index", "Meetings")
+    register_tab("meetings.group_meetings", _l("Meetings"))
+    register_nav("meetings.index", _l("Meetings"))
     # create_app made a new Socket.IO server for this app: give it its own namespace instance.
     socketio.on_namespace(events.MeetingNamespace(events.NAMESPACE))
     app.extensions[events.SERVER_KEY] = socketio.server

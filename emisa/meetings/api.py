@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, abort
+from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -46,7 +47,7 @@ class MeetingCreate(Schema):
         if not isinstance(agenda, str | list) or (
             isinstance(agenda, list) and not all(isinstance(item, str) for item in agenda)
         ):
-            raise ValidationError("A list of strings, or one string.", "agenda")
+            raise ValidationError(_("A list of strings, or one string."), "agenda")
 
 
 class MeetingSummary(Schema):
@@ -153,7 +154,9 @@ def meeting_ics(meeting_id: int):
     """The meeting as an iCalendar file."""
     meeting = load_checked(Meeting, meeting_id, "view")
     audit.record_event("meeting.ics_downloaded", target=meeting)
-    body = ics.calendar([meeting], detailed=True, name="EMISA meeting")
+    body = ics.calendar(
+        [meeting], detailed=True, name=_("EMISA meeting"), zone=current_user.time_zone or "UTC"
+    )
     return Response(body, mimetype="text/calendar")
 
 

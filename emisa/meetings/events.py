@@ -22,6 +22,7 @@ from functools import wraps
 from typing import Any
 
 from flask import current_app, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import Namespace
 from limits import RateLimitItemPerSecond
@@ -34,6 +35,7 @@ from emisa.accounts.models import ApiToken, AuthSession, User
 from emisa.accounts.sessions import user_for_token
 from emisa.database import commit
 from emisa.extensions import db, limiter
+from emisa.i18n import N_
 from emisa.meetings import operations, sfu
 from emisa.meetings.ice import ice_servers_for
 from emisa.meetings.janus import JanusError
@@ -43,7 +45,7 @@ log = logging.getLogger(__name__)
 
 NAMESPACE = "/meetings"
 SERVER_KEY = "emisa.meetings.server"
-GENERIC_ERROR = "Something went wrong on our side; try again."
+GENERIC_ERROR = N_("Something went wrong on our side; try again.")
 # A mesh uploads one stream per other participant: beyond this many people with video it breaks.
 MESH_VIDEO_LIMIT = 5
 
@@ -56,8 +58,13 @@ def chair_room(meeting_id: int) -> str:
     return f"meeting:{meeting_id}:chairs"
 
 
-def error(message: str) -> dict:
-    return {"ok": False, "error": message}
+def error(message: str, status: int | None = None) -> dict:
+    """A refused event: the message for the person and, for a refused operation, its status
+    for the script (409: already done or no longer possible), which must not parse words."""
+    answer = {"ok": False, "error": message}
+    if status is not None:
+        answer["status"] = status
+    return answer
 
 
 @dataclass
@@ -94,9 +101,11 @@ class Turn:
 
 def _chat_limit() -> tuple[RateLimitItemPerSecond, str]:
     count, seconds = current_app.config.get("EMISA_MEETING_CHAT_RATE", (10, 10))
-    message = (
-        f"You are sending messages too fast: at most {count} every {seconds} seconds. "
-        "Wait a moment and send it again."
+    message = _(
+        "You are sending messages too fast: at most %(count)d every %(seconds)d seconds. "
+        "Wait a moment and send it again.",
+        count=count,
+        seconds=seconds,
     )
     return RateLimitItemPerSecond(count, seconds), message
 
@@ -159,13 +168,13 @@ def room_event(action: str | None, *, in_room: bool = True):
                 if user is None:
                     db.session.rollback()
                     self._server().disconnect(sid, namespace=NAMESPACE)
-                    return error("Your session has ended; sign in again.")
+                    return error(_("Your session has ended; sign in again."))
                 meeting = stay.meeting if stay.state in operations.LIVE else None
                 turn = Turn(sid, user, stay, meeting, self._server())
                 if action is not None:
                     wanted = ParticipantState.IN if in_room else None
                     if meeting is None or (wanted and stay.state != wanted):
-                        return error("Join the meeting first.")
+                        return error(_("Join the meeting first."))
                     decision = can(user, action, meeting)
                     if not decision:
                         return self._refused(turn, action, decision)
@@ -174,12 +183,12 @@ def room_event(action: str | None, *, in_room: bool = True):
             except operations.MeetingError as refusal:
                 db.session.rollback()
                 audit.flush_pending(committed=False)
-                return error(str(refusal))
+                return error(str(refusal), refusal.status)
             except Exception:
                 log.exception("meeting event %s failed", fn.__name__)
                 db.session.rollback()
                 audit.flush_pending(committed=False)
-                return error(GENERIC_ERROR)
+                return error(_(GENERIC_ERROR))
             for effect in turn.effects:
                 effect()
             return result
@@ -216,7 +225,7 @@ class MeetingNamespace(Namespace):
         if turn.meeting is not None and not can(turn.user, "attend", turn.meeting):
             # No longer allowed in the room at all (removed, marking changed, meeting ended).
             self._kick(turn)
-        return error(decision.reason)
+        return error(_(decision.reason))
 
     def _kick(self, turn: Turn) -> None:
         operations.leave(turn.stay, state=ParticipantState.REFUSED)
@@ -237,7 +246,7 @@ class MeetingNamespace(Namespace):
             audit.record_event("meeting.connect_refused", outcome="denied")
             audit.flush_pending(committed=False)
             raise ConnectionRefusedError(
-                "Sign in first: connect with your browser session or an API token."
+                _("Sign in first: connect with your browser session or an API token.")
             )
         begin_writing()
         participant = operations.connect(user, request.sid, kind, credential_id)
@@ -289,7 +298,7 @@ class MeetingNamespace(Namespace):
         valid = isinstance(meeting_id, int) and not isinstance(meeting_id, bool)
         meeting = db.session.get(Meeting, meeting_id) if valid else None
         if meeting is None:
-            return error("There is no such meeting, or you may not attend it.")
+            return error(_("There is no such meeting, or you may not attend it."))
         decision = can(turn.user, "attend", meeting)
         if not decision:
             db.session.rollback()
@@ -297,7 +306,9 @@ class MeetingNamespace(Namespace):
             audit.flush_pending(committed=False)
             hidden = decision.status == 404
             return error(
-                "There is no such meeting, or you may not attend it." if hidden else decision.reason
+                _("There is no such meeting, or you may not attend it.")
+                if hidden
+                else _(decision.reason)
             )
         stay = operations.join(turn.stay, meeting, turn.user)
         turn.stay, turn.meeting = stay, meeting
@@ -374,11 +385,14 @@ class MeetingNamespace(Namespace):
     def on_chat(self, turn: Turn, data: dict) -> dict:
         text = data.get("text")
         if not isinstance(text, str) or not text.strip():
-            return error("Write something first.")
+            return error(_("Write something first."))
         if len(text.strip()) > operations.CHAT_MAX:
             return error(
-                f"A chat message has at most {operations.CHAT_MAX} characters "
-                f"(this one has {len(text.strip())})."
+                _(
+                    "A chat message has at most %(max)d characters (this one has %(count)d).",
+                    max=operations.CHAT_MAX,
+                    count=len(text.strip()),
+                )
             )
         item, message = _chat_limit()
         strategy = MovingWindowRateLimiter(limiter.storage)
@@ -411,9 +425,9 @@ class MeetingNamespace(Namespace):
         payload = data.get("data")
         target = operations.in_room(turn.meeting, data.get("to"))
         if not isinstance(payload, dict):
-            return error("A signal carries a data object.")
+            return error(_("A signal carries a data object."))
         if target is None or target.state != ParticipantState.IN or target.id == turn.stay.id:
-            return error("That participant is not in this meeting.")
+            return error(_("That participant is not in this meeting."))
         turn.emit("signal", {"from": turn.stay.id, "data": payload}, target.sid)
         return {"ok": True}
 
@@ -475,7 +489,7 @@ class MeetingNamespace(Namespace):
     def on_refuse(self, turn: Turn, data: dict) -> dict:
         target = self._target(turn, data, ParticipantState.LOBBY)
         operations.refuse(target, turn.meeting, turn.user, removal=False)
-        turn.emit("refused", {"message": "A coordinator did not admit you."}, target.sid)
+        turn.emit("refused", {"message": _("A coordinator did not admit you.")}, target.sid)
         turn.disconnect(target.sid)
         turn.lobby(turn.meeting)
         return {"ok": True}
@@ -484,9 +498,11 @@ class MeetingNamespace(Namespace):
     def on_remove(self, turn: Turn, data: dict) -> dict:
         target = self._target(turn, data, ParticipantState.IN)
         if target.id == turn.stay.id:
-            return error("Use leave to leave the meeting yourself.")
+            return error(_("Use leave to leave the meeting yourself."))
         operations.refuse(target, turn.meeting, turn.user, removal=True)
-        turn.emit("removed", {"message": "A coordinator removed you from the meeting."}, target.sid)
+        turn.emit(
+            "removed", {"message": _("A coordinator removed you from the meeting.")}, target.sid
+        )
         turn.leave(target.sid, room(turn.meeting.id))
         # The room hears of it before the disconnect, which waits for the leaver's clean-up.
         turn.presence(turn.meeting)
@@ -578,7 +594,8 @@ class MeetingNamespace(Namespace):
     def _link(self, turn: Turn) -> sfu.Link:
         if not sfu.enabled():
             raise operations.MeetingError(
-                "This room connects participants directly; there is no media server to use.", 409
+                _("This room connects participants directly; there is no media server to use."),
+                409,
             )
         return sfu.link_for(turn.sid, turn.meeting.id, turn.stay.id, turn.server, NAMESPACE)
 
@@ -586,7 +603,7 @@ class MeetingNamespace(Namespace):
         """The (participant, kind) streams asked for, each of someone in this meeting's room."""
         wanted = data.get("feeds")
         if not isinstance(wanted, list) or not 0 < len(wanted) <= 200:
-            raise operations.MeetingError("Name the streams: a list of participant and kind.")
+            raise operations.MeetingError(_("Name the streams: a list of participant and kind."))
         keys = []
         for item in wanted:
             item = item if isinstance(item, dict) else {}
@@ -596,7 +613,7 @@ class MeetingNamespace(Namespace):
                 or target.state != ParticipantState.IN
                 or item.get("kind") not in sfu.KINDS
             ):
-                raise operations.MeetingError("That participant is not in this meeting.", 404)
+                raise operations.MeetingError(_("That participant is not in this meeting."), 404)
             keys.append((target.id, item["kind"]))
         return keys
 
@@ -662,8 +679,12 @@ class MeetingNamespace(Namespace):
     def _target(self, turn: Turn, data: dict, state: str) -> Participant:
         target = operations.in_room(turn.meeting, data.get("participant"))
         if target is None or target.state != state:
-            where = "in the lobby" if state == ParticipantState.LOBBY else "in the meeting"
-            raise operations.MeetingError(f"That participant is not {where}.", 404)
+            raise operations.MeetingError(
+                _("That participant is not in the lobby.")
+                if state == ParticipantState.LOBBY
+                else _("That participant is not in the meeting."),
+                404,
+            )
         return target
 
 
@@ -679,7 +700,7 @@ def _after_commit(turn: Turn, work: Callable[[], dict | None]) -> dict:
             answer.update(error(str(refusal)))
         except JanusError as failure:
             log.warning("Janus refused %s: %s", turn.sid, failure)
-            answer.update(error(sfu.UNAVAILABLE))
+            answer.update(error(_(sfu.UNAVAILABLE)))
 
     turn.effects.append(run)
     return answer

@@ -13,9 +13,10 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
@@ -27,6 +28,7 @@ from emisa.access.markings import InvalidMarking
 from emisa.access.meetings import invited, meeting_view_clause
 from emisa.access.validation import ValidMarking, apply_marking, validate_marking
 from emisa.accounts.models import User
+from emisa.accounts.preferences import time_zones
 from emisa.crypto import keyring
 from emisa.extensions import db
 from emisa.groups.membership import membership_of
@@ -84,13 +86,7 @@ def valid_zone(name: str) -> bool:
     return name in available_zones()
 
 
-_ZONES: list[str] = []
-
-
-def available_zones() -> list[str]:
-    if not _ZONES:
-        _ZONES.extend(sorted(z for z in available_timezones() if "/" in z or z == "UTC"))
-    return _ZONES
+available_zones = time_zones
 
 
 def local(dt: datetime | None, zone_name: str | None) -> datetime | None:
@@ -112,7 +108,7 @@ def parse_instant(text: str, zone_name: str | None = "UTC") -> datetime:
     try:
         value = datetime.fromisoformat((text or "").strip().replace("Z", "+00:00"))
     except ValueError:
-        raise MeetingError(f"'{text}' is not an ISO 8601 date and time.") from None
+        raise MeetingError(_("'%(text)s' is not an ISO 8601 date and time.", text=text)) from None
     return to_utc(value, zone_name)
 
 
@@ -173,9 +169,19 @@ def _clean_agenda(agenda: Iterable[str] | str | None) -> list[str]:
     items = [_LIST_MARKER.sub("", " ".join(str(item).split())) for item in agenda]
     items = [item for item in items if item]
     if len(items) > AGENDA_ITEMS_MAX:
-        raise MeetingError(f"An agenda has at most {AGENDA_ITEMS_MAX} items.")
+        raise MeetingError(
+            _(
+                "An agenda has at most %(agenda_items_max)s items.",
+                agenda_items_max=AGENDA_ITEMS_MAX,
+            )
+        )
     if any(len(item) > AGENDA_ITEM_MAX for item in items):
-        raise MeetingError(f"An agenda item has at most {AGENDA_ITEM_MAX} characters.")
+        raise MeetingError(
+            _(
+                "An agenda item has at most %(agenda_item_max)s characters.",
+                agenda_item_max=AGENDA_ITEM_MAX,
+            )
+        )
     return items
 
 
@@ -184,11 +190,15 @@ def _validated(
 ) -> ValidMarking:
     data.title = " ".join((data.title or "").split())
     if not 3 <= len(data.title) <= TITLE_MAX:
-        raise MeetingError(f"The title must be 3 to {TITLE_MAX} characters long.")
+        raise MeetingError(
+            _("The title must be 3 to %(title_max)s characters long.", title_max=TITLE_MAX)
+        )
     if data.ends_at <= data.starts_at:
-        raise MeetingError("The meeting must end after it starts.")
+        raise MeetingError(_("The meeting must end after it starts."))
     if data.ends_at - data.starts_at > MAX_DURATION:
-        raise MeetingError("A meeting lasts at most 24 hours; schedule several for longer events.")
+        raise MeetingError(
+            _("A meeting lasts at most 24 hours; schedule several for longer events.")
+        )
     try:
         marking = validate_marking(
             group,
@@ -207,7 +217,7 @@ def _validated(
 def create_meeting(group: WorkingGroup, data: MeetingInput, by: User) -> Meeting:
     marking = _validated(group, data, by)
     if data.starts_at < utcnow() - timedelta(minutes=5):
-        raise MeetingError("The meeting cannot start in the past.")
+        raise MeetingError(_("The meeting cannot start in the past."))
     meeting = Meeting(
         group=group,
         group_id=group.id,
@@ -412,7 +422,7 @@ def _previously(meeting: Meeting, user: User) -> str | None:
 def join(participant: Participant, meeting: Meeting, user: User) -> Participant:
     """Enter the room, or wait in the lobby. Returns the stay (a new row on a reused connection)."""
     if participant.state in LIVE:
-        raise MeetingError("This connection is already in a meeting; leave it first.", 409)
+        raise MeetingError(_("This connection is already in a meeting; leave it first."), 409)
     if participant.meeting_id is not None:
         participant = Participant(
             id=new_participant_id(),
@@ -505,7 +515,7 @@ def live_connections(
     """Live connections in a scope: an account's, those in a group's or in one meeting's room,
     those with these Socket.IO sids, or any combination of these (all must hold)."""
     if user_id is None and group_id is None and meeting_id is None and sids is None:
-        raise ValueError("A scope names an account, a group, a meeting or connections.")
+        raise ValueError(_("A scope names an account, a group, a meeting or connections."))
     statement = select(Participant).where(
         Participant.state.in_((*LIVE, ParticipantState.CONNECTED))
     )
@@ -631,7 +641,7 @@ def _admit_waiting(meeting: Meeting, by: User) -> list[Participant]:
 
 def admit(participant: Participant, meeting: Meeting, by: User) -> None:
     if participant.state != ParticipantState.LOBBY:
-        raise MeetingError("This person is not waiting in the lobby.", 409)
+        raise MeetingError(_("This person is not waiting in the lobby."), 409)
     _enter(participant)
     db.session.flush()
     audit.record(
@@ -641,7 +651,7 @@ def admit(participant: Participant, meeting: Meeting, by: User) -> None:
 
 def refuse(participant: Participant, meeting: Meeting, by: User, *, removal: bool) -> None:
     if participant.state not in LIVE:
-        raise MeetingError("This person is no longer in the meeting.", 409)
+        raise MeetingError(_("This person is no longer in the meeting."), 409)
     leave(participant, state=ParticipantState.REFUSED)
     audit.record(
         "meeting.removed" if removal else "meeting.refused",
@@ -680,10 +690,14 @@ def close_meeting(meeting: Meeting, by: User) -> list[str]:
 def post_chat(participant: Participant, meeting: Meeting, text: str) -> ChatMessage:
     text = (text or "").strip() if isinstance(text, str) else ""
     if not text:
-        raise MeetingError("Write something first.")
+        raise MeetingError(_("Write something first."))
     if len(text) > CHAT_MAX:
         raise MeetingError(
-            f"A chat message has at most {CHAT_MAX} characters (this one has {len(text)})."
+            _(
+                "A chat message has at most %(max)d characters (this one has %(count)d).",
+                max=CHAT_MAX,
+                count=len(text),
+            )
         )
     message = ChatMessage(meeting_id=meeting.id, user_id=participant.user_id, body_sealed=b"")
     db.session.add(message)
@@ -738,15 +752,24 @@ def chat_history(meeting: Meeting, limit: int = CHAT_HISTORY) -> list[dict]:
 def create_poll(meeting: Meeting, question: str, options: list, by: User) -> Poll:
     question = " ".join(str(question or "").split())
     if not isinstance(options, list):
-        raise MeetingError("Options must be a list.")
+        raise MeetingError(_("Options must be a list."))
     options = [" ".join(str(option).split()) for option in options]
     options = [option for option in options if option]
     if not 1 <= len(question) <= POLL_TEXT_MAX:
-        raise MeetingError(f"Ask a question of at most {POLL_TEXT_MAX} characters.")
+        raise MeetingError(
+            _(
+                "Ask a question of at most %(poll_text_max)s characters.",
+                poll_text_max=POLL_TEXT_MAX,
+            )
+        )
     if not 2 <= len(options) <= POLL_OPTIONS_MAX:
-        raise MeetingError(f"A poll has 2 to {POLL_OPTIONS_MAX} options.")
+        raise MeetingError(
+            _("A poll has 2 to %(poll_options_max)s options.", poll_options_max=POLL_OPTIONS_MAX)
+        )
     if any(len(option) > POLL_TEXT_MAX for option in options):
-        raise MeetingError(f"An option has at most {POLL_TEXT_MAX} characters.")
+        raise MeetingError(
+            _("An option has at most %(poll_text_max)s characters.", poll_text_max=POLL_TEXT_MAX)
+        )
     poll = Poll(
         meeting_id=meeting.id, content_sealed=b"", option_count=len(options), created_by_id=by.id
     )
@@ -761,16 +784,16 @@ def create_poll(meeting: Meeting, question: str, options: list, by: User) -> Pol
 
 def vote(poll: Poll, user: User, option) -> None:
     if poll.state != "open":
-        raise MeetingError("This poll is closed.", 409)
+        raise MeetingError(_("This poll is closed."), 409)
     if isinstance(option, bool) or not isinstance(option, int):
-        raise MeetingError("Choose one of the options.")
+        raise MeetingError(_("Choose one of the options."))
     if not 0 <= option < poll.option_count:
-        raise MeetingError("Choose one of the options.")
+        raise MeetingError(_("Choose one of the options."))
     try:
         with db.session.begin_nested():
             db.session.add(PollVote(poll_id=poll.id, user_id=user.id, option=option))
     except IntegrityError:
-        raise MeetingError("You already voted in this poll.", 409) from None
+        raise MeetingError(_("You already voted in this poll."), 409) from None
 
 
 def vote_count(poll: Poll) -> int:
@@ -779,7 +802,7 @@ def vote_count(poll: Poll) -> int:
 
 def close_poll(poll: Poll, meeting: Meeting, by: User) -> None:
     if poll.state != "open":
-        raise MeetingError("This poll is already closed.", 409)
+        raise MeetingError(_("This poll is already closed."), 409)
     poll.state, poll.closed_at = "closed", utcnow()
     db.session.flush()
     audit.record("meeting.poll_closed", actor=by, target=meeting, details={"poll": poll.id})
@@ -823,7 +846,7 @@ def poll_of(meeting: Meeting, poll_id) -> Poll:
     valid = isinstance(poll_id, int) and not isinstance(poll_id, bool)
     poll = db.session.get(Poll, poll_id) if valid else None
     if poll is None or poll.meeting_id != meeting.id:
-        raise MeetingError("There is no such poll in this meeting.", 404)
+        raise MeetingError(_("There is no such poll in this meeting."), 404)
     return poll
 
 
@@ -833,7 +856,9 @@ def poll_of(meeting: Meeting, poll_id) -> Poll:
 def save_minutes(meeting: Meeting, text: str, by: User) -> None:
     text = text if isinstance(text, str) else ""
     if len(text) > MINUTES_MAX:
-        raise MeetingError(f"Minutes have at most {MINUTES_MAX} characters.")
+        raise MeetingError(
+            _("Minutes have at most %(minutes_max)s characters.", minutes_max=MINUTES_MAX)
+        )
     meeting.minutes_sealed = _seal(meeting, "minutes", text)
     meeting.minutes_updated_at = utcnow()
     db.session.flush()

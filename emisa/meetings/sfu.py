@@ -30,7 +30,9 @@ import threading
 from dataclasses import dataclass, field
 
 from flask import current_app
+from flask_babel import gettext as _
 
+from emisa.i18n import N_
 from emisa.meetings.janus import NO_SUCH_ROOM, ROOM_EXISTS, Janus, JanusError, Session
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,7 @@ KINDS = ("camera", "screen")
 SUBSTREAMS = (0, 1, 2)
 SDP_MAX = 64 * 1024
 MID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
-UNAVAILABLE = "The media server is not answering; audio and video are unavailable for now."
+UNAVAILABLE = N_("The media server is not answering; audio and video are unavailable for now.")
 
 
 class MediaError(ValueError):
@@ -297,7 +299,7 @@ def _session(link: Link) -> Session:
 
 def _gone(link: Link) -> None:
     """Janus lost the session (restarted, timed out): the browser starts again."""
-    link.tell("media_reset", {"message": UNAVAILABLE})
+    link.tell("media_reset", {"message": _(UNAVAILABLE)})
 
 
 def _announce(link: Link, kind: str, *, active: bool) -> None:

@@ -17,7 +17,8 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import ngettext
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
@@ -27,6 +28,7 @@ from emisa.access.validation import eligible_recipients
 from emisa.database import commit
 from emisa.extensions import db, limiter
 from emisa.groups.models import WorkingGroup
+from emisa.i18n import DEFAULT_LANGUAGE, term
 from emisa.meetings import events, feeds, ics, operations
 from emisa.meetings.forms import MeetingForm, TimeZoneForm
 from emisa.meetings.ice import ice_servers_for
@@ -75,9 +77,9 @@ def time_zone():
         current_user.time_zone = form.time_zone.data
         audit.record("account.time_zone_set", target=current_user)
         commit()
-        flash(f"Times are now shown in {form.time_zone.data}.", "success")
+        flash(_("Times are now shown in %(zone)s.", zone=form.time_zone.data), "success")
     else:
-        flash("Choose a time zone from the list.", "danger")
+        flash(_("Choose a time zone from the list."), "danger")
     return redirect(request.form.get("next") or url_for("meetings.index"))
 
 
@@ -89,7 +91,9 @@ def issue_feed():
     commit()
     meetings = operations.user_meetings(current_user)
     upcoming, past = operations.split_upcoming(meetings)
-    flash("Your calendar feed address was created; copy it now, it is shown only once.", "success")
+    flash(
+        _("Your calendar feed address was created; copy it now, it is shown only once."), "success"
+    )
     return render_template(
         "meetings/index.html",
         upcoming=upcoming,
@@ -106,7 +110,7 @@ def issue_feed():
 def revoke_feed():
     require(current_user, "use")
     if feeds.revoke_feed(current_user):
-        flash("Your calendar feed address no longer works.", "success")
+        flash(_("Your calendar feed address no longer works."), "success")
     commit()
     return redirect(url_for("meetings.index"))
 
@@ -120,11 +124,14 @@ def feed(token: str):
         audit.record_event("meeting.feed_refused", outcome="denied")
         abort(404)
     since = utcnow() - timedelta(days=90)
-    body = ics.calendar(
-        operations.user_meetings(user, since, signed_in=False),
-        detailed=False,
-        name="EMISA meetings",
-    )
+    # A calendar application fetches it: the owner's language and zone, not the app's.
+    with force_locale(user.language or DEFAULT_LANGUAGE):
+        body = ics.calendar(
+            operations.user_meetings(user, since, signed_in=False),
+            detailed=False,
+            name=_("EMISA meetings"),
+            zone=user.time_zone or "UTC",
+        )
     audit.record_event("meeting.feed_read", actor=user, target=user)
     commit()
     return Response(body, mimetype="text/calendar", headers={"Cache-Control": "no-store"})
@@ -209,7 +216,7 @@ def new(group_id: int):
             flash(str(refusal), "danger")
         else:
             commit()
-            flash("The meeting is scheduled.", "success")
+            flash(_("The meeting is scheduled."), "success")
             _warn_left_out(meeting)
             return redirect(url_for("meetings.detail", meeting_id=meeting.id))
     return render_template(
@@ -286,7 +293,7 @@ def edit(meeting_id: int):
             flash(str(refusal), "danger")
         else:
             commit()
-            flash("The meeting was updated; invitees were notified.", "success")
+            flash(_("The meeting was updated; invitees were notified."), "success")
             _warn_left_out(meeting)
             return redirect(url_for("meetings.detail", meeting_id=meeting.id))
     return render_template(
@@ -305,7 +312,7 @@ def cancel(meeting_id: int):
     sids = operations.cancel_meeting(meeting, current_user)
     commit()
     events.broadcast_state(meeting, sids)
-    flash("The meeting was cancelled; invitees were notified.", "success")
+    flash(_("The meeting was cancelled; invitees were notified."), "success")
     return redirect(url_for("meetings.group_meetings", group_id=meeting.group_id))
 
 
@@ -314,7 +321,9 @@ def cancel(meeting_id: int):
 def meeting_ics(meeting_id: int):
     meeting = load_checked(Meeting, meeting_id, "view")
     audit.record_event("meeting.ics_downloaded", target=meeting)
-    body = ics.calendar([meeting], detailed=True, name="EMISA meeting")
+    body = ics.calendar(
+        [meeting], detailed=True, name=_("EMISA meeting"), zone=current_user.time_zone or "UTC"
+    )
     return Response(
         body,
         mimetype="text/calendar",
@@ -363,7 +372,10 @@ def room(meeting_id: int):
     meeting = load(Meeting, meeting_id)
     require(current_user, "view", meeting)
     if not can(current_user, "attend", meeting):
-        flash(f"This meeting is {meeting.state}; the room is closed.", "warning")
+        flash(
+            _("This meeting is %(state)s; the room is closed.", state=term(meeting.state)),
+            "warning",
+        )
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
     return render_template(
         "meetings/room.html",

@@ -11,7 +11,7 @@
     form.querySelector("input[name=parent_id]").value = post.dataset.postId;
     const label = document.querySelector(".js-replying-to");
     if (label) {
-      label.textContent = `to ${post.querySelector(".post-head strong").textContent}`;
+      label.textContent = window.emisa.t("to %(name)s", { name: post.querySelector(".post-head strong").textContent });
       label.hidden = false;
       document.querySelector(".js-cancel-reply").hidden = false;
     }

@@ -42,23 +42,23 @@
       if (xhr.status === 201 && body) {
         bar.value = bar.max;
         row.classList.add("done");
-        status.textContent = "encrypted and stored";
+        status.textContent = window.emisa.t("encrypted and stored");
         if (body.url) {
           const link = document.createElement("a");
           link.href = body.url;
-          link.textContent = "open";
+          link.textContent = window.emisa.t("open");
           status.append(" · ", link);
         }
         resolve(true);
       } else {
         row.classList.add("failed");
-        status.textContent = body && body.error ? body.error.message : `failed (${xhr.status})`;
+        status.textContent = body && body.error ? body.error.message : window.emisa.t("failed (%(status)s)", { status: xhr.status });
         resolve(false);
       }
     });
     xhr.addEventListener("error", () => {
       row.classList.add("failed");
-      status.textContent = "the connection failed; nothing was stored";
+      status.textContent = window.emisa.t("the connection failed; nothing was stored");
       resolve(false);
     });
     xhr.send(data);
@@ -107,9 +107,9 @@
         status.className = "status";
         if (maxBytes && file.size > maxBytes) {
           row.classList.add("failed");
-          status.textContent = `larger than the maximum of ${form.dataset.maxLabel}`;
+          status.textContent = window.emisa.t("larger than the maximum of %(max)s", { max: form.dataset.maxLabel });
         } else {
-          status.textContent = "ready";
+          status.textContent = window.emisa.t("ready");
         }
         row.append(name, bar, status);
         list.append(row);
@@ -159,7 +159,7 @@
             fields.push([name, value]);
           }
         }
-        row.querySelector(".status").textContent = "sending…";
+        row.querySelector(".status").textContent = window.emisa.t("sending…");
         if (await sendOne(form, file, fields, row)) { ok += 1; }
       }
       button.disabled = false;

@@ -80,5 +80,5 @@ def test_a_coordinator_is_told_when_a_mesh_room_outgrows_it(
     peers(live_server, token=api_token(members[4])).join(meeting)
     page.wait_for_selector("#mesh-warning:not([hidden])")
     warning = page.text_content("#mesh-warning")
-    assert "6 people" in warning and "about 5 people with video" in warning
+    assert "People in this room: 6." in warning and "about 5 people with video" in warning
     assert "EMISA_JANUS_URL" in warning

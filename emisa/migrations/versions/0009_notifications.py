@@ -1,7 +1,7 @@
 """notifications: kind and parameters instead of frozen text, grouping, email per kind
 
 Revision ID: notifications
-Revises: account_language
+Revises: account_locale
 Create Date: 2026-12-06 01:00:00
 
 A notice becomes a kind and parameters rendered in the reader's language; notices written
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "notifications"
-down_revision = "account_language"
+down_revision = "account_locale"  # i18n-core's 0007, merged into this branch
 branch_labels = None
 depends_on = None
 

@@ -33,9 +33,9 @@ export function notice(text, kind = "info") {
   box.hidden = !text;
 }
 
+// The page's messages and time format (app.js, from the page's JSON data block).
+export const t = (message, values) => window.emisa.t(message, values);
+
 export function timeOf(iso) {
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime())
-    ? ""
-    : date.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+  return window.emisa.time(iso);
 }

@@ -2,7 +2,7 @@
 // and picks the media transport the server names (its SFU, or a mesh without one).
 
 import { call, setConn, socket } from "./connection.js";
-import { $, notice, timeOf } from "./dom.js";
+import { $, notice, t, timeOf } from "./dom.js";
 import { bindMediaButtons, setMic, showControls, stopMedia, useTransport } from "./media.js";
 import { mesh } from "./mesh.js";
 import { addChat, bindRoom, renderLobby, renderPeopleList, renderPolls, setHandButton } from "./room.js";
@@ -25,7 +25,7 @@ function choose(mode) {
 }
 
 socket.on("connect", async () => {
-  setConn("Connected", "connected");
+  setConn(t("Connected"), "connected");
   const answer = await call("join", { meeting_id: config.meetingId });
   if (!answer.ok) {
     showEnded(answer.error, "danger");
@@ -40,8 +40,8 @@ socket.on("connect", async () => {
 });
 
 socket.on("connect_error", (err) => {
-  setConn("Cannot connect", "failed");
-  notice(err && err.message ? err.message : "Cannot reach the meeting server.", "danger");
+  setConn(t("Cannot connect"), "failed");
+  notice(err && err.message ? err.message : t("Cannot reach the meeting server."), "danger");
 });
 
 // A dropped network: the socket reconnects by itself, the page keeps its chat and asks the
@@ -55,13 +55,13 @@ socket.on("disconnect", (reason) => {
     return;
   }
   if (reason === "io server disconnect") {
-    setConn("Disconnected", "disconnected");
+    setConn(t("Disconnected"), "disconnected");
     if (!$("notice").textContent) {
-      notice("The server ended your connection.", "warning");
+      notice(t("The server ended your connection."), "warning");
     }
     stopMedia();
   } else {
-    setConn("Reconnecting…", "reconnecting");
+    setConn(t("Reconnecting…"), "reconnecting");
     $("reconnecting").hidden = false;
   }
 });
@@ -81,7 +81,7 @@ socket.on("hand", ({ participant, raised, queue, by_chair: byChair }) => {
   if (participant === state.you) {
     setHandButton(raised);
     if (byChair) {
-      notice("The coordinator lowered your hand.", "info");
+      notice(t("The coordinator lowered your hand."), "info");
     }
   }
   renderPeopleList();
@@ -90,7 +90,7 @@ socket.on("muted", ({ participant, muted, by_chair: byChair }) => {
   state.muted.set(participant, muted);
   if (participant === state.you && byChair) {
     setMic(false, false);
-    notice("The coordinator muted your microphone. Unmute when you speak.", "warning");
+    notice(t("The coordinator muted your microphone. Unmute when you speak."), "warning");
   }
   renderPeopleList();
 });
@@ -106,7 +106,7 @@ socket.on("refused", ({ message }) => showEnded(message, "warning"));
 socket.on("removed", ({ message }) => showEnded(message, "warning"));
 socket.on("mute_request", ({ by }) => {
   setMic(false);
-  notice(`${by} asked you to mute; your microphone is off. Unmute when you speak.`, "warning");
+  notice(t("%(name)s asked you to mute; your microphone is off. Unmute when you speak.", { name: by }), "warning");
 });
 socket.on("poll", (poll) => {
   state.polls.set(poll.id, { ...(state.polls.get(poll.id) || {}), ...poll });
@@ -123,7 +123,7 @@ socket.on("minutes", ({ text, updated_at: updatedAt }) => {
   if (!state.can.chair) {
     $("minutes").value = text;
   }
-  $("minutes-status").textContent = `updated ${timeOf(updatedAt)}`;
+  $("minutes-status").textContent = t("updated %(time)s", { time: timeOf(updatedAt) });
 });
 
 function showWaiting(message, meeting) {
@@ -144,7 +144,7 @@ async function enterRoom(answer) {
   $("chair-panel").hidden = !state.can.chair;
   $("chat-text").disabled = !state.can.chat;
   if (!state.can.chat) {
-    $("chat-text").placeholder = "Observers follow the chat but do not write in it.";
+    $("chat-text").placeholder = t("Observers follow the chat but do not write in it.");
   }
   const minutes = $("minutes");
   minutes.value = answer.minutes || "";
@@ -183,13 +183,13 @@ function updateMeeting(meeting) {
   }
   state.meeting = meeting;
   const badge = $("room-state");
-  badge.textContent = meeting.state;
+  badge.textContent = t(meeting.state);
   badge.className = `state state-${meeting.state}`;
   $("room-lock").hidden = !meeting.locked;
-  $("btn-lock").textContent = meeting.locked ? "Unlock" : "Lock";
+  $("btn-lock").textContent = meeting.locked ? t("Unlock") : t("Lock");
   $("btn-open").hidden = meeting.state !== "scheduled";
   if (meeting.state === "closed" || meeting.state === "cancelled") {
-    showEnded(meeting.state === "closed" ? "The coordinator ended the meeting." : "The meeting was cancelled.");
+    showEnded(meeting.state === "closed" ? t("The coordinator ended the meeting.") : t("The meeting was cancelled."));
   }
 }
 
@@ -210,8 +210,8 @@ function showEnded(message, kind) {
   $("waiting").hidden = true;
   $("reconnecting").hidden = true;
   $("ended").hidden = false;
-  $("ended-title").textContent = message || "The meeting has ended";
-  setConn("Not in the meeting", "ended");
+  $("ended-title").textContent = message || t("The meeting has ended");
+  setConn(t("Not in the meeting"), "ended");
 }
 
 $("btn-leave").addEventListener("click", async () => {

@@ -2,7 +2,7 @@
 // transport (mesh or SFU) is told when a local stream starts or stops.
 
 import { call } from "./connection.js";
-import { $ } from "./dom.js";
+import { $, t } from "./dom.js";
 import { state } from "./state.js";
 import { relabel } from "./tiles.js";
 
@@ -40,10 +40,10 @@ async function startCamera() {
   } catch (first) {
     try {
       local.camera = await navigator.mediaDevices.getUserMedia({ audio: true });
-      error.textContent = "No camera available: you take part with your microphone.";
+      error.textContent = t("No camera available: you take part with your microphone.");
       error.hidden = false;
     } catch (second) {
-      error.textContent = "No camera or microphone available: you can still follow, chat, raise your hand and vote.";
+      error.textContent = t("No camera or microphone available: you can still follow, chat, raise your hand and vote.");
       error.hidden = false;
       return;
     }
@@ -63,7 +63,7 @@ export function setMic(on, tell = true) {
   for (const track of local.camera ? local.camera.getAudioTracks() : []) {
     track.enabled = on;
   }
-  $("btn-mic").textContent = on ? "Mute" : "Unmute";
+  $("btn-mic").textContent = on ? t("Mute") : t("Unmute");
   $("btn-mic").setAttribute("aria-pressed", String(!on));
   state.muted.set(state.you, !on);
   relabel();
@@ -77,7 +77,7 @@ function setCam(on) {
   for (const track of local.camera ? local.camera.getVideoTracks() : []) {
     track.enabled = on;
   }
-  $("btn-cam").textContent = on ? "Camera off" : "Camera on";
+  $("btn-cam").textContent = on ? t("Camera off") : t("Camera on");
   $("btn-cam").setAttribute("aria-pressed", String(!on));
   $("me-media").hidden = on;
 }
@@ -94,7 +94,7 @@ async function toggleScreen() {
   }
   local.screen.getVideoTracks()[0].addEventListener("ended", stopScreen);
   $("local-video").srcObject = local.screen;
-  $("btn-screen").textContent = "Stop sharing";
+  $("btn-screen").textContent = t("Stop sharing");
   $("btn-screen").setAttribute("aria-pressed", "true");
   transport.localChanged("screen");
 }
@@ -108,7 +108,7 @@ export function stopScreen() {
   }
   local.screen = null;
   $("local-video").srcObject = local.camera;
-  $("btn-screen").textContent = "Share screen";
+  $("btn-screen").textContent = t("Share screen");
   $("btn-screen").setAttribute("aria-pressed", "false");
   transport.localChanged("screen");
 }

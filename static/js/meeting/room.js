@@ -2,7 +2,7 @@
 // and the chair's controls. None of it needs media: it keeps working without a camera.
 
 import { call } from "./connection.js";
-import { $, el, nameOf, notice, timeOf } from "./dom.js";
+import { $, el, nameOf, notice, t, timeOf } from "./dom.js";
 import { config, me, state } from "./state.js";
 import { relabel, turnPage } from "./tiles.js";
 
@@ -24,13 +24,13 @@ export function renderPeopleList() {
     const item = el(
       "li",
       { class: person.hand ? "hand-up" : "", "data-participant": person.id },
-      person.hand ? el("span", { class: "hand pill", title: "Hand raised" }, "hand up") : null,
-      el("strong", {}, nameOf(person, mine ? " (you)" : "")),
+      person.hand ? el("span", { class: "hand pill", title: t("Hand raised") }, t("hand up")) : null,
+      el("strong", {}, nameOf(person, mine ? ` ${t("(you)")}` : "")),
       " ",
       el("small", { class: "muted" }, el("bdi", { dir: "auto" }, person.organisation || ""), ` · ${person.country}`),
-      state.muted.get(person.id) ? el("span", { class: "pill subtle" }, "muted") : null,
-      person.role === "coordinator" ? el("span", { class: "pill" }, "chair") : null,
-      person.role === "observer" ? el("span", { class: "pill subtle" }, "observer") : null,
+      state.muted.get(person.id) ? el("span", { class: "pill subtle" }, t("muted")) : null,
+      person.role === "coordinator" ? el("span", { class: "pill" }, t("chair")) : null,
+      person.role === "observer" ? el("span", { class: "pill subtle" }, t("observer")) : null,
     );
     if (state.can.chair && !mine) {
       item.append(chairTools(person));
@@ -52,19 +52,19 @@ export function renderPeopleList() {
 function chairTools(person) {
   const tools = el("span", { class: "tools" });
   if (person.hand) {
-    tools.append(el("button", { type: "button", class: "small", onclick: () => call("lower_hand", { participant: person.id }).then(report) }, "Lower hand"));
+    tools.append(el("button", { type: "button", class: "small", onclick: () => call("lower_hand", { participant: person.id }).then(report) }, t("Lower hand")));
   }
   tools.append(
-    el("button", { type: "button", class: "small", onclick: () => call("mute_request", { participant: person.id }).then(report) }, "Mute"),
+    el("button", { type: "button", class: "small", onclick: () => call("mute_request", { participant: person.id }).then(report) }, t("Mute")),
     el("button", {
       type: "button",
       class: "small danger",
       onclick: () => {
-        if (window.confirm(`Remove ${person.name} from the meeting?`)) {
+        if (window.confirm(t("Remove %(name)s from the meeting?", { name: person.name }))) {
           call("remove", { participant: person.id }).then(report);
         }
       },
-    }, "Remove"),
+    }, t("Remove")),
   );
   return tools;
 }
@@ -76,10 +76,13 @@ function warnMeshLimit() {
     && state.participants.size > state.media.mesh_limit;
   box.hidden = !over;
   if (over) {
-    box.textContent = `${state.participants.size} people are in this room. Without a media server `
-      + `each browser sends its video to every other one, which carries about ${state.media.mesh_limit} `
-      + "people with video: ask participants to turn their cameras off, or have the platform's "
-      + "administrator configure the Janus media server (EMISA_JANUS_URL).";
+    box.textContent = t(
+      "People in this room: %(count)s. Without a media server each browser sends its video "
+      + "to every other one, which carries about %(limit)s people with video: ask participants "
+      + "to turn their cameras off, or have the platform's administrator configure the Janus "
+      + "media server (EMISA_JANUS_URL).",
+      { count: state.participants.size, limit: state.media.mesh_limit },
+    );
   }
 }
 
@@ -98,8 +101,8 @@ export function renderLobby(waiting) {
         el(
           "span",
           { class: "tools" },
-          el("button", { type: "button", class: "small primary", onclick: () => call("admit", { participant: person.id }).then(report) }, "Admit"),
-          el("button", { type: "button", class: "small danger", onclick: () => call("refuse", { participant: person.id }).then(report) }, "Refuse"),
+          el("button", { type: "button", class: "small primary", onclick: () => call("admit", { participant: person.id }).then(report) }, t("Admit")),
+          el("button", { type: "button", class: "small danger", onclick: () => call("refuse", { participant: person.id }).then(report) }, t("Refuse")),
         ),
       ),
     );
@@ -160,7 +163,7 @@ export function setHandButton(raised) {
   state.handRaised = raised;
   const button = $("btn-hand");
   button.setAttribute("aria-pressed", String(raised));
-  button.textContent = raised ? "Lower hand" : "Raise hand";
+  button.textContent = raised ? t("Lower hand") : t("Raise hand");
   relabel();
 }
 
@@ -187,7 +190,7 @@ export function renderPolls() {
           class: "option",
           onclick: async () => {
             const answer = report(await call("vote", { poll: poll.id, option: index }));
-            if (answer.ok || /already voted/.test(answer.error || "")) {
+            if (answer.ok || answer.status === 409) { // 409: already voted, or the poll closed
               poll.voted = true;
               renderPolls();
             }
@@ -198,10 +201,11 @@ export function renderPolls() {
       }
     });
     card.append(el("p", { class: "muted" },
-      `${total} vote${total === 1 ? "" : "s"}`,
-      poll.state === "open" ? (poll.voted ? " · you voted; results when the poll closes" : " · results when the poll closes") : " · closed"));
+      t("Votes: %(count)s", { count: total }),
+      " · ",
+      poll.state === "open" ? (poll.voted ? t("you voted; results when the poll closes") : t("results when the poll closes")) : t("closed")));
     if (state.can.chair && poll.state === "open") {
-      card.append(el("button", { type: "button", class: "small", onclick: () => call("close_poll", { poll: poll.id }).then(report) }, "Close and show results"));
+      card.append(el("button", { type: "button", class: "small", onclick: () => call("close_poll", { poll: poll.id }).then(report) }, t("Close and show results")));
     }
     box.append(card);
   }
@@ -233,7 +237,7 @@ function bindMinutes() {
     timer = setTimeout(async () => {
       const answer = report(await call("minutes", { text: $("minutes").value }));
       if (answer.ok) {
-        $("minutes-status").textContent = `saved ${timeOf(answer.updated_at)}`;
+        $("minutes-status").textContent = t("saved %(time)s", { time: timeOf(answer.updated_at) });
       }
     }, 1200);
   });
@@ -244,7 +248,7 @@ function bindChair() {
   $("btn-lock").addEventListener("click", () => call("lock", { locked: !(state.meeting && state.meeting.locked) }).then(report));
   $("btn-mute-all").addEventListener("click", () => call("mute_request", {}).then(report));
   $("btn-close").addEventListener("click", () => {
-    if (window.confirm("End the meeting for everyone?")) {
+    if (window.confirm(t("End the meeting for everyone?"))) {
       call("close").then(report);
     }
   });

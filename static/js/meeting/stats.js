@@ -2,7 +2,7 @@
 // video arrives (lost packets, jitter) and counts frames decoded; the header shows how this
 // page's own sending fares (loss and round trip reported back by the receiver).
 
-import { $ } from "./dom.js";
+import { $, t } from "./dom.js";
 import { state } from "./state.js";
 import * as tiles from "./tiles.js";
 
@@ -52,7 +52,7 @@ async function measure(transport) {
   }
   const own = $("quality");
   own.hidden = !worst;
-  own.textContent = worst ? `Your connection: ${worst}` : "";
+  own.textContent = worst ? t("Your connection: %(quality)s", { quality: t(worst) }) : "";
   own.dataset.quality = worst || "";
 }
 

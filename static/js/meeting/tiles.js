@@ -2,7 +2,7 @@
 // gallery of everyone else. Each tile names its person (isolated with <bdi>) and country,
 // and shows their hand, a muted microphone, talking and connection quality.
 
-import { $, el, nameOf } from "./dom.js";
+import { $, el, nameOf, t } from "./dom.js";
 import { state } from "./state.js";
 
 const tiles = new Map(); // "participant:kind" -> figure
@@ -72,16 +72,16 @@ function label(figure) {
   const person = state.participants.get(figure.dataset.participant);
   const who = figure.querySelector(".who");
   who.replaceChildren(
-    nameOf(person, figure.dataset.kind === "screen" ? " · screen" : ""),
+    nameOf(person, figure.dataset.kind === "screen" ? ` · ${t("screen")}` : ""),
     person && person.country ? ` · ${person.country}` : "",
   );
   const badges = figure.querySelector(".badges");
   badges.replaceChildren();
   if (person && person.hand) {
-    badges.append(el("span", { class: "badge hand", title: "Hand raised" }, "✋"));
+    badges.append(el("span", { class: "badge hand", title: t("Hand raised") }, "✋"));
   }
   if (state.muted.get(figure.dataset.participant) && figure.dataset.kind === "camera") {
-    badges.append(el("span", { class: "badge muted", title: "Microphone off" }, "🔇 muted"));
+    badges.append(el("span", { class: "badge muted", title: t("Microphone off") }, `🔇 ${t("muted")}`));
   }
   figure.classList.toggle("talking", state.talking === figure.dataset.participant && figure.dataset.kind === "camera");
 }
@@ -92,8 +92,8 @@ export function relabel() {
   }
   const mine = $("tile-me");
   mine.querySelector(".badges").replaceChildren(
-    state.handRaised ? el("span", { class: "badge hand", title: "Hand raised" }, "✋") : "",
-    state.muted.get(state.you) ? el("span", { class: "badge muted" }, "🔇 muted") : "",
+    state.handRaised ? el("span", { class: "badge hand", title: t("Hand raised") }, "✋") : "",
+    state.muted.get(state.you) ? el("span", { class: "badge muted" }, `🔇 ${t("muted")}`) : "",
   );
 }
 
@@ -193,7 +193,7 @@ export function quality(figure, level, framesDecoded) {
     figure.dataset.framesDecoded = String(framesDecoded);
   }
   const link = figure.querySelector(".link");
-  link.textContent = level === "good" || !level ? "" : `${level} connection`;
+  link.textContent = level === "good" || !level ? "" : t(`${level} connection`);
 }
 
 export function connectionState(figure, value) {
