@@ -25,7 +25,7 @@ from emisa import audit
 from emisa.access import can
 from emisa.access.marked import reseal_markings
 from emisa.access.markings import InvalidMarking
-from emisa.access.meetings import invited, meeting_view_clause
+from emisa.access.meetings import invited, meeting_known_clause, meeting_view_clause
 from emisa.access.validation import ValidMarking, apply_marking, validate_marking
 from emisa.accounts.models import User
 from emisa.accounts.preferences import time_zones
@@ -330,6 +330,23 @@ def group_meetings(group: WorkingGroup, user: User) -> list[Meeting]:
         select(Meeting).where(Meeting.group_id == group.id).order_by(Meeting.starts_at)
     )
     return [meeting for meeting in rows if can(user, "view", meeting)]
+
+
+def meetings_known_of(group: WorkingGroup, user: User) -> list[Meeting]:
+    """Upcoming meetings ``user`` may know exist but not open (a partner and an AMBER
+    meeting): shown as a date and a label, so that the absence is explained."""
+    rows = db.session.scalars(
+        select(Meeting)
+        .where(
+            Meeting.group_id == group.id,
+            Meeting.ends_at >= utcnow(),
+            Meeting.state != MeetingState.CANCELLED,
+            meeting_known_clause(user),
+        )
+        .order_by(Meeting.starts_at, Meeting.id)
+        .limit(20)
+    )
+    return [meeting for meeting in rows if can(user, "know_of", meeting)]
 
 
 def meeting_page(user: User, group: WorkingGroup, page: int, per_page: int):

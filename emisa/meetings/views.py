@@ -153,6 +153,7 @@ def group_meetings(group_id: int):
         active_tab="meetings.group_meetings",
         upcoming=upcoming,
         past=past,
+        unreadable=operations.meetings_known_of(group, current_user),
         titles=_titles(meetings),
         can_schedule=bool(can(current_user, "schedule_meeting", group)),
         month=month,
