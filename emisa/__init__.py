@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Feature packages; each exposes ``init_app(app)`` registering its blueprints, rules and commands.
 FEATURES = (
     "emisa.ui",
+    "emisa.useragents",
     "emisa.accounts",
     "emisa.groups",
     "emisa.audit.views",

@@ -97,6 +97,16 @@ SCRIPT_MESSAGES = (
     N_("sending…"),
     # discussions.js
     N_("to %(name)s"),
+    # countries.js (country choices: search and presets)
+    N_("Find a country"),
+    N_("Add:"),
+    N_("EU-27"),
+    N_("MENA partners"),
+    N_("Sahel"),
+    N_("East Africa"),
+    N_("Clear"),
+    N_("None selected"),
+    N_("%(num)s selected: %(names)s"),
     # meeting room
     N_("The server did not answer; check your connection."),
     N_("Connected"),

@@ -149,6 +149,8 @@ def build_config(overrides: dict | None = None) -> dict:
         "EMISA_SOCKET_SIGN_IN_SECONDS": float(os.environ.get("EMISA_SOCKET_SIGN_IN_SECONDS", "10")),
         "EMISA_GROUP_QUOTA_BYTES": int(os.environ.get("EMISA_GROUP_QUOTA_BYTES", 50 * 1024**3)),
         "EMISA_SMTP_URL": os.environ.get("EMISA_SMTP_URL"),
+        "EMISA_SMTP_CA_FILE": os.environ.get("EMISA_SMTP_CA_FILE"),
+        "EMISA_SMTP_TIMEOUT": float(os.environ.get("EMISA_SMTP_TIMEOUT", "10")),
         "EMISA_MAIL_FROM": os.environ.get("EMISA_MAIL_FROM", "emisa@localhost"),
         "EMISA_BASE_URL": os.environ.get("EMISA_BASE_URL"),
         "SESSION_COOKIE_NAME": "emisa_session",

@@ -24,8 +24,11 @@ rights_narrowed = _signals.signal("rights-narrowed")
 content_changed = _signals.signal("content-changed")
 # sender: the app; kwargs: kind, item_id. The item is gone; its index tokens go too.
 content_removed = _signals.signal("content-removed")
-# sender: the app; kwargs: user_ids (list[int]), kind (str), text (str), link (str).
-# An in-app notification. ``text`` must never carry content marked above TLP:GREEN.
+# sender: the app; kwargs: user_ids (list[int]), kind (str, emisa.notifications.kinds.KINDS),
+# params (dict: names of people and groups, a TLP label, an ISO time; never a title or a body),
+# link (str), subject (str, "<item type>:<id>", groups unread notices about one item).
+# An in-app notification, rendered in the reader's language; callers choose the recipients
+# through the access policy.
 notify = _signals.signal("notify")
 # sender: the app; kwargs: group_id. Fired before a group is deleted and its keys shredded,
 # so features can delete their blobs and rows.

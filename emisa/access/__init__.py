@@ -6,6 +6,6 @@ from emisa.access import groups as _group_rules  # noqa: F401
 from emisa.access import meetings as _meeting_rules  # noqa: F401
 from emisa.access import people as _people_rules  # noqa: F401
 from emisa.access.decision import Decision, allow, deny
-from emisa.access.policy import AccessDenied, can, filter_allowed, require
+from emisa.access.policy import AccessDenied, can, could, filter_allowed, require
 
-__all__ = ["AccessDenied", "Decision", "allow", "can", "deny", "filter_allowed", "require"]
+__all__ = ["AccessDenied", "Decision", "allow", "can", "could", "deny", "filter_allowed", "require"]

@@ -65,6 +65,37 @@ def meeting_view_clause(user) -> ColumnElement[bool]:
     )
 
 
+# Labels whose meetings a partner member may know exist (a date and a label, nothing more):
+# the label, not a named list, keeps them out; a TLP:RED meeting's existence is its invitees'.
+_KNOWN_TO_PARTNERS = ("TLP:AMBER", "TLP:AMBER+STRICT")
+
+
+@rule("meeting", "know_of")
+def _know_of(user, meeting) -> Decision:
+    """That a meeting exists, where ``view`` refuses: partner members learn that their group
+    meets at a label they cannot read, instead of the meeting silently missing."""
+    if _view(user, meeting):
+        return deny("The meeting itself is visible.", hide=True)
+    if not user.is_partner or meeting.tlp not in _KNOWN_TO_PARTNERS:
+        return deny("This meeting is not visible to you.", hide=True)
+    if not _group_rule("view", user, meeting.group) or membership_of(user, meeting.group) is None:
+        return deny("This meeting is not visible to you.", hide=True)
+    return allow("partner member, told of a meeting at a label partners cannot read")
+
+
+def meeting_known_clause(user) -> ColumnElement[bool]:
+    """SQL twin of ``know_of`` above: for a partner, the group's AMBER meetings."""
+    from emisa.meetings.models import Meeting
+
+    if not actor_decision(user) or not user.is_partner:
+        return sa.false()
+    return sa.and_(
+        in_visible_group(user, Meeting.group_id),
+        Meeting.group_id.in_(sorted(member_group_ids(user))),
+        Meeting.tlp.in_(_KNOWN_TO_PARTNERS),
+    )
+
+
 def _seen_then(user, meeting, check) -> Decision:
     seen = _view(user, meeting)
     return check() if seen else seen

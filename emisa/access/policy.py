@@ -10,6 +10,7 @@ decides a right on its own.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from typing import Any
 
 from emisa.access.decision import Decision, allow, deny
@@ -18,6 +19,8 @@ from emisa.i18n import N_
 Rule = Callable[[Any, Any], Decision]
 _RULES: dict[tuple[str, str], Rule] = {}
 PLATFORM = "platform"
+# Accounts ``could`` judges as if they had signed in (object ids, for the call's duration).
+_SUPPOSED: ContextVar[frozenset[int]] = ContextVar("emisa_supposed_signed_in", default=frozenset())
 
 
 class AccessDenied(Exception):
@@ -60,7 +63,7 @@ def actor_decision(user: Any) -> Decision:
     """Is this actor allowed to do anything beyond signing in, enrolling or signing out?"""
     if user is None or not getattr(user, "is_authenticated", False):
         return deny("Sign in first.", status=401)
-    if not user.is_fully_authenticated:
+    if id(user) not in _SUPPOSED.get() and not user.is_fully_authenticated:
         return deny("Complete the two-factor sign-in first.", status=401)
     if not user.is_usable:
         return deny(
@@ -108,6 +111,22 @@ def filter_allowed(user: Any, action: str, resources: Iterable[Any]) -> list[Any
         if check is not None and check(user, resource):
             allowed.append(resource)
     return allowed
+
+
+def could(user: Any, action: str, resource: Any = None) -> Decision:
+    """Would ``user`` (another account, not the caller) be allowed once signed in?
+
+    For choosing whom to notify or mail: the account must be usable and the same rule
+    must allow it; that account's sign-in state does not matter.
+    """
+    user = _unproxied(user)
+    if user is None or not user.is_usable:
+        return deny("This account cannot sign in.")
+    token = _SUPPOSED.set(_SUPPOSED.get() | {id(user)})
+    try:
+        return can(user, action, resource)
+    finally:
+        _SUPPOSED.reset(token)
 
 
 def require(user: Any, action: str, resource: Any = None) -> Decision:

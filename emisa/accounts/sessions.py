@@ -80,6 +80,8 @@ def issue_token(user: User, name: str = "API token") -> tuple[ApiToken, str]:
         name=name[:100] or "API token",
         token_hash=digest(plain),
         expires_at=utcnow() + current_app.config["EMISA_TOKEN_TTL"],
+        ip_address=client_address(),
+        user_agent=(request.user_agent.string[:300] if has_request_context() else ""),
     )
     db.session.add(token)
     return token, plain

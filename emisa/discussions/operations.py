@@ -689,16 +689,23 @@ def _post_link(thread: Thread, post: Post) -> str:
     return f"/posts/{post.id}"
 
 
+def _thread_params(thread: Thread, author: User) -> dict:
+    """Who, which group, which label: never the title or the text (notices are stored in
+    clear and may be mailed)."""
+    group = db.session.get(WorkingGroup, thread.group_id)
+    return {"actor": author.name, "group": group.name, "tlp": thread.tlp}
+
+
 def _notify_mentions(thread: Thread, author: User, post: Post, body: str) -> set[int]:
     members = [(m.id, m.name) for m in _members(thread.group_id)]
     mentioned = _readers(extract_mentions(body, members), thread, author.id)
     if mentioned:
-        group = db.session.get(WorkingGroup, thread.group_id)
         notify_users(
             mentioned,
             "mention",
-            f"{author.name} mentioned you in a {thread.tlp} discussion in {group.name}",
+            _thread_params(thread, author),
             _post_link(thread, post),
+            subject=f"thread:{thread.id}",
         )
     return set(mentioned)
 
@@ -708,25 +715,24 @@ def _notify_post(thread: Thread, author: User, post: Post, parent: Post | None, 
     replied_to = parent.author_id if parent is not None else thread.author_id
     targets = [uid for uid in _readers([replied_to], thread, author.id) if uid not in mentioned]
     if targets:
-        group = db.session.get(WorkingGroup, thread.group_id)
-        what = "your post" if parent is not None else "your thread"
         notify_users(
             targets,
             "reply",
-            f"{author.name} replied to {what} in a {thread.tlp} discussion in {group.name}",
+            _thread_params(thread, author),
             _post_link(thread, post),
+            subject=f"thread:{thread.id}",
         )
 
 
 def _notify_new_thread(thread: Thread, author: User) -> None:
-    group = db.session.get(WorkingGroup, thread.group_id)
-    targets = _readers(followers_of(group.id), thread, author.id)
+    targets = _readers(followers_of(thread.group_id), thread, author.id)
     if targets:
         notify_users(
             targets,
             "new_thread",
-            f"{author.name} started a new {thread.tlp} discussion in {group.name}",
+            _thread_params(thread, author),
             f"/threads/{thread.id}",
+            subject=f"thread:{thread.id}",
         )
 
 

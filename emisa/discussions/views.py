@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -246,6 +256,17 @@ def post_link(post_id: int):
             "discussions.thread", thread_id=post.thread_id, page=page, _anchor=f"post-{post.id}"
         )
     )
+
+
+@bp.route("/posts/<int:post_id>/source")
+@login_required
+def post_markdown(post_id: int):
+    """A post's Markdown, for the Quote button: a quote keeps lists, tables and code."""
+    post = load_checked(Post, post_id, "read_body")
+    response = make_response(ops.post_source(post))
+    response.mimetype = "text/plain"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])

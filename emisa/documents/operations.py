@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session, selectinload
 
 from emisa import audit
-from emisa.access import can
+from emisa.access import can, could
 from emisa.access import validation as marking_rules
 from emisa.access.documents import document_read_clause
 from emisa.access.marked import reseal_markings, seal_marking
@@ -41,7 +41,7 @@ from emisa.documents.upload import UploadTarget, declare_upload, human_size
 from emisa.extensions import db
 from emisa.groups.membership import member_group_ids
 from emisa.groups.models import Membership, WorkingGroup
-from emisa.signals import content_changed, content_removed
+from emisa.signals import content_changed, content_removed, notify
 from emisa.storage import BlobNotFound, blobs
 from emisa.timeutil import utcnow
 
@@ -329,7 +329,30 @@ def create_document(
         },
     )
     _signal_changed(document, title, description, tags)
+    _notify_recipients(document, group, uploader)
     return document
+
+
+def _notify_recipients(document: Document, group: WorkingGroup, by: User) -> None:
+    """The named recipients of a TLP:RED document hear of it, if the policy lets them read it;
+    the notice names the group and links to the document, never its title."""
+    ids = [uid for uid in document.recipient_ids if uid != by.id]
+    if not ids:
+        return
+    readers = [
+        user.id
+        for user in db.session.scalars(sa.select(User).where(User.id.in_(ids)))
+        if could(user, "read", document)
+    ]
+    if readers:
+        notify.send(
+            current_app._get_current_object(),
+            user_ids=readers,
+            kind="red_share",
+            params={"actor": by.name, "group": group.name},
+            link=f"/documents/{document.id}",
+            subject=f"document:{document.id}",
+        )
 
 
 def add_version(document: Document, uploader: User, target: UploadTarget) -> DocumentVersion:

@@ -227,13 +227,24 @@ def _detail_page(document: Document, status: int = 200):
             can_upload_version=bool(can(current_user, "upload_version", document)),
             can_edit=bool(can(current_user, "edit", document)),
             can_delete=bool(can(current_user, "delete", document)),
-            can_publish=bool(can(current_user, "publish", document)),
+            publish=_publish_state(document),
             can_read_group=bool(can(current_user, "read_content", document.group)),
             share_targets=shares_to,
             max_upload=int(current_app.config["EMISA_MAX_UPLOAD_BYTES"]),
         ),
         status,
     )
+
+
+def _publish_state(document) -> tuple[bool, str | None]:
+    """(allowed, the policy's reason when not) for the coordinators, who are shown the button
+    disabled with the reason rather than not at all; (False, None) hides it from others."""
+    decision = can(current_user, "publish", document)
+    if decision:
+        return True, None
+    if can(current_user, "moderate", document.group):
+        return False, decision.reason
+    return False, None
 
 
 @bp.route("/documents/<int:document_id>")

@@ -16,7 +16,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from emisa import audit
-from emisa.access import filter_allowed
+from emisa.access import could, filter_allowed
 from emisa.access.countries import normalise_countries
 from emisa.access.groups import visible_group_ids
 from emisa.access.roles import GroupRole, JoinPolicy, parse_enum
@@ -210,7 +210,10 @@ def _coordinator_count(group: WorkingGroup) -> int:
     return sum(1 for m in group.memberships if m.role == GroupRole.COORDINATOR)
 
 
-def add_member(group: WorkingGroup, user: User, role: str, by: User | None) -> Membership:
+def add_member(
+    group: WorkingGroup, user: User, role: str, by: User | None, *, tell: bool = True
+) -> Membership:
+    """Seat ``user``; ``tell`` notifies them (a join request's decision tells them instead)."""
     role = _parse_role(role)
     if group.allowed_countries and user.country not in group.allowed_countries:
         raise GroupError(
@@ -243,6 +246,15 @@ def add_member(group: WorkingGroup, user: User, role: str, by: User | None) -> M
         # Without an acting account, the server's operator seated them (the CLI).
         details["via"] = "operator"
     audit.record("membership.added", actor=by, target=group, details=details)
+    if tell and by is not None and by.id != user.id:
+        notify.send(
+            current_app._get_current_object(),
+            user_ids=[user.id],
+            kind="member_added",
+            params={"actor": by.name, "group": group.name},
+            link=f"/groups/{group.id}",
+            subject=f"group:{group.id}",
+        )
     return membership
 
 
@@ -298,7 +310,27 @@ def request_to_join(group: WorkingGroup, user: User, motivation: str) -> JoinReq
     db.session.flush()
     join_request.seal(motivation=motivation)
     audit.record("join_request.created", actor=user, target=group, details={"id": join_request.id})
+    _notify_deciders(join_request)
     return join_request
+
+
+def _notify_deciders(join_request: JoinRequest) -> None:
+    """Those the policy lets decide the request hear of it; the motivation stays sealed."""
+    group = join_request.group
+    deciders = [
+        m.user_id
+        for m in group.memberships
+        if m.user_id != join_request.user_id and could(m.user, "decide", join_request)
+    ]
+    if deciders:
+        notify.send(
+            current_app._get_current_object(),
+            user_ids=deciders,
+            kind="join_request",
+            params={"actor": join_request.user.name, "group": group.name},
+            link=f"/groups/{group.id}#requests",
+            subject=f"group:{group.id}",
+        )
 
 
 def decide_join_request(join_request: JoinRequest, approve: bool, reason: str, by: User) -> None:
@@ -313,7 +345,7 @@ def decide_join_request(join_request: JoinRequest, approve: bool, reason: str, b
     if not approve and not reason:
         raise GroupError(_("Give the requester a reason for the rejection."))
     if approve:
-        add_member(join_request.group, join_request.user, GroupRole.MEMBER, by)
+        add_member(join_request.group, join_request.user, GroupRole.MEMBER, by, tell=False)
     join_request.status = "approved" if approve else "rejected"
     join_request.seal(reason=reason[:2000])
     join_request.decided_by_id, join_request.decided_at = by.id, utcnow()
@@ -322,9 +354,10 @@ def decide_join_request(join_request: JoinRequest, approve: bool, reason: str, b
     notify.send(
         current_app._get_current_object(),
         user_ids=[join_request.user_id],
-        kind="join_request",
-        text=f"Your request to join {join_request.group.name} was {join_request.status}.",
+        kind="join_decision",
+        params={"group": join_request.group.name, "approved": approve},
         link=f"/groups/{join_request.group_id}",
+        subject=f"group:{join_request.group_id}",
     )
     audit.record(
         f"join_request.{join_request.status}",

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from emisa import dashboard as lists
 from emisa.access import can, filter_allowed, require
 from emisa.accounts.operations import find_user
 from emisa.database import commit
@@ -21,6 +22,7 @@ from emisa.groups.forms import (
 from emisa.groups.membership import Seat, membership_of, memberships_of
 from emisa.groups.models import JoinRequest, Membership, WorkingGroup
 from emisa.i18n import term
+from emisa.notifications.operations import text_of
 from emisa.web import load, load_checked
 
 bp = Blueprint("groups", __name__)
@@ -36,8 +38,15 @@ def dashboard():
     # The policy judges each group: coordinators decide for theirs, administrators for any.
     coordinated = filter_allowed(current_user, "decide_join_requests", groups)
     pending = operations.pending_requests_by_group(coordinated)
+    group_ids = sorted(g.id for g in my_groups)
     return render_template(
         "groups/dashboard.html",
+        meetings=lists.upcoming_meetings(current_user, group_ids),
+        documents=lists.recent_documents(current_user, group_ids),
+        threads=lists.unread_threads(current_user, group_ids),
+        mentions=lists.unread_mentions(current_user),
+        unread_by_group=lists.unread_posts_by_group(current_user, group_ids),
+        text_of=text_of,
         my_groups=my_groups,
         other_count=len(groups) - len(my_groups),
         memberships=mine,

@@ -25,7 +25,7 @@ from emisa import audit
 from emisa.access import can
 from emisa.access.marked import reseal_markings
 from emisa.access.markings import InvalidMarking
-from emisa.access.meetings import invited, meeting_view_clause
+from emisa.access.meetings import invited, meeting_known_clause, meeting_view_clause
 from emisa.access.validation import ValidMarking, apply_marking, validate_marking
 from emisa.accounts.models import User
 from emisa.accounts.preferences import time_zones
@@ -238,6 +238,7 @@ def create_meeting(group: WorkingGroup, data: MeetingInput, by: User) -> Meeting
         target=meeting,
         details={"tlp": marking.tlp.value, "invitees": len(marking.recipients) or "all members"},
     )
+    _notify(meeting, invitee_ids(meeting), "invited", by)
     return meeting
 
 
@@ -254,8 +255,11 @@ def update_meeting(meeting: Meeting, data: MeetingInput, by: User) -> None:
     db.session.expire(meeting, ["marked_recipients"])
     audit.record("meeting.updated", actor=by, target=meeting, details={"tlp": marking.tlp.value})
     rights_narrowed.send(current_app._get_current_object(), meeting_id=meeting.id)
-    # Those who were invited and still are hear of the change; whoever lost access hears nothing.
-    _notify(meeting, before & invitee_ids(meeting), "changed", by)
+    # Those who were invited and still are hear of the change; whoever lost access hears
+    # nothing; whoever the change invites hears of the invitation.
+    after = invitee_ids(meeting)
+    _notify(meeting, before & after, "changed", by)
+    _notify(meeting, after - before, "invited", by)
 
 
 def cancel_meeting(meeting: Meeting, by: User) -> list[str]:
@@ -270,22 +274,23 @@ def cancel_meeting(meeting: Meeting, by: User) -> list[str]:
     return sids
 
 
-def notification_text(meeting: Meeting, verb: str) -> str:
+def _notify(meeting: Meeting, user_ids: Iterable[int], verb: str, by: User) -> None:
     """Names no title, whatever the marking: notices are stored in clear, the title is sealed
     and shown on the meeting's page the notice links to."""
-    when = meeting.starts_at.strftime("%d %b %Y %H:%M UTC")
-    return f"A {meeting.tlp} meeting of {meeting.group.name} on {when} was {verb}."
-
-
-def _notify(meeting: Meeting, user_ids: Iterable[int], verb: str, by: User) -> None:
     recipients = sorted(uid for uid in user_ids if uid != by.id)
     if recipients:
         notify.send(
             current_app._get_current_object(),
             user_ids=recipients,
             kind="meeting",
-            text=notification_text(meeting, verb),
+            params={
+                "verb": verb,
+                "tlp": str(meeting.tlp),
+                "group": meeting.group.name,
+                "starts_at": meeting.starts_at.isoformat(),
+            },
             link=f"/meetings/{meeting.id}",
+            subject=f"meeting:{meeting.id}:{verb}",
         )
 
 
@@ -300,6 +305,22 @@ def invitees(meeting: Meeting) -> list[User]:
     return [user for user in members if invited(user, meeting)]
 
 
+def partners_left_out(meeting: Meeting) -> int:
+    """How many partner members of the group the meeting's label keeps out: the scheduling
+    coordinator is told, rather than partners silently missing it."""
+    members = db.session.scalars(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.group_id == meeting.group_id)
+    )
+    return sum(1 for user in members if user.is_partner and not invited(user, meeting))
+
+
+def partner_members(group: WorkingGroup) -> int:
+    """Partner accounts among the group's members (the scheduling form warns of them)."""
+    return sum(1 for m in group.memberships if m.user.is_partner)
+
+
 def invitee_ids(meeting: Meeting) -> set[int]:
     return {user.id for user in invitees(meeting)}
 
@@ -309,6 +330,23 @@ def group_meetings(group: WorkingGroup, user: User) -> list[Meeting]:
         select(Meeting).where(Meeting.group_id == group.id).order_by(Meeting.starts_at)
     )
     return [meeting for meeting in rows if can(user, "view", meeting)]
+
+
+def meetings_known_of(group: WorkingGroup, user: User) -> list[Meeting]:
+    """Upcoming meetings ``user`` may know exist but not open (a partner and an AMBER
+    meeting): shown as a date and a label, so that the absence is explained."""
+    rows = db.session.scalars(
+        select(Meeting)
+        .where(
+            Meeting.group_id == group.id,
+            Meeting.ends_at >= utcnow(),
+            Meeting.state != MeetingState.CANCELLED,
+            meeting_known_clause(user),
+        )
+        .order_by(Meeting.starts_at, Meeting.id)
+        .limit(20)
+    )
+    return [meeting for meeting in rows if can(user, "know_of", meeting)]
 
 
 def meeting_page(user: User, group: WorkingGroup, page: int, per_page: int):

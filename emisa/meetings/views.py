@@ -17,7 +17,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
@@ -153,6 +153,7 @@ def group_meetings(group_id: int):
         active_tab="meetings.group_meetings",
         upcoming=upcoming,
         past=past,
+        unreadable=operations.meetings_known_of(group, current_user),
         titles=_titles(meetings),
         can_schedule=bool(can(current_user, "schedule_meeting", group)),
         month=month,
@@ -217,8 +218,31 @@ def new(group_id: int):
         else:
             commit()
             flash(_("The meeting is scheduled."), "success")
+            _warn_left_out(meeting)
             return redirect(url_for("meetings.detail", meeting_id=meeting.id))
-    return render_template("meetings/form.html", group=group, form=form, meeting=None)
+    return render_template(
+        "meetings/form.html",
+        group=group,
+        form=form,
+        meeting=None,
+        partners=operations.partner_members(group),
+    )
+
+
+def _warn_left_out(meeting) -> None:
+    """Say who the label keeps out instead of letting partners silently miss the meeting."""
+    left_out = operations.partners_left_out(meeting)
+    if left_out:
+        flash(
+            ngettext(
+                "%(num)d partner member of this group will not see this meeting: partner "
+                "accounts see only meetings marked TLP:GREEN or TLP:CLEAR.",
+                "%(num)d partner members of this group will not see this meeting: partner "
+                "accounts see only meetings marked TLP:GREEN or TLP:CLEAR.",
+                left_out,
+            ),
+            "warning",
+        )
 
 
 @bp.route("/meetings/<int:meeting_id>")
@@ -271,8 +295,15 @@ def edit(meeting_id: int):
         else:
             commit()
             flash(_("The meeting was updated; invitees were notified."), "success")
+            _warn_left_out(meeting)
             return redirect(url_for("meetings.detail", meeting_id=meeting.id))
-    return render_template("meetings/form.html", group=group, form=form, meeting=meeting)
+    return render_template(
+        "meetings/form.html",
+        group=group,
+        form=form,
+        meeting=meeting,
+        partners=operations.partner_members(group),
+    )
 
 
 @bp.route("/meetings/<int:meeting_id>/cancel", methods=["POST"])

@@ -1,9 +1,10 @@
-"""In-app notifications: the bell, the inbox, settings, followed groups, the daily digest."""
+"""In-app notifications: the bell, the inbox, settings, followed groups, email."""
 
 from flask import Flask
 
 
-def _bell_label() -> str:
+def unread() -> int:
+    """The signed-in user's unread notices, counted once per request (menu and bell)."""
     from flask import g
     from flask_login import current_user
 
@@ -11,9 +12,15 @@ def _bell_label() -> str:
 
     if "emisa_unread" not in g:
         g.emisa_unread = unread_count(current_user.id)
-    count = g.emisa_unread
-    # Plain text: a bell emoji is a missing glyph on systems without an emoji font.
-    return f"Notifications ({count})" if count else "Notifications"
+    return g.emisa_unread
+
+
+def _deliver(response):
+    """After the request's commit: mail the notices wanted immediately (never fails it)."""
+    from emisa.notifications.operations import deliver_after_commit
+
+    deliver_after_commit()
+    return response
 
 
 def init_app(app: Flask) -> None:
@@ -21,9 +28,10 @@ def init_app(app: Flask) -> None:
     from emisa.notifications.operations import forget_follow, on_notify
     from emisa.notifications.views import bp
     from emisa.signals import membership_ended, notify
-    from emisa.ui import register_nav
 
     app.register_blueprint(bp)
+    app.after_request(_deliver)
     notify.connect(on_notify, weak=False)
     membership_ended.connect(forget_follow, weak=False)
-    register_nav("notifications.index", _bell_label)
+    # The bell in the top bar: counted when a page shows it (signed-in pages only).
+    app.add_template_global(unread, "unread_notifications")

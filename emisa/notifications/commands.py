@@ -1,4 +1,7 @@
-"""``flask emisa send-digests``: the daily email digest (run it from cron once a day)."""
+"""``flask emisa send-digests``: the daily email digest (run it from cron once a day).
+
+It also mails what an immediate send could not (the SMTP server was down): nothing is lost.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from emisa.database import commit
 
 @emisa_cli.command("send-digests")
 def send_digests_command() -> None:
-    """Mail unread notifications to users who asked for a daily digest (needs EMISA_SMTP_URL)."""
+    """Mail unread notifications not mailed yet, as each user chose (needs EMISA_SMTP_URL)."""
     from emisa.mail import mail_configured
     from emisa.notifications.operations import send_digests
 

@@ -1,8 +1,9 @@
-"""The notification inbox and settings."""
+"""The notification inbox, the bell's dropdown and settings."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from emisa.access import require
@@ -12,6 +13,7 @@ from emisa.extensions import db
 from emisa.mail import mail_configured
 from emisa.notifications import operations as ops
 from emisa.notifications.forms import SettingsForm
+from emisa.notifications.kinds import KINDS
 from emisa.notifications.models import Notification
 from emisa.web import load_checked, page_number
 
@@ -25,7 +27,25 @@ def index():
     page = page_number()
     rows, more = ops.page_of(current_user.id, page)
     return render_template(
-        "notifications/index.html", rows=rows, page=page, more=more, form=ConfirmForm()
+        "notifications/index.html",
+        rows=rows,
+        page=page,
+        more=more,
+        form=ConfirmForm(),
+        text_of=ops.text_of,
+    )
+
+
+@bp.route("/notifications/recent")
+@login_required
+def recent():
+    """The bell's dropdown: a fragment the top bar's script shows under the bell."""
+    require(current_user, "use")
+    return render_template(
+        "notifications/_recent.html",
+        rows=ops.recent(current_user.id),
+        form=ConfirmForm(),
+        text_of=ops.text_of,
     )
 
 
@@ -48,6 +68,7 @@ def read_all():
     if ConfirmForm().validate_on_submit():
         ops.mark_read(current_user.id)
         commit()
+        flash(_("All notifications are marked as read."), "success")
     return redirect(url_for("notifications.index"))
 
 
@@ -56,13 +77,16 @@ def read_all():
 def settings():
     require(current_user, "use")
     current = ops.settings_of(current_user.id)
-    form = SettingsForm(obj=current)
+    form = SettingsForm(obj=current, data={"email": ops.email_modes(current_user.id)})
     if request.method == "POST" and form.validate_on_submit():
-        form.populate_obj(current)
+        current.mentions = form.mentions.data
+        current.replies = form.replies.data
+        current.new_threads = form.new_threads.data
         db.session.merge(current)
+        ops.set_email_modes(current_user.id, form.email.data)
         commit()
-        flash("Your notification settings were saved.", "success")
+        flash(_("Your notification settings were saved."), "success")
         return redirect(url_for("notifications.settings"))
     return render_template(
-        "notifications/settings.html", form=form, mail_configured=mail_configured()
+        "notifications/settings.html", form=form, kinds=KINDS, mail_configured=mail_configured()
     )

@@ -8,10 +8,12 @@ def init_app(app: Flask) -> None:
     from emisa.crypto import keyring
     from emisa.search import api, documents
     from emisa.search.index import reseal_index_key
+    from emisa.search.normalise import highlight
     from emisa.search.views import bp
     from emisa.signals import content_changed, content_removed
 
     app.register_blueprint(bp)
+    app.add_template_filter(highlight, "highlight")
     register_api_blueprint(api.blp)
     keyring.on_group_key_rotation(reseal_index_key)
     content_changed.connect(documents.on_content_changed, weak=False)

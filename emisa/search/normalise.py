@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from markupsafe import Markup, escape
+
 # Letters NFKD does not fold on its own.
 _FOLD = str.maketrans(
     {
@@ -61,3 +63,19 @@ def query_words(text: str) -> list[str]:
         if len(word) >= MIN_WORD:
             seen.setdefault(word[:MAX_WORD], None)
     return list(seen)[:12]
+
+
+def highlight(text: str, query: str) -> Markup:
+    """``text`` escaped, with each word the blind index matched (its folded form is one of
+    the query's words) wrapped in ``<mark>``; done on the page being shown, nothing stored."""
+    wanted = set(query_words(query))
+    text = text or ""
+    pieces: list[Markup] = []
+    last = 0
+    for match in _WORD.finditer(text):
+        if fold(match.group(0)).strip("_")[:MAX_WORD] in wanted:
+            pieces.append(escape(text[last : match.start()]))
+            pieces.append(Markup("<mark>{}</mark>").format(match.group(0)))
+            last = match.end()
+    pieces.append(escape(text[last:]))
+    return Markup("").join(pieces)

@@ -26,14 +26,31 @@
       document.querySelector(".js-cancel-reply").hidden = false;
     }
     const textarea = form.querySelector("textarea");
-    if (quote) {
-      const body = post.querySelector(".post-body");
-      const text = (window.getSelection().toString() || (body ? body.innerText : "")).trim();
-      const quoted = text.split("\n").map((line) => `> ${line}`).join("\n");
-      textarea.value = `${textarea.value ? `${textarea.value}\n\n` : ""}${quoted}\n\n`;
+    const insert = (text) => {
+      if (text) {
+        const quoted = text.trim().split("\n").map((line) => (line ? `> ${line}` : ">")).join("\n");
+        textarea.value = `${textarea.value ? `${textarea.value}\n\n` : ""}${quoted}\n\n`;
+      }
+      textarea.focus();
+      textarea.setSelectionRange(textarea.value.length, textarea.value.length);
+    };
+    if (!quote) {
+      insert("");
+      return;
     }
-    textarea.focus();
-    textarea.setSelectionRange(textarea.value.length, textarea.value.length);
+    // A selection is quoted as selected; a whole post as its author wrote it (its Markdown:
+    // lists, tables and code survive), else as the text shown.
+    const selected = window.getSelection().toString();
+    const body = post.querySelector(".post-body");
+    const shown = body ? body.innerText : "";
+    if (selected.trim()) {
+      insert(selected);
+      return;
+    }
+    fetch(`${post.querySelector(".permalink").href}/source`, { credentials: "same-origin" })
+      .then((answer) => (answer.ok ? answer.text() : shown))
+      .catch(() => shown)
+      .then(insert);
   }
 
   document.addEventListener("click", (event) => {

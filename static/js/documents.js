@@ -64,6 +64,27 @@
     xhr.send(data);
   });
 
+  // The document list below the form, fetched again in place: its "N of M" and rows then
+  // include what was just stored, and the upload statuses (failures too) stay in view.
+  const refreshList = async () => {
+    const current = document.getElementById("document-list");
+    if (!current) { return false; }
+    try {
+      const answer = await fetch(window.location.href, {
+        credentials: "same-origin",
+        headers: { Accept: "text/html" },
+      });
+      if (!answer.ok) { return false; }
+      const page = new DOMParser().parseFromString(await answer.text(), "text/html");
+      const fresh = page.getElementById("document-list");
+      if (!fresh) { return false; }
+      current.replaceWith(document.importNode(fresh, true));
+      return true;
+    } catch (_error) {
+      return false;
+    }
+  };
+
   const setUp = (form) => {
     const input = form.querySelector("input[type=file]");
     const zone = form.querySelector(".dropzone");
@@ -145,9 +166,15 @@
         if (await sendOne(form, file, fields, row)) { ok += 1; }
       }
       button.disabled = false;
-      if (ok && ok === queued.length) {
-        window.setTimeout(() => window.location.reload(), single ? 300 : 1200);
+      if (!ok) { return; }
+      if (single || !(await refreshList())) {
+        // A new version: its page shows it once reloaded (as does a list that could not be
+        // fetched again).
+        window.setTimeout(() => window.location.reload(), 300);
+        return;
       }
+      queued = [];
+      input.value = "";
     });
   };
 

@@ -83,7 +83,7 @@ def test_search_page_in_a_group(client, team, login):
     new_thread(client, team, title="Probation screening", body="Use the VERA-2R tool.")
     login(client, team.observer)
     page = client.get(f"/search?q=vera&group={team.group}").get_data(as_text=True)
-    assert "Probation screening" in page and "VERA-2R" in page
+    assert "Probation screening" in page and "<mark>VERA</mark>-2R" in page
     assert "Nothing found" in client.get("/search?q=nothingatall").get_data(as_text=True)
 
 

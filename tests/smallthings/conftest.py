@@ -1,0 +1,3 @@
+from tests.discussions.support import team_fixture
+
+team = team_fixture()
