@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'people'
-down_revision = 'account_language'
+down_revision = 'account_locale'
 branch_labels = None
 depends_on = None
 

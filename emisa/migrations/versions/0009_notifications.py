@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "notifications"
-down_revision = "account_locale"  # i18n-core's 0007, merged into this branch
+down_revision = "people"
 branch_labels = None
 depends_on = None
 
