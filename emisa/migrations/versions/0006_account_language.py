@@ -22,5 +22,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("language")
+    # In place (SQLite 3.35+ drops columns itself): a batch copy of users would drop the
+    # table, and with it, through ON DELETE CASCADE, every row that references an account.
+    op.drop_column("users", "language")
