@@ -55,10 +55,20 @@ def _lookup_key() -> str:
 
 # Directory and contact-point lookups, pages and API alike, draw on one budget per account:
 # harvesting a law-enforcement directory is itself an attack.
+def _lookup_refused(limit) -> None:
+    """Hitting the limit may be harvesting: it is in the audit log, with the path asked."""
+    audit.record_event(
+        "people.lookup_limited",
+        outcome="denied",
+        details={"limit": str(limit.limit), "path": request.path},
+    )
+
+
 lookup_limit = limiter.shared_limit(
     lambda: current_app.config["EMISA_PEOPLE_LOOKUP_LIMIT"],
     scope="people-lookup",
     key_func=_lookup_key,
+    on_breach=_lookup_refused,
 )
 
 

@@ -172,3 +172,31 @@ def test_a_suspended_contact_point_is_no_longer_listed(world, network, api, app)
         db.session.get(User, world.alice.id).state = "suspended"
         commit()
     assert api(world.bob)("GET", "/api/v1/contact-points?country=BE").get_json() == []
+
+
+def test_admin_names_a_coordinator_who_may_then_designate(world, network, client, login, api):
+    network_id, carla = network
+    login(client, world.adam)
+    page = f"/networks/{network_id}"
+    response = post_form(
+        client,
+        f"/networks/{network_id}/coordinators",
+        {"coordinator-email": world.bob.email},
+        page=page,
+        prefix="coordinator",
+    )
+    assert response.status_code == 302
+    assert "Bob Peeters" in client.get(page).get_data(as_text=True)
+    api(world.tom)("PUT", "/api/v1/me/profile", json={"visibility": {"profile": "platform"}})
+    assert _designate(api, world.bob, network_id, world.tom, "TN").status_code == 201
+    # A coordinator cannot name others: that is for admins.
+    other = client.application.test_client()
+    login(other, carla)
+    response = post_form(
+        other,
+        f"/networks/{network_id}/coordinators",
+        {"coordinator-email": world.olga.email},
+        page=page,
+        prefix="coordinator",
+    )
+    assert response.status_code == 403

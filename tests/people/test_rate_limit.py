@@ -27,6 +27,23 @@ def test_lookups_share_one_budget_and_answer_429_beyond_it(world, api, client, l
     assert client.get("/people").status_code == 429
 
 
+def test_a_refused_lookup_is_audited(world, api, app):
+    from sqlalchemy import select
+
+    from emisa.audit.models import AuditEntry
+    from emisa.extensions import db
+
+    bob = api(world.bob)
+    for _ in range(5):
+        bob("GET", "/api/v1/people")
+    with app.app_context():
+        entries = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "people.lookup_limited")
+        ).all()
+        assert len(entries) == 1
+        assert entries[0].actor_id == world.bob.id and entries[0].outcome == "denied"
+
+
 def test_lookups_are_audited_without_search_words(world, api, app):
     from sqlalchemy import select
 
