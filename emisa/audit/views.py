@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from emisa import audit
 from emisa.access import require
-from emisa.audit.models import AuditEntry
+from emisa.audit.models import AuditAction, AuditEntry
 from emisa.extensions import db
 from emisa.web import date_arg, page_count, page_number, page_url, whole_number_arg
 
@@ -46,7 +46,7 @@ def index():
     entries = db.session.scalars(
         query.order_by(AuditEntry.seq.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
     ).all()
-    actions = db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action))
+    actions = db.session.scalars(select(AuditAction.action).order_by(AuditAction.action))
     return render_template(
         "admin/audit.html",
         entries=entries,

@@ -6,6 +6,8 @@ Create Date: 2026-12-06 01:00:00
 
 The quota and the documents page read one counter per group instead of summing every
 document version of the group; it is filled here from the versions already stored.
+audit_actions: each action the audit log holds, once, for the audit page's action filter;
+filled here from the log.
 """
 
 import sqlalchemy as sa
@@ -27,9 +29,16 @@ def upgrade():
         " SELECT COALESCE(SUM(v.size), 0) FROM document_versions v"
         " JOIN documents d ON d.id = v.document_id WHERE d.group_id = working_groups.id)"
     )
+    op.create_table(
+        "audit_actions",
+        sa.Column("action", sa.String(length=80), nullable=False),
+        sa.PrimaryKeyConstraint("action"),
+    )
+    op.execute("INSERT INTO audit_actions (action) SELECT DISTINCT action FROM audit_entries")
 
 
 def downgrade():
+    op.drop_table("audit_actions")
     # ALTER TABLE ... DROP COLUMN on both engines (SQLite 3.35+): a batch copy of the table
     # would drop the old one, and with foreign keys on that cascades into every document.
     op.drop_column("working_groups", "stored_bytes")
