@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 from emisa import audit
 from emisa.audit.models import AuditAction, AuditEntry
@@ -92,3 +92,21 @@ def test_migration_fills_the_actions_from_the_log(app, busy_log):
         db.session.remove()
         assert sorted(db.session.scalars(select(AuditAction.action))) == logged
     assert _logged(app) == logged
+
+
+def test_the_unfiltered_total_is_the_newest_entry_number(app, busy_log, make_user, login):
+    admin = make_user(admin=True)
+    client = app.test_client()
+    login(client, admin)
+    statements = _statements(app, lambda: client.get("/admin/audit"))
+    assert not [s for s in statements if "audit_entries" in s and "count(" in s.lower()]
+    with app.app_context():
+        entries = db.session.scalar(select(func.count()).select_from(AuditEntry))
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert f"{entries} entries" in page
+    filtered = client.get("/admin/audit?action=auth.login").get_data(as_text=True)
+    with app.app_context():
+        logins = db.session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "auth.login")
+        )
+    assert f"{logins} entries" in filtered
