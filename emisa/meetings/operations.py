@@ -393,8 +393,16 @@ def new_participant_id() -> str:
 
 
 def connect(user: User, sid: str, auth_kind: str, auth_id: int) -> Participant:
+    from emisa.meetings.presence import process_id
+
     participant = Participant(
-        id=new_participant_id(), sid=sid, user_id=user.id, auth_kind=auth_kind, auth_id=auth_id
+        id=new_participant_id(),
+        sid=sid,
+        user_id=user.id,
+        auth_kind=auth_kind,
+        auth_id=auth_id,
+        process_id=process_id(),
+        heartbeat_at=utcnow(),
     )
     db.session.add(participant)
     db.session.flush()
@@ -440,6 +448,8 @@ def join(participant: Participant, meeting: Meeting, user: User) -> Participant:
             user_id=user.id,
             auth_kind=participant.auth_kind,
             auth_id=participant.auth_id,
+            process_id=participant.process_id,
+            heartbeat_at=utcnow(),
         )
         db.session.add(participant)
     participant.meeting_id = meeting.id
