@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from functools import partial
 
 from flask import Flask
 
+from emisa.realtime import ResilientRedisManager
 from emisa.settings import ConfigurationError
 
 
@@ -42,4 +44,7 @@ def init_app(app: Flask) -> None:
     # create_app made a new Socket.IO server for this app: give it its own namespace instance.
     socketio.on_namespace(events.MeetingNamespace(events.NAMESPACE))
     app.extensions[events.SERVER_KEY] = socketio.server
+    manager = socketio.server.manager
+    if isinstance(manager, ResilientRedisManager):
+        manager.listeners.append(partial(events.live_updates_changed, socketio.server))
     revocation.connect_signals()

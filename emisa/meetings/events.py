@@ -25,7 +25,6 @@ from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import Namespace
 from limits import RateLimitItemPerSecond
-from limits.strategies import MovingWindowRateLimiter
 
 from emisa import audit
 from emisa.access import can
@@ -33,7 +32,7 @@ from emisa.access.policy import actor_decision
 from emisa.accounts.models import ApiToken, AuthSession, User
 from emisa.accounts.sessions import user_for_token
 from emisa.database import commit
-from emisa.extensions import db, limiter
+from emisa.extensions import db, windows
 from emisa.meetings import operations, sfu
 from emisa.meetings.ice import ice_servers_for
 from emisa.meetings.janus import JanusError
@@ -58,6 +57,19 @@ def chair_room(meeting_id: int) -> str:
 
 def error(message: str) -> dict:
     return {"ok": False, "error": message}
+
+
+def live_updates() -> bool:
+    """False while the message queue is unreachable: events of people connected to other
+    server processes do not arrive (``emisa.realtime``)."""
+    server = current_app.extensions.get(SERVER_KEY)
+    return getattr(getattr(server, "manager", None), "queue_connected", True)
+
+
+def live_updates_changed(server, connected: bool) -> None:
+    """Tell this process's clients that live updates across processes stopped or are back
+    (then they ask ``sync`` for what they missed)."""
+    server.emit("live_updates", {"connected": connected}, namespace=NAMESPACE, ignore_queue=True)
 
 
 @dataclass
@@ -357,6 +369,7 @@ class MeetingNamespace(Namespace):
             "hands": operations.hand_queue(meeting),
             "polls": operations.polls(meeting, user),
             "minutes": operations.minutes_of(meeting),
+            "live_updates": live_updates(),
             "ice_servers": ice_servers_for(user.id),
             "media": {
                 "mode": "sfu" if sfu.enabled() else "mesh",
@@ -381,8 +394,7 @@ class MeetingNamespace(Namespace):
                 f"(this one has {len(text.strip())})."
             )
         item, message = _chat_limit()
-        strategy = MovingWindowRateLimiter(limiter.storage)
-        if not strategy.hit(item, "meeting-chat", str(turn.meeting.id), str(turn.user.id)):
+        if not windows.hit(item, "meeting-chat", str(turn.meeting.id), str(turn.user.id)):
             return error(message)
         stored = operations.post_chat(turn.stay, turn.meeting, text)
         view = operations.chat_view(stored, text.strip())
