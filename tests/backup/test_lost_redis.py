@@ -157,3 +157,49 @@ def test_processes_outlive_redis_and_reconnect_by_themselves(
             peer.close()
         for server in servers:
             stop_server(server)
+
+
+@pytest.mark.browser
+def test_the_room_page_says_live_updates_are_interrupted_then_catches_up(
+    app,
+    app_config,
+    redis_server,
+    page,
+    make_user,
+    make_group,
+    make_meeting,  # noqa: F811
+):
+    from tests.conftest import browser_login
+
+    chair = make_user(name="Chair Amman", country="JO")
+    bob = make_user(name="Bob Tunis", country="TN")
+    group = make_group(members={chair: "coordinator", bob: "member"})
+    meeting = make_meeting(group, by=chair)
+    ports = [free_port(), free_port()]
+    servers = [
+        start_server(app_config, port, {"EMISA_REDIS_URL": redis_server.url}) for port in ports
+    ]
+    a, b = (f"http://127.0.0.1:{port}" for port in ports)
+    try:
+        browser_login(page, a, chair, app)
+        page.goto(f"{a}/meetings/{meeting}/room")
+        page.wait_for_selector("#room-body:not([hidden])")
+        assert page.is_hidden("#live-updates")
+        bob_b = Peer(b, token=_issue(app, bob))
+        try:
+            assert bob_b.join(meeting)["ok"]
+            page.wait_for_selector("#people li:has-text('Bob Tunis')")
+            redis_server.stop()
+            page.wait_for_selector("#live-updates:not([hidden])", timeout=WITHIN * 1000)
+            assert "interrupted" in page.inner_text("#live-updates")
+            # Said on the other process while the queue is down: this page cannot hear it...
+            assert bob_b.call("chat", {"text": "Said during the outage"})["ok"]
+            redis_server.start()
+            page.wait_for_selector("#live-updates[hidden]", state="attached", timeout=WITHIN * 1000)
+            # ...and catches up once it is back.
+            page.wait_for_selector("#chat-log li:has-text('Said during the outage')")
+        finally:
+            bob_b.close()
+    finally:
+        for server in servers:
+            stop_server(server)
