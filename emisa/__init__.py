@@ -48,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
         socketio,
     )
     from emisa.json_provider import OrjsonProvider
+    from emisa.realtime import ResilientRedisManager
     from emisa.security import register_security_headers
     from emisa.storage import blobs
     from emisa.web import DatabaseIdConverter
@@ -75,10 +76,12 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     # Before Socket.IO wraps the app: its WebSockets and long polls must never wait for a slot.
     admission.init_app(app)
+    queue = app.config["EMISA_REDIS_URL"]
     socketio.init_app(
         app,
         async_mode="threading",
-        message_queue=app.config["EMISA_REDIS_URL"],
+        # Without a queue, Flask-SocketIO's default: this process's clients only.
+        **({"client_manager": ResilientRedisManager(queue)} if queue else {}),
         # None: only same-origin browsers may connect; never a wildcard.
         cors_allowed_origins=None,
         max_http_buffer_size=256 * 1024,

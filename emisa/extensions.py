@@ -1,5 +1,8 @@
 """Flask extensions, created unbound here and bound to the app in create_app()."""
 
+import logging
+import time
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -8,7 +11,11 @@ from flask_smorest import Api
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy.orm import DeclarativeBase
+
+log = logging.getLogger(__name__)
 
 
 class Base(DeclarativeBase):
@@ -21,6 +28,40 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 # Limits are declared per endpoint; storage (memory or Redis) is chosen from the config.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+class SharedWindows:
+    """Moving-window counters (sign-in lockout, chat rate) kept where Flask-Limiter keeps
+    its limits (Redis when scaled out), or in this process's memory while that storage cannot
+    be reached: counting goes on per process, and back to the shared counts once it answers."""
+
+    RETRY_SECONDS = 2.0
+
+    def __init__(self):
+        self._memory = MovingWindowRateLimiter(MemoryStorage())
+        self._retry_at = 0.0
+
+    def _run(self, method: str, *args):
+        if time.monotonic() >= self._retry_at:
+            storage = limiter.storage
+            try:
+                return getattr(MovingWindowRateLimiter(storage), method)(*args)
+            except storage.base_exceptions as error:
+                log.error("rate limit storage unreachable (%s): counting in memory", error)
+                self._retry_at = time.monotonic() + self.RETRY_SECONDS
+        return getattr(self._memory, method)(*args)
+
+    def hit(self, item, *identifiers) -> bool:
+        return self._run("hit", item, *identifiers)
+
+    def test(self, item, *identifiers) -> bool:
+        return self._run("test", item, *identifiers)
+
+    def get_window_stats(self, item, *identifiers):
+        return self._run("get_window_stats", item, *identifiers)
+
+
+windows = SharedWindows()
 socketio = SocketIO()
 
 

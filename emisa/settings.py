@@ -148,6 +148,14 @@ def build_config(overrides: dict | None = None) -> dict:
         "EMISA_SOCKETS_PER_ADDRESS": int(os.environ.get("EMISA_SOCKETS_PER_ADDRESS", "16")),
         "EMISA_SOCKET_SIGN_IN_SECONDS": float(os.environ.get("EMISA_SOCKET_SIGN_IN_SECONDS", "10")),
         "EMISA_GROUP_QUOTA_BYTES": int(os.environ.get("EMISA_GROUP_QUOTA_BYTES", 50 * 1024**3)),
+        # Each process says this often that it still holds its meeting connections; the
+        # stays of a process silent for the timeout are ended (emisa/meetings/presence.py).
+        "EMISA_MEETING_HEARTBEAT_SECONDS": float(
+            os.environ.get("EMISA_MEETING_HEARTBEAT_SECONDS", "10")
+        ),
+        "EMISA_MEETING_PRESENCE_TIMEOUT_SECONDS": float(
+            os.environ.get("EMISA_MEETING_PRESENCE_TIMEOUT_SECONDS", "30")
+        ),
         "EMISA_SMTP_URL": os.environ.get("EMISA_SMTP_URL"),
         "EMISA_SMTP_CA_FILE": os.environ.get("EMISA_SMTP_CA_FILE"),
         "EMISA_SMTP_TIMEOUT": float(os.environ.get("EMISA_SMTP_TIMEOUT", "10")),
@@ -161,6 +169,11 @@ def build_config(overrides: dict | None = None) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_SSL_STRICT": secure_cookies,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # Redis unreachable: each process counts in its own memory until it answers again.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": bool(redis_url),
+        "RATELIMIT_STORAGE_OPTIONS": (
+            {"socket_connect_timeout": 1, "socket_timeout": 1} if redis_url else {}
+        ),
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_KEY_PREFIX": "emisa",
         "API_TITLE": "EMISA API",
@@ -178,6 +191,7 @@ def build_config(overrides: dict | None = None) -> dict:
     config.update(overrides)
     keep_private(config["EMISA_DATA_DIR"], str(config["SQLALCHEMY_DATABASE_URI"]))
     _check_janus(config)
+    _check_presence(config)
     if str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
         # One connection per thread and a generous busy timeout: writers queue, they do not fail.
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
@@ -198,4 +212,14 @@ def _check_janus(config: dict) -> None:
     if not url.startswith("http://") or host not in {"127.0.0.1", "::1", "localhost"}:
         raise ConfigurationError(
             "EMISA_JANUS_URL must be Janus's HTTP API on loopback, e.g. http://127.0.0.1:8088/janus."
+        )
+
+
+def _check_presence(config: dict) -> None:
+    """A live process must not pass for dead: the timeout spans at least two heartbeats."""
+    beat = config["EMISA_MEETING_HEARTBEAT_SECONDS"]
+    if beat <= 0 or config["EMISA_MEETING_PRESENCE_TIMEOUT_SECONDS"] < 2 * beat:
+        raise ConfigurationError(
+            "EMISA_MEETING_PRESENCE_TIMEOUT_SECONDS must be at least twice "
+            "EMISA_MEETING_HEARTBEAT_SECONDS, which must be positive."
         )

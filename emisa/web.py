@@ -74,10 +74,11 @@ def whole_number_arg(
     return int(raw)
 
 
-def page_number() -> int:
-    """The ``?page=`` of a paged list: absent or empty is the first; anything else but a page
-    number is refused with 400, not quietly read as some other page."""
-    return whole_number_arg("page", maximum=MAX_PAGE, what="The page number") or 1
+def page_number(name: str = "page") -> int:
+    """The ``?page=`` (or ``?name=``, for a second list on the page) of a paged list: absent or
+    empty is the first; anything else but a page number is refused with 400, not quietly read
+    as some other page."""
+    return whole_number_arg(name, maximum=MAX_PAGE, what="The page number") or 1
 
 
 def date_arg(name: str) -> date | None:
@@ -119,8 +120,7 @@ def page_count(items: int, per_page: int) -> int:
     return max(1, -(-items // per_page))
 
 
-def page_url(page: int) -> str:
-    """This page's address with its query (the active filters) kept and another page number."""
-    return url_for(
-        request.endpoint, **{**request.args.to_dict(), **request.view_args, "page": page}
-    )
+def page_url(page: int, name: str = "page") -> str:
+    """This page's address with its query (the active filters, the other list's page) kept
+    and another page number in ``?name=``."""
+    return url_for(request.endpoint, **{**request.args.to_dict(), **request.view_args, name: page})

@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import gettext as _
 from limits import RateLimitItemPerSecond
-from limits.strategies import MovingWindowRateLimiter
 
-from emisa.extensions import limiter
+from emisa.extensions import SharedWindows, windows
 
 _DAY = 24 * 3600
 
@@ -52,8 +51,8 @@ def _tiers() -> list[RateLimitItemPerSecond]:
     ]
 
 
-def _strategy() -> MovingWindowRateLimiter:
-    return MovingWindowRateLimiter(limiter.storage)
+def _strategy() -> SharedWindows:
+    return windows
 
 
 _ACCOUNT, _ADDRESS = "lockout-account", "lockout-address"

@@ -27,11 +27,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app, g, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import Connection, Row, select, text
+from sqlalchemy import Connection, Row, String, bindparam, exists, select, text
 
 from emisa.audit import anchor
 from emisa.audit.anchor import Head
-from emisa.audit.models import AuditEntry
+from emisa.audit.models import AuditAction, AuditEntry
 from emisa.extensions import db
 from emisa.timeutil import utcnow
 
@@ -43,6 +43,14 @@ _TABLE = AuditEntry.__table__
 _INSERT = _TABLE.insert()
 _LAST = select(_TABLE.c.seq, _TABLE.c.entry_hash).order_by(_TABLE.c.seq.desc()).limit(1)
 _LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_ACTIONS = AuditAction.__table__
+# Under the append lock, so no other writer can insert the same action in between.
+_NEW_ACTION = _ACTIONS.insert().from_select(
+    ["action"],
+    select(bindparam("action", type_=String(80))).where(
+        ~exists().where(_ACTIONS.c.action == bindparam("action"))
+    ),
+)
 
 
 @dataclass
@@ -191,7 +199,23 @@ def append(rows: list[dict[str, Any]]) -> None:
                 row["entry_hash"] = prev_hash = entry_digest(key, prev_hash, row)
                 chained.append(row)
             connection.execute(_INSERT, chained)
+            new_actions = _note_actions(connection, {row["action"] for row in rows})
+    _known_actions().update(new_actions)
     _anchor(key, before, Head(seq, prev_hash))
+
+
+def _known_actions() -> set[str]:
+    """Actions this process has seen committed to this platform's ``audit_actions``."""
+    return current_app.extensions.setdefault("emisa_audit_actions", set())
+
+
+def _note_actions(connection: Connection, actions: set[str]) -> set[str]:
+    """Write the actions this process has not yet seen to ``audit_actions`` (once each per
+    process: after that an append costs no extra statement)."""
+    new = actions - _known_actions()
+    for action in sorted(new):
+        connection.execute(_NEW_ACTION, {"action": action})
+    return new
 
 
 def _anchor(key: bytes, before: Head, head: Head) -> None:

@@ -30,3 +30,12 @@ class AuditEntry(db.Model):
     details: Mapped[str] = mapped_column(Text, default="{}")  # canonical JSON, never content
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditAction(db.Model):
+    """Each action the log holds, once: the audit page's action filter reads this short
+    list (as many rows as the code has actions) rather than every entry of the log."""
+
+    __tablename__ = "audit_actions"
+
+    action: Mapped[str] = mapped_column(String(80), primary_key=True)

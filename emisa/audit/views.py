@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from emisa import audit
 from emisa.access import require
-from emisa.audit.models import AuditEntry
+from emisa.audit.models import AuditAction, AuditEntry
 from emisa.extensions import db
 from emisa.web import date_arg, page_count, page_number, page_url, whole_number_arg
 
@@ -41,12 +41,17 @@ def index():
         query = query.where(
             AuditEntry.created_at < datetime.combine(until + timedelta(days=1), time.min)
         )
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    if query.whereclause is None:
+        # The chain numbers its entries from 1 without gaps: the newest number is the count,
+        # read off the index instead of counting the whole log.
+        total = db.session.scalar(select(func.coalesce(func.max(AuditEntry.seq), 0)))
+    else:
+        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     page = page_number()
     entries = db.session.scalars(
         query.order_by(AuditEntry.seq.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
     ).all()
-    actions = db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action))
+    actions = db.session.scalars(select(AuditAction.action).order_by(AuditAction.action))
     return render_template(
         "admin/audit.html",
         entries=entries,

@@ -10,14 +10,19 @@ from emisa import audit
 from emisa.crypto import keyring
 from emisa.database import commit
 from emisa.documents.models import Document, DocumentVersion
-from emisa.documents.operations import verify_version
+from emisa.documents.operations import summed_usage, verify_version
 from emisa.extensions import db
+from emisa.groups.models import WorkingGroup
 from emisa.storage import DEFAULT_ORPHAN_AGE, blobs
 
 
 def register(cli: click.Group) -> None:
     @cli.command("fsck")
-    @click.option("--repair", is_flag=True, help="Delete orphan blobs and abandoned temp files.")
+    @click.option(
+        "--repair",
+        is_flag=True,
+        help="Delete orphan blobs and abandoned temp files; correct groups' storage counters.",
+    )
     @click.option(
         "--min-age",
         type=float,
@@ -73,6 +78,7 @@ def register(cli: click.Group) -> None:
                     f"document {version.document_id} version {version.number} "
                     f"(blob {version.blob_id}): {problem}"
                 )
+        miscounted = _check_usage(repair)
         audit.record(
             "documents.fsck",
             details={
@@ -80,6 +86,7 @@ def register(cli: click.Group) -> None:
                 "damaged": [v.blob_id for v in bad],
                 "group_key_problems": len(key_problems),
                 "orphans": len(orphans) + len(temps),
+                "miscounted_groups": miscounted,
                 "repair": repair,
             },
         )
@@ -90,5 +97,29 @@ def register(cli: click.Group) -> None:
             f"{len(orphans)} orphan blob(s), {len(temps)} orphan temp file(s)"
             + (" removed" if repair and (orphans or temps) else "")
         )
-        if bad or key_problems:
+        if bad or key_problems or (miscounted and not repair):
             raise SystemExit(1)
+
+
+def _check_usage(repair: bool) -> list[int]:
+    """Groups whose stored-bytes counter differs from the sum of their versions; with
+    ``repair`` each is locked, summed again and set, so an upload committing meanwhile is
+    neither lost nor counted twice."""
+    counted = dict(db.session.execute(sa.select(WorkingGroup.id, WorkingGroup.stored_bytes)).all())
+    wrong = [gid for gid, total in summed_usage().items() if counted.get(gid) != total]
+    for group_id in wrong:
+        if repair:
+            db.session.execute(
+                sa.select(WorkingGroup.id).where(WorkingGroup.id == group_id).with_for_update()
+            )
+            total = summed_usage(group_id)[group_id]
+            db.session.execute(
+                sa.update(WorkingGroup.__table__)
+                .where(WorkingGroup.__table__.c.id == group_id)
+                .values(stored_bytes=total)
+            )
+        click.echo(
+            f"group {group_id}: storage counter {counted.get(group_id)} bytes, versions "
+            f"hold {summed_usage(group_id)[group_id]}" + (": repaired" if repair else "")
+        )
+    return wrong

@@ -197,13 +197,39 @@ def begin_upload(group_id: int, declared_length: int | None) -> UploadTarget:
 
 
 def group_usage(group_id: int) -> int:
+    """Bytes the group's document versions hold: its maintained counter, one row read."""
     return int(
-        db.session.scalar(
-            sa.select(sa.func.coalesce(sa.func.sum(DocumentVersion.size), 0))
-            .join(Document, Document.id == DocumentVersion.document_id)
-            .where(Document.group_id == group_id)
-        )
+        db.session.scalar(sa.select(WorkingGroup.stored_bytes).where(WorkingGroup.id == group_id))
         or 0
+    )
+
+
+def summed_usage(group_id: int | None = None) -> dict[int, int]:
+    """Each group's bytes (or one group's) summed from its versions: what the counters must
+    equal (fsck)."""
+    groups = sa.select(WorkingGroup.id)
+    sums_of = (
+        sa.select(Document.group_id, sa.func.sum(DocumentVersion.size))
+        .join(DocumentVersion, DocumentVersion.document_id == Document.id)
+        .group_by(Document.group_id)
+    )
+    if group_id is not None:
+        groups = groups.where(WorkingGroup.id == group_id)
+        sums_of = sums_of.where(Document.group_id == group_id)
+    sums = dict.fromkeys(db.session.scalars(groups), 0)
+    for gid, total in db.session.execute(sums_of):
+        sums[gid] = int(total)
+    return sums
+
+
+def _count_bytes(group_id: int, delta: int) -> None:
+    """Add ``delta`` to the group's counter in SQL, in the caller's transaction: two uploads
+    committing at once each add their own size, neither overwrites the other's."""
+    groups = WorkingGroup.__table__
+    db.session.execute(
+        sa.update(groups)
+        .where(groups.c.id == group_id)
+        .values(stored_bytes=groups.c.stored_bytes + delta)
     )
 
 
@@ -279,6 +305,7 @@ def _add_version(document: Document, target: UploadTarget, uploader: User) -> Do
     )
     db.session.add(version)
     db.session.flush()
+    _count_bytes(document.group_id, version.size)
     _bind_data_key(target, version)
     gid = document.group_id
     version.sha256_sealed = keyring.seal_text(
@@ -655,6 +682,7 @@ def delete_document(document: Document, by: User | None) -> None:
     """Destroy the rows (and so the data keys) now; the blobs go once that is committed."""
     blob_ids = [v.blob_id for v in document.versions]
     document_id, group_id = document.id, document.group_id
+    _count_bytes(group_id, -sum(v.size for v in document.versions))
     audit.record(
         "document.deleted",
         actor=by,

@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     ForeignKey,
     LargeBinary,
     Select,
@@ -40,6 +41,10 @@ class WorkingGroup(db.Model):
     allowed_countries: Mapped[list[str]] = mapped_column(JSON, default=list)
     join_policy: Mapped[str] = mapped_column(String(12), default=JoinPolicy.REQUEST)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Plaintext bytes of every document version of the group, for the quota: kept by
+    # ``emisa.documents.operations`` in the transaction that adds or deletes a version (an
+    # UPDATE adding to it, never a sum of the versions); ``fsck`` checks and repairs it.
+    stored_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="group", cascade="all, delete-orphan"

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Flask
 from flask_babel import lazy_gettext as _l
+
+from emisa.realtime import ResilientRedisManager
 
 
 def init_app(app: Flask) -> None:
@@ -20,4 +24,7 @@ def init_app(app: Flask) -> None:
     # create_app made a new Socket.IO server for this app: give it its own namespace instance.
     socketio.on_namespace(events.MeetingNamespace(events.NAMESPACE))
     app.extensions[events.SERVER_KEY] = socketio.server
+    manager = socketio.server.manager
+    if isinstance(manager, ResilientRedisManager):
+        manager.listeners.append(partial(events.live_updates_changed, socketio.server))
     revocation.connect_signals()

@@ -26,7 +26,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import Namespace
 from limits import RateLimitItemPerSecond
-from limits.strategies import MovingWindowRateLimiter
 
 from emisa import audit
 from emisa.access import can
@@ -34,7 +33,7 @@ from emisa.access.policy import actor_decision
 from emisa.accounts.models import ApiToken, AuthSession, User
 from emisa.accounts.sessions import user_for_token
 from emisa.database import commit
-from emisa.extensions import db, limiter
+from emisa.extensions import db, windows
 from emisa.i18n import N_
 from emisa.meetings import operations, sfu
 from emisa.meetings.ice import ice_servers_for
@@ -65,6 +64,19 @@ def error(message: str, status: int | None = None) -> dict:
     if status is not None:
         answer["status"] = status
     return answer
+
+
+def live_updates() -> bool:
+    """False while the message queue is unreachable: events of people connected to other
+    server processes do not arrive (``emisa.realtime``)."""
+    server = current_app.extensions.get(SERVER_KEY)
+    return getattr(getattr(server, "manager", None), "queue_connected", True)
+
+
+def live_updates_changed(server, connected: bool) -> None:
+    """Tell this process's clients that live updates across processes stopped or are back
+    (then they ask ``sync`` for what they missed)."""
+    server.emit("live_updates", {"connected": connected}, namespace=NAMESPACE, ignore_queue=True)
 
 
 @dataclass
@@ -368,6 +380,7 @@ class MeetingNamespace(Namespace):
             "hands": operations.hand_queue(meeting),
             "polls": operations.polls(meeting, user),
             "minutes": operations.minutes_of(meeting),
+            "live_updates": live_updates(),
             "ice_servers": ice_servers_for(user.id),
             "media": {
                 "mode": "sfu" if sfu.enabled() else "mesh",
@@ -395,8 +408,7 @@ class MeetingNamespace(Namespace):
                 )
             )
         item, message = _chat_limit()
-        strategy = MovingWindowRateLimiter(limiter.storage)
-        if not strategy.hit(item, "meeting-chat", str(turn.meeting.id), str(turn.user.id)):
+        if not windows.hit(item, "meeting-chat", str(turn.meeting.id), str(turn.user.id)):
             return error(message)
         stored = operations.post_chat(turn.stay, turn.meeting, text)
         view = operations.chat_view(stored, text.strip())

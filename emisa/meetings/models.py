@@ -80,6 +80,8 @@ class Participant(db.Model):
     __table_args__ = (
         Index("ix_meeting_participants_meeting_state", "meeting_id", "state"),
         Index("ix_meeting_participants_user_state", "user_id", "state"),
+        Index("ix_meeting_participants_process", "process_id", "state"),
+        Index("ix_meeting_participants_state_heartbeat", "state", "heartbeat_at"),
     )
 
     id: Mapped[str] = mapped_column(String(24), primary_key=True)  # random, shown to clients
@@ -96,6 +98,10 @@ class Participant(db.Model):
     entered_at: Mapped[datetime | None]  # admitted into the room
     left_at: Mapped[datetime | None]
     hand_raised_at: Mapped[datetime | None]  # the queue is ordered by this
+    # The server process holding the connection, and when it last said it still does
+    # (``emisa.meetings.presence``): a stay whose process stopped saying so is a ghost.
+    process_id: Mapped[str | None] = mapped_column(String(32))
+    heartbeat_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
     meeting: Mapped[Meeting | None] = relationship()

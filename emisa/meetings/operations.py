@@ -325,11 +325,18 @@ def invitee_ids(meeting: Meeting) -> set[int]:
     return {user.id for user in invitees(meeting)}
 
 
-def group_meetings(group: WorkingGroup, user: User) -> list[Meeting]:
-    rows = db.session.scalars(
-        select(Meeting).where(Meeting.group_id == group.id).order_by(Meeting.starts_at)
+ENDED = (MeetingState.CLOSED.value, MeetingState.CANCELLED.value)
+
+
+def _upcoming(now: datetime):
+    """SQL of ``split_upcoming``'s upcoming side. A meeting lasts at most ``MAX_DURATION``,
+    so one still running started after ``now - MAX_DURATION``: that bound lets the group's
+    index on start time read only the upcoming range."""
+    return and_(
+        Meeting.starts_at >= now - MAX_DURATION,
+        Meeting.ends_at >= now,
+        Meeting.state.not_in(ENDED),
     )
-    return [meeting for meeting in rows if can(user, "view", meeting)]
 
 
 def meetings_known_of(group: WorkingGroup, user: User) -> list[Meeting]:
@@ -349,19 +356,53 @@ def meetings_known_of(group: WorkingGroup, user: User) -> list[Meeting]:
     return [meeting for meeting in rows if can(user, "know_of", meeting)]
 
 
-def meeting_page(user: User, group: WorkingGroup, page: int, per_page: int):
-    """One page of the group's meetings ``user`` may see, by start time, and how many in all."""
+def _listed(user: User, group: WorkingGroup, when: str | None, now: datetime):
     seen = and_(Meeting.group_id == group.id, meeting_view_clause(user))
+    if when == "upcoming":
+        return and_(seen, _upcoming(now)), (Meeting.starts_at, Meeting.id)
+    if when == "past":
+        return and_(seen, ~_upcoming(now)), (Meeting.starts_at.desc(), Meeting.id.desc())
+    return seen, (Meeting.starts_at, Meeting.id)
+
+
+def meeting_page(
+    user: User,
+    group: WorkingGroup,
+    page: int,
+    per_page: int,
+    *,
+    when: str | None = None,
+    now: datetime | None = None,
+):
+    """One page of the group's meetings ``user`` may see, and how many in all: every one by
+    start time, the ``upcoming`` ones soonest first, or the ``past`` ones latest first."""
+    where, order = _listed(user, group, when, now or utcnow())
     rows = db.session.scalars(
         select(Meeting)
-        .where(seen)
-        .order_by(Meeting.starts_at, Meeting.id)
+        .where(where)
+        .order_by(*order)
         .offset((page - 1) * per_page)
         .limit(per_page)
         .options(selectinload(Meeting.marked_recipients))
     ).all()
-    total = db.session.scalar(select(func.count()).select_from(Meeting).where(seen))
+    total = db.session.scalar(select(func.count()).select_from(Meeting).where(where))
     return [meeting for meeting in rows if can(user, "view", meeting)], total
+
+
+def meetings_between(
+    user: User, group: WorkingGroup, start: datetime, end: datetime, limit: int
+) -> tuple[list[Meeting], bool]:
+    """The first ``limit`` meetings ``user`` may see starting in [start, end) (a calendar's
+    month), and whether more start in it: a month's cost is bounded however busy it is."""
+    where, order = _listed(user, group, None, utcnow())
+    rows = db.session.scalars(
+        select(Meeting)
+        .where(where, Meeting.starts_at >= start, Meeting.starts_at < end)
+        .order_by(*order)
+        .limit(limit + 1)
+        .options(selectinload(Meeting.marked_recipients))
+    ).all()
+    return [meeting for meeting in rows[:limit] if can(user, "view", meeting)], len(rows) > limit
 
 
 def user_meetings(
@@ -400,8 +441,16 @@ def new_participant_id() -> str:
 
 
 def connect(user: User, sid: str, auth_kind: str, auth_id: int) -> Participant:
+    from emisa.meetings.presence import process_id
+
     participant = Participant(
-        id=new_participant_id(), sid=sid, user_id=user.id, auth_kind=auth_kind, auth_id=auth_id
+        id=new_participant_id(),
+        sid=sid,
+        user_id=user.id,
+        auth_kind=auth_kind,
+        auth_id=auth_id,
+        process_id=process_id(),
+        heartbeat_at=utcnow(),
     )
     db.session.add(participant)
     db.session.flush()
@@ -447,6 +496,8 @@ def join(participant: Participant, meeting: Meeting, user: User) -> Participant:
             user_id=user.id,
             auth_kind=participant.auth_kind,
             auth_id=participant.auth_id,
+            process_id=participant.process_id,
+            heartbeat_at=utcnow(),
         )
         db.session.add(participant)
     participant.meeting_id = meeting.id

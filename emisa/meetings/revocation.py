@@ -14,13 +14,15 @@ processes through the Socket.IO message queue (published in order, ahead of anyt
 later), so no broadcast made after the change reaches them. Listening without ever sending an
 event therefore keeps no right alive. Rights that end by time alone (an account's expiry
 date, a session's or token's lifetime) are caught by each process re-checking the connections
-it holds every ``EMISA_MEETING_RECHECK_SECONDS`` (15 by default).
+it holds every ``EMISA_MEETING_RECHECK_SECONDS`` (15 by default). The same loop carries the
+presence heartbeat that ends the stays of crashed processes (``emisa.meetings.presence``).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -35,7 +37,7 @@ from emisa.accounts.models import ApiToken, AuthSession, User
 from emisa.database import commit
 from emisa.extensions import db
 from emisa.groups.membership import preload_memberships
-from emisa.meetings import operations
+from emisa.meetings import operations, presence
 from emisa.meetings.events import (
     NAMESPACE,
     SERVER_KEY,
@@ -222,18 +224,30 @@ def keep_checking(app: Flask) -> None:
 
 
 def _sweep(app: Flask, server) -> None:
+    """Every heartbeat period: say this process holds its connections and end dead
+    processes' stays (``emisa.meetings.presence``); every re-check period: re-check them."""
+    config = app.config
+    periods = {"beat": config["EMISA_MEETING_HEARTBEAT_SECONDS"]}
+    periods["recheck"] = config["EMISA_MEETING_RECHECK_SECONDS"]
+    work = {"beat": lambda sids: presence.beat(app, server)}
+    work["recheck"] = lambda sids: Recheck(app, scopes={Scope(sids=sids)}).run()
+    last = dict.fromkeys(periods, time.monotonic())
     while True:
-        server.sleep(app.config["EMISA_MEETING_RECHECK_SECONDS"])
+        server.sleep(min(periods.values()))
         with _sweep_lock:
             # Connections held by this process only: every process sweeps its own.
             sids = frozenset(sid for sid, _eio in server.manager.get_participants(NAMESPACE, None))
             if not sids:
                 app.extensions[_SWEEPING] = False
                 return
-        try:
-            Recheck(app, scopes={Scope(sids=sids)}).run()
-        except Exception:
-            log.exception("the periodic re-check of meeting connections failed")
+        for name, period in periods.items():
+            if time.monotonic() - last[name] < period * 0.99:
+                continue
+            last[name] = time.monotonic()
+            try:
+                work[name](sids)
+            except Exception:
+                log.exception("the periodic %s of meeting connections failed", name)
 
 
 def connect_signals() -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import calendar as month_calendar
 import csv
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from functools import partial
 
 from flask import (
     Blueprint,
@@ -34,9 +35,12 @@ from emisa.meetings.forms import MeetingForm, TimeZoneForm
 from emisa.meetings.ice import ice_servers_for
 from emisa.meetings.models import Meeting
 from emisa.timeutil import utcnow
-from emisa.web import load, load_checked, month_arg
+from emisa.web import load, load_checked, month_arg, page_count, page_number, page_url
 
 bp = Blueprint("meetings", __name__)
+
+PER_PAGE = 20  # meetings per list (upcoming, past) on the group's page
+CALENDAR_MAX = 100  # meetings one month of the calendar shows; it says when there are more
 
 
 def _zone_form() -> TimeZoneForm:
@@ -143,21 +147,38 @@ def feed(token: str):
 @bp.route("/groups/<int:group_id>/meetings")
 @login_required
 def group_meetings(group_id: int):
+    """Upcoming and past meetings, each its own paged list, and one month's calendar: the
+    page opens the titles of the meetings it shows, never the whole group's."""
     group = load_checked(WorkingGroup, group_id, "list_meetings")
-    meetings = operations.group_meetings(group, current_user)
-    upcoming, past = operations.split_upcoming(meetings)
+    now, lists = utcnow(), {}
+    for when, arg in (("upcoming", "page"), ("past", "past_page")):
+        number = page_number(arg)
+        meetings, total = operations.meeting_page(
+            current_user, group, number, PER_PAGE, when=when, now=now
+        )
+        pages = page_count(total, PER_PAGE)
+        if number > pages:
+            abort(404)
+        lists[when] = meetings, number, pages, partial(page_url, name=arg)
     month = _month_arg()
+    weeks = month_calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month)
+    start, end = (
+        operations.to_utc(datetime.combine(day, datetime.min.time()), current_user.time_zone)
+        for day in (weeks[0][0], weeks[-1][-1] + timedelta(days=1))
+    )
+    in_month, more = operations.meetings_between(current_user, group, start, end, CALENDAR_MAX)
+    shown = {m.id: m for m in (*lists["upcoming"][0], *lists["past"][0], *in_month)}
     return render_template(
         "meetings/group.html",
         group=group,
         active_tab="meetings.group_meetings",
-        upcoming=upcoming,
-        past=past,
+        lists=lists,
         unreadable=operations.meetings_known_of(group, current_user),
-        titles=_titles(meetings),
+        titles=_titles(list(shown.values())),
         can_schedule=bool(can(current_user, "schedule_meeting", group)),
         month=month,
-        weeks=_month_grid(month, meetings),
+        weeks=_month_grid(weeks, in_month),
+        more_in_month=more,
         prev_month=(month.replace(day=1) - timedelta(days=1)).replace(day=1),
         next_month=(month.replace(day=28) + timedelta(days=7)).replace(day=1),
     )
@@ -170,12 +191,13 @@ def _month_arg() -> date:
     )
 
 
-def _month_grid(month: date, meetings: list[Meeting]) -> list[list[tuple[date, list[Meeting]]]]:
+def _month_grid(
+    weeks: list[list[date]], meetings: list[Meeting]
+) -> list[list[tuple[date, list[Meeting]]]]:
     by_day: dict[date, list[Meeting]] = {}
     for meeting in meetings:
         day = operations.local(meeting.starts_at, current_user.time_zone).date()
         by_day.setdefault(day, []).append(meeting)
-    weeks = month_calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month)
     return [[(day, by_day.get(day, [])) for day in week] for week in weeks]
 
 

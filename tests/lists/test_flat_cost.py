@@ -14,7 +14,7 @@ import re
 from bench.growth import metered
 from tests.lists.conftest import WORD
 
-LINK = re.compile(r'href="/(threads|documents)/(\d+)"')
+LINK = re.compile(r'href="/(threads|documents|meetings)/(\d+)"')
 # What one shown row opens, by kind: its marking's seal (checked before it is shown), then
 # its sealed fields: a thread its title, a document in a list its title (the library and
 # search also its description, the library page its tags), a meeting its title and agenda.
@@ -29,6 +29,7 @@ API = {
 PAGES = {
     "thread list page": ("/groups/{g}/discussions", {"thread": 2}),
     "document list page": ("/groups/{g}/documents", {"document": 2}),
+    "meeting list page": ("/groups/{g}/meetings", {"meeting": 2}),
     "library page": ("/best-practice", {"document": 4}),
     "search page": (f"/search?q={WORD}", {"thread": 2, "document": 3}),
     "dashboard": ("/", {}),
@@ -86,3 +87,4 @@ def test_list_requests_cost_the_same_with_10_and_200_items(crowd, app, readers):
         )
     # The lists did grow: the large size shows full pages.
     assert costs["thread list page"][1][2] == 30 and costs["document list page"][1][2] == 50
+    assert costs["meeting list page"][1][2] >= 20

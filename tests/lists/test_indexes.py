@@ -16,7 +16,7 @@ from sqlalchemy import event
 from emisa.extensions import db
 from tests.lists.test_flat_cost import API, PAGES
 
-WATCHED = ("threads", "posts", "documents")
+WATCHED = ("threads", "posts", "documents", "meetings")
 # The library's partial index holds the GREEN and CLEAR documents only, newest first: its
 # scan reads the library page by page, never the other documents.
 PARTIAL = "ix_documents_library"

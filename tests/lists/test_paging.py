@@ -189,3 +189,95 @@ def test_search_page_holds_exactly_what_the_reader_may_see(crowd, client, login)
             for kind, i in re.findall(r'href="/(threads|documents)/(\d+)"', html.unescape(text))
         )
     assert seen == expected
+
+
+def _meeting_links(text: str) -> tuple[list[int], list[int]]:
+    """The meeting ids of the page's upcoming list and of its past list, in order."""
+    upcoming, past = text.split("<h2>Past</h2>", 1)
+    past = past.split('class="calendar"', 1)[0]
+    return [
+        [int(i) for i in dict.fromkeys(re.findall(r'href="/meetings/(\d+)"', part))]
+        for part in (upcoming, past)
+    ]
+
+
+def test_meetings_page_lists_are_paged_and_hold_exactly_what_the_reader_may_see(
+    crowd, client, login, app
+):
+    """Upcoming (soonest first) and past (latest first) each page on their own, keep the
+    other list's page, hold every meeting the reader may see once and none they may not."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from emisa.database import commit
+    from emisa.extensions import db
+    from emisa.meetings.models import Meeting
+
+    crowd.fill(90)
+    # Every other meeting, seen or hidden, took place a year ago.
+    moved = {*crowd.visible["meeting"][::2], *crowd.hidden["meeting"][::2]}
+    with app.app_context():
+        for meeting in db.session.scalars(sa.select(Meeting).where(Meeting.id.in_(moved))):
+            meeting.starts_at -= timedelta(days=365)
+            meeting.ends_at -= timedelta(days=365)
+        commit()
+    visible = crowd.visible["meeting"]  # by start time within each list
+    expected_upcoming = [i for i in visible if i not in moved]
+    expected_past = [i for i in visible if i in moved][::-1]
+    login(client, crowd.reader)
+    base = f"/groups/{crowd.group}/meetings?month=2001-01"  # an empty calendar month
+    seen = {"upcoming": [], "past": []}
+    for arg, name, expected in (
+        ("page", "upcoming", expected_upcoming),
+        ("past_page", "past", expected_past),
+    ):
+        pages = -(-len(expected) // 20)
+        assert pages == 2
+        for number in range(1, pages + 1):
+            response = client.get(f"{base}&{arg}={number}")
+            assert response.status_code == 200
+            text = html.unescape(response.get_data(as_text=True))
+            assert f"Page {number} of {pages}" in text
+            upcoming, past = _meeting_links(text)
+            seen[name].extend(upcoming if name == "upcoming" else past)
+            # The other list stays on its first page, and its pager keeps this one's page.
+            other = past if name == "upcoming" else upcoming
+            assert len(other) == 20
+            other_arg = "past_page" if arg == "page" else "page"
+            if number < pages:
+                assert f"{arg}={number + 1}" in text
+            assert f"{other_arg}=2" in text
+        assert client.get(f"{base}&{arg}={pages + 1}").status_code == 404
+        assert client.get(f"{base}&{arg}=0").status_code == 400
+    assert seen == {"upcoming": expected_upcoming, "past": expected_past}
+    assert not set(crowd.hidden["meeting"]) & {*seen["upcoming"], *seen["past"]}
+
+
+def test_meetings_calendar_shows_the_month_and_says_when_it_holds_more(
+    crowd, client, login, app, monkeypatch
+):
+    import emisa.meetings.views as views
+    from emisa.extensions import db
+    from emisa.meetings.models import Meeting
+
+    crowd.fill(12)
+    with app.app_context():
+        first = db.session.get(Meeting, crowd.visible["meeting"][0]).starts_at
+    month = f"?month={first:%Y-%m}"
+    login(client, crowd.reader)
+    text = html.unescape(client.get(f"/groups/{crowd.group}/meetings{month}").get_data(True))
+    calendar = text.split('class="calendar"', 1)[1]
+    shown = {int(i) for i in re.findall(r'href="/meetings/(\d+)"', calendar)}
+    in_month = set(crowd.visible["meeting"])
+    with app.app_context():
+        in_month = {
+            i for i in in_month if f"{db.session.get(Meeting, i).starts_at:%Y-%m}" == month[7:]
+        }
+    assert shown == in_month and not shown & set(crowd.hidden["meeting"])
+    assert "more meetings than the calendar shows" not in text
+    monkeypatch.setattr(views, "CALENDAR_MAX", 2)
+    text = client.get(f"/groups/{crowd.group}/meetings{month}").get_data(True)
+    calendar = text.split('class="calendar"', 1)[1]
+    assert len(set(re.findall(r'href="/meetings/(\d+)"', calendar))) == 2
+    assert "more meetings than the calendar shows" in text

@@ -72,6 +72,21 @@ socket.on("presence", ({ participants }) => {
   }
 });
 socket.on("chat", (message) => addChat(message));
+// While the message queue is down, people on other server processes are not heard here
+// (emisa/realtime.py); once it is back, catch up with what was missed.
+socket.on("live_updates", async ({ connected }) => {
+  $("live-updates").hidden = connected;
+  if (connected && state.you && !state.ended) {
+    const answer = await call("sync");
+    if (answer.ok) {
+      state.hands = answer.hands || [];
+      for (const message of answer.history || []) {
+        addChat(message);
+      }
+      renderPeople(answer.participants || []);
+    }
+  }
+});
 socket.on("hand", ({ participant, raised, queue, by_chair: byChair }) => {
   state.hands = queue || state.hands;
   const person = state.participants.get(participant);
@@ -137,6 +152,7 @@ async function enterRoom(answer) {
   $("waiting").hidden = true;
   $("reconnecting").hidden = true;
   $("room-body").hidden = false;
+  $("live-updates").hidden = answer.live_updates !== false;
   state.can = answer.can || state.can;
   state.media = answer.media || state.media;
   state.hands = answer.hands || [];
