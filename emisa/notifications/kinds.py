@@ -69,21 +69,23 @@ def render(kind: str, params: dict, count: int = 1, time_zone: str | None = None
     if kind == "mention":
         return ngettext(
             "%(actor)s mentioned you in a %(tlp)s discussion in %(group)s.",
-            "You were mentioned %(num)d times in a %(tlp)s discussion in %(group)s.",
+            "You were mentioned %(num)d times in a %(tlp)s discussion in %(group)s, most recently "
+            "by %(actor)s.",
             num,
             **p,
         )
     if kind == "reply":
         return ngettext(
             "%(actor)s replied in a %(tlp)s discussion of yours in %(group)s.",
-            "%(num)d new replies in a %(tlp)s discussion of yours in %(group)s.",
+            "%(num)d new replies in a %(tlp)s discussion of yours in %(group)s, the latest from "
+            "%(actor)s.",
             num,
             **p,
         )
     if kind == "new_thread":
         return ngettext(
             "%(actor)s started a new %(tlp)s discussion in %(group)s.",
-            "%(num)d new %(tlp)s discussions in %(group)s.",
+            "%(num)d new %(tlp)s discussions in %(group)s, the latest started by %(actor)s.",
             num,
             **p,
         )
@@ -103,7 +105,7 @@ def render(kind: str, params: dict, count: int = 1, time_zone: str | None = None
     if kind == "join_request":
         return ngettext(
             "%(actor)s asked to join %(group)s.",
-            "%(num)d people asked to join %(group)s.",
+            "%(num)d people asked to join %(group)s, most recently %(actor)s.",
             num,
             **p,
         )
@@ -120,7 +122,8 @@ def render(kind: str, params: dict, count: int = 1, time_zone: str | None = None
     if kind == "red_share":
         return ngettext(
             "%(actor)s shared a TLP:RED document with you in %(group)s.",
-            "%(num)d TLP:RED documents were shared with you in %(group)s.",
+            "%(num)d TLP:RED documents were shared with you in %(group)s, most recently by "
+            "%(actor)s.",
             num,
             **p,
         )
