@@ -23,10 +23,6 @@ class Tlp(StrEnum):
     RED = "TLP:RED"
 
     @property
-    def css_class(self) -> str:
-        return "tlp-" + self.value.split(":", 1)[1].lower().replace("+", "-")
-
-    @property
     def library_visible(self) -> bool:
         """GREEN and CLEAR reach every active account through the library."""
         return self in (Tlp.GREEN, Tlp.CLEAR)
