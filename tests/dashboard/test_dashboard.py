@@ -191,3 +191,40 @@ def test_the_dashboard_runs_a_constant_number_of_queries(app, login, world):
     add_content(20)
     after, _page = queries()
     assert after == before
+
+
+def test_documents_re_shared_to_my_group_reach_my_dashboard(
+    app, login, world, make_user, make_group, token_for, client
+):
+    """An AMBER document re-shared into a second group is news for that group's members;
+    the first group's other readers keep seeing it as before."""
+    from emisa.documents.models import Document
+    from emisa.extensions import db
+
+    reader = make_user(name="Reader Rania", country="DE")
+    second = make_group(
+        "Prison radicalisation", members={world.coordinator: "coordinator", reader: "member"}
+    )
+    token = token_for(world.coordinator)
+    created = client.post(
+        f"/api/v1/groups/{world.group}/documents",
+        data={
+            "title": "AMBER-SHARED-DOC",
+            "tlp": "TLP:AMBER",
+            "file": (io.BytesIO(b"%PDF-1.4"), "b.pdf"),
+        },
+        headers=bearer(token),
+        content_type="multipart/form-data",
+    )
+    assert created.status_code == 201, created.get_json()
+    assert "AMBER-SHARED-DOC" not in dashboard_of(app, login, reader)
+
+    shared = client.post(
+        f"/api/v1/documents/{created.get_json()['id']}/shares",
+        json={"group_id": second},
+        headers=bearer(token),
+    )
+    assert shared.status_code == 201, shared.get_json()
+    assert "AMBER-SHARED-DOC" in dashboard_of(app, login, reader)
+    with app.app_context():
+        assert db.session.get(Document, created.get_json()["id"]).group_id == world.group
