@@ -230,8 +230,13 @@ def numbering_system() -> str:
     return digits if digits in DIGITS else "latn"
 
 
+def in_digits(text: str, system: str) -> str:
+    """``text`` with its Latin digits written in ``system`` (``latn`` or ``arab``)."""
+    return text.translate(_EASTERN_ARABIC) if system == "arab" else text
+
+
 def _digits(text: str) -> str:
-    return text.translate(_EASTERN_ARABIC) if numbering_system() == "arab" else text
+    return in_digits(text, numbering_system())
 
 
 # The locale dates and numbers are formatted in, per interface language: CLDR's bare "en"

@@ -17,7 +17,7 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from emisa.i18n import DEFAULT_LANGUAGE, FORMAT_LOCALES
+from emisa.i18n import DEFAULT_LANGUAGE, FORMAT_LOCALES, in_digits
 
 IMMEDIATELY, DIGEST, NEVER = "immediately", "digest", "never"
 MODES = (IMMEDIATELY, DIGEST, NEVER)
@@ -43,12 +43,13 @@ KINDS: dict[str, Kind] = {
 }
 
 
-def _when(value: str | None, time_zone: str | None) -> str:
-    """A stored ISO time, in the reader's zone and locale."""
+def _when(value: str | None, reader) -> str:
+    """A stored ISO time, in the reader's zone, locale and digits (the reader is not always
+    the signed-in account: a digest is written for its recipient)."""
     if not value:
         return ""
     try:
-        zone = ZoneInfo(time_zone or "UTC")
+        zone = ZoneInfo(getattr(reader, "time_zone", None) or "UTC")
     except (KeyError, ValueError):
         zone = ZoneInfo("UTC")
     moment = datetime.fromisoformat(value)
@@ -56,11 +57,13 @@ def _when(value: str | None, time_zone: str | None) -> str:
         moment = moment.replace(tzinfo=ZoneInfo("UTC"))
     language = str(get_locale() or DEFAULT_LANGUAGE)
     locale = Locale.parse(FORMAT_LOCALES.get(language, language))
-    return format_datetime(moment, "medium", tzinfo=zone, locale=locale)
+    text = format_datetime(moment, "medium", tzinfo=zone, locale=locale)
+    return in_digits(text, getattr(reader, "digits", None) or "latn")
 
 
-def render(kind: str, params: dict, count: int = 1, time_zone: str | None = None) -> str:
-    """The sentence for a (group of) notice(s), in the current locale."""
+def render(kind: str, params: dict, count: int = 1, reader=None) -> str:
+    """The sentence for a (group of) notice(s), in the current locale; times in the
+    ``reader``'s zone and digits (UTC and Latin digits without one)."""
     p = {k: v for k, v in (params or {}).items() if isinstance(v, str | int)}
     p.setdefault("actor", "")
     p.setdefault("group", "")
@@ -90,7 +93,7 @@ def render(kind: str, params: dict, count: int = 1, time_zone: str | None = None
             **p,
         )
     if kind == "meeting":
-        p["when"] = _when(p.get("starts_at"), time_zone)
+        p["when"] = _when(p.get("starts_at"), reader)
         verb = p.get("verb")
         if verb == "invited":
             return _("You are invited to a %(tlp)s meeting of %(group)s on %(when)s.", **p)

@@ -182,8 +182,9 @@ def on_notify(
 # Reading
 
 
-def text_of(notification: Notification, time_zone: str | None = None) -> str:
-    return render(notification.kind, notification.params, notification.count, time_zone)
+def text_of(notification: Notification, reader=None) -> str:
+    """The notice's sentence for ``reader`` (their zone and digits) in the current locale."""
+    return render(notification.kind, notification.params, notification.count, reader)
 
 
 def unread_count(user_id: int) -> int:
@@ -313,14 +314,14 @@ def _mail(user, rows: list[Notification], digest: bool) -> bool:
         bullet, indent = ("- ", "  ") if digest else ("", "")
         lines = []
         for row in rows:
-            lines.append(bullet + text_of(row, user.time_zone))
+            lines.append(bullet + text_of(row, user))
             if row.link:
                 lines.append(f"{indent}{base}{row.link}")
         if digest:
             subject = _("EMISA: your daily notifications")
             intro = _("Your unread notifications on EMISA:")
         else:
-            subject = _("EMISA: %(text)s", text=text_of(rows[0], user.time_zone))[:200]
+            subject = _("EMISA: %(text)s", text=text_of(rows[0], user))[:200]
             intro = ""
         footer = _("Choose what you receive by email under Notifications, Settings.")
         body = "\n".join([*([intro, ""] if intro else []), *lines, "", footer])

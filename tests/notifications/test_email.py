@@ -8,20 +8,9 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from sqlalchemy import select
 
+from tests.access.world import set_account
 from tests.discussions.support import new_thread, reply
 from tests.support.smtp import free_port, start_smtp
-
-
-def set_account(app, persona, **values) -> None:
-    from emisa.accounts.models import User
-    from emisa.database import commit
-    from emisa.extensions import db
-
-    with app.app_context():
-        user = db.session.get(User, persona.id)
-        for name, value in values.items():
-            setattr(user, name, value)
-        commit()
 
 
 def stored(app, persona):
@@ -66,17 +55,14 @@ def test_a_mention_is_mailed_at_once_in_the_recipients_language_without_the_titl
     assert "SECRET" not in digest.as_string()
 
 
-def test_a_meeting_invitation_shows_its_time_in_the_recipients_zone_and_locale(
-    client, team, app, smtp
-):
-    set_account(app, team.member, language="fr", time_zone="Africa/Tunis")
+def _schedule(client, team, title: str):
     from emisa.timeutil import utcnow
 
     start = (utcnow() + timedelta(days=2)).replace(microsecond=0, second=0)
     response = client.post(
         f"/api/v1/groups/{team.group}/meetings",
         json={
-            "title": "SECRET-MEETING",
+            "title": title,
             "starts_at": start.isoformat() + "Z",
             "ends_at": (start + timedelta(hours=1)).isoformat() + "Z",
             "agenda": ["One"],
@@ -85,17 +71,30 @@ def test_a_meeting_invitation_shows_its_time_in_the_recipients_zone_and_locale(
         headers=team.h(team.coordinator),
     )
     assert response.status_code == 201, response.get_json()
+    return start.replace(tzinfo=ZoneInfo("UTC"))
+
+
+def test_a_meeting_invitation_shows_its_time_in_the_recipients_zone_and_locale(
+    client, team, app, smtp
+):
+    set_account(app, team.member, language="fr", time_zone="Africa/Tunis")
+    start = _schedule(client, team, "SECRET-MEETING")
     [mail] = smtp.to(team.member.email)
-    expected = format_datetime(
-        start.replace(tzinfo=ZoneInfo("UTC")),
-        "medium",
-        tzinfo=ZoneInfo("Africa/Tunis"),
-        locale="fr",
-    )
+    expected = format_datetime(start, "medium", tzinfo=ZoneInfo("Africa/Tunis"), locale="fr")
     assert expected in mail.get_content()  # French month, Tunis time
     assert "SECRET" not in mail.as_string()
     assert len(smtp.to(team.observer.email)) == 1  # every invitee, in English
     assert smtp.to(team.coordinator.email) == []  # not the one who scheduled it
+
+
+def test_a_reader_who_chose_eastern_arabic_digits_gets_them_in_the_mail(client, team, app, smtp):
+    set_account(app, team.member, language="ar", time_zone="Asia/Amman", digits="arab")
+    start = _schedule(client, team, "SECRET-MEETING")
+    [mail] = smtp.to(team.member.email)
+    latin = format_datetime(start, "medium", tzinfo=ZoneInfo("Asia/Amman"), locale="ar")
+    eastern = latin.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    assert eastern != latin and eastern in mail.get_content()
+    assert latin not in mail.get_content()
 
 
 def test_a_failed_smtp_server_loses_nothing_and_breaks_no_request(

@@ -59,7 +59,8 @@ def test_replies_group_per_thread_each_group_with_its_own_read_state(client, tea
     rows = notices(app, team.member)
     assert [(k, c) for k, _p, c, _l, _t in rows] == [("reply", 3), ("reply", 1)]
     assert rows[0][4] == (
-        "3 new replies in a TLP:AMBER discussion of yours in Prison and probation test."
+        "3 new replies in a TLP:AMBER discussion of yours in Prison and probation test, "
+        "the latest from Coordinator Colette."
     )
     login(client, team.member)
     page = client.get("/notifications").get_data(as_text=True)
