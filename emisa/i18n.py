@@ -186,7 +186,10 @@ LANGUAGE_COOKIE = "emisa_language"
 
 
 def select_locale() -> str:
-    """The account's language, else the switch's cookie, else the browser's, else English."""
+    """The account's language, else the switch's cookie, else the browser's, else English.
+    Outside a request (command line, background work), English."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
     language = getattr(current_user, "language", None) if current_user else None
     if language in LANGUAGES:
         return language
