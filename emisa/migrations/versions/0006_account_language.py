@@ -22,6 +22,6 @@ def upgrade():
 
 
 def downgrade():
-    # In place (SQLite 3.35+ drops columns itself): a batch copy of users would drop the
-    # table, and with it, through ON DELETE CASCADE, every row that references an account.
+    # Not batch mode: on SQLite it rebuilds ``users``, and dropping the old table would
+    # cascade to every row that references an account. SQLite 3.35+ drops a column in place.
     op.drop_column("users", "language")
