@@ -123,10 +123,7 @@ class PreferencesForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Each language named in itself, marked as such (screen readers, the language tour).
-        self.language.choices = [
-            SelectChoice(code, name, render_kw={"lang": code}) for code, name in language_names()
-        ]
+        self.language.choices = [SelectChoice(code, name) for code, name in language_names()]
         self.time_zone.choices = [SelectChoice(z, z.replace("_", " ")) for z in time_zones()]
 
 
