@@ -19,6 +19,7 @@ from datetime import timedelta
 import pytest
 from babel import Locale
 
+from emisa.i18n import language_names
 from tests.conftest import (
     _database_url,
     _reset_schema,
@@ -91,6 +92,8 @@ NOT_INTERFACE = re.compile(
     r"\bEMISA\b|TLP:[A-Z+-]+|\bH[0-3]\b|[\w.+-]+@[\w-]+(\.[\w-]+)+|\b[A-Z]{2,5}\b"
     r"|\b(B|KiB|MiB|GiB)\b|\b[a-z]+/[a-z0-9.+-]+\b"
 )
+# The interface languages, each named in itself ("English", "Français").
+SELF_NAMES = {name for _code, name in language_names()}
 # A time zone identifier, as the zone choices show it (Europe/Isle of Man).
 ZONE = re.compile(r"[A-Z][A-Za-z]+(/[A-Za-z0-9 _+-]+)+")
 LATIN_WORD = re.compile(r"[A-Za-z][a-z]+|[A-Za-z]{2,}")
@@ -431,6 +434,8 @@ def english_left(text: str, lang: str) -> bool:
     """Whether the text is an English sentence (or a word the language spells otherwise)."""
     if ZONE.fullmatch(text) or re.sub(r"\s*\([A-Z]{2}\)$", "", text) in country_names(lang):
         return False
+    if text in SELF_NAMES:  # the language choices, each named in itself
+        return False
     words = LATIN_WORD.findall(NOT_INTERFACE.sub(" ", text))
     if len(words) >= 2:
         return True
@@ -575,6 +580,7 @@ def test_the_comparison_names_english_left_and_spares_what_is_not_interface():
         "Europe/Isle of Man",
         "Kenya (KE)",
         "application/pdf",
+        "English",
         "2026-12-06 15:00",
         "BE · FR",
     ]
