@@ -13,10 +13,10 @@ import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
-from babel import Locale, dates, numbers
+from babel import Locale, UnknownLocaleError, dates, numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, request
+from flask import Flask, g, has_request_context, request
 from flask_babel import Babel, get_locale, get_timezone, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -186,7 +186,10 @@ LANGUAGE_COOKIE = "emisa_language"
 
 
 def select_locale() -> str:
-    """The account's language, else the switch's cookie, else the browser's, else English."""
+    """The account's language, else the switch's cookie, else the browser's, else English.
+    Outside a request (command line, background work), English."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
     language = getattr(current_user, "language", None) if current_user else None
     if language in LANGUAGES:
         return language
@@ -227,8 +230,23 @@ FORMAT_LOCALES = {"en": "en_GB"}
 
 
 def _locale() -> Locale:
+    """The locale dates and numbers are written in: the interface language, in the reader's
+    region when the browser names one for that language (ar-MA: Moroccan Arabic writes a
+    24-hour clock; fr-CA ...), else the language's usual region."""
     language = str(get_locale() or DEFAULT_LANGUAGE)
-    return Locale.parse(FORMAT_LOCALES.get(language, language))
+    cached = getattr(g, "_emisa_format_locale", None) if has_request_context() else None
+    if cached is not None and cached[0] == language:  # force_locale may switch mid-request
+        return cached[1]
+    chosen = Locale.parse(FORMAT_LOCALES.get(language, language))
+    if has_request_context():
+        for value, _quality in request.accept_languages:
+            parts = value.replace("_", "-").split("-")
+            if len(parts) >= 2 and parts[0].lower() == language and len(parts[-1]) == 2:
+                with contextlib.suppress(ValueError, UnknownLocaleError):
+                    chosen = Locale.parse(f"{language}_{parts[-1].upper()}")
+                break
+        g._emisa_format_locale = (language, chosen)
+    return chosen
 
 
 def format_number(value) -> str:

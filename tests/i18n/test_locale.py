@@ -226,3 +226,28 @@ def test_first_sign_in_confirms_language_and_time_zone(app, client, make_user):
     )
     assert answer.status_code == 302 and answer.headers["Location"] == "/"
     assert _account(app, sami) == ("fr", "Asia/Beirut", "latn")
+
+
+def test_the_openapi_document_describes_patch_me(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    patch = spec["paths"]["/api/v1/me"]["patch"]
+    assert {"200", "400", "401"} <= set(patch["responses"])
+    body = patch["requestBody"]["content"]["application/json"]["schema"]
+    schema = spec["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    assert set(schema["properties"]) == {"language", "time_zone"}
+    me = spec["components"]["schemas"]["Me"]["properties"]
+    assert {"language", "time_zone"} <= set(me)
+
+
+def test_outside_a_request_messages_and_dates_are_english_and_utc(app):
+    """Operations translate their refusals; the command line and background work, which
+    have no request, get English and UTC instead of an error."""
+    from datetime import datetime
+
+    from flask_babel import gettext
+
+    from emisa.i18n import format_datetime
+
+    with app.app_context():
+        assert gettext("Sign in first.") == "Sign in first."
+        assert format_datetime(datetime(2026, 1, 1, 12, 0)) == "1 Jan 2026, 12:00"
