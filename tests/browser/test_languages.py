@@ -168,6 +168,8 @@ class Tour:
     menu_hidden_before: bool
     menu_shown_after: bool
     menu_expanded: str | None
+    # The group page's first two tabs (one row at 390 px): their boxes.
+    tabs: list = field(default_factory=list)
     # The back link's arrow on the thread page: its computed transform.
     arrow_transform: str = ""
     # The member's own chat line in the room: the boxes of their name and of its time.
@@ -394,7 +396,10 @@ def _take_tour(browser, scene: Scene, lang: str) -> Tour:
                 ".pointing", "node => getComputedStyle(node).transform"
             )
 
-        actions = {"room": chat, "thread": arrow}
+        def tabs(page):
+            seen.tabs = [page.locator(".tabs a").nth(index).bounding_box() for index in (0, 1)]
+
+        actions = {"room": chat, "thread": arrow, "group": tabs}
         for name, path in scene.pages.items():
             seen.visits[name] = _visit(page, scene.base + path, actions.get(name))
         context.clear_cookies()
@@ -482,12 +487,16 @@ def test_no_page_scrolls_sideways_on_a_phone_and_the_menu_opens(tour, lang):
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_the_main_navigation_starts_where_the_language_reads_from(tour, lang):
+def test_the_main_navigation_and_tabs_start_where_the_language_reads_from(tour, lang):
     seen = tour(lang)
+    first_tab, second_tab = seen.tabs
+    assert first_tab["y"] == second_tab["y"]
     if lang == "ar":
         assert seen.nav_first_x > seen.nav_last_x
+        assert first_tab["x"] > second_tab["x"]
     else:
         assert seen.nav_first_x < seen.nav_last_x
+        assert first_tab["x"] < second_tab["x"]
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
