@@ -107,7 +107,7 @@ def _attend_not_observing(user, meeting, refusal: str) -> Decision:
 @rule("meeting", "chat", "vote")
 def _speak(user, meeting) -> Decision:
     return _attend_not_observing(
-        user, meeting, "Observers attend and listen but cannot chat or vote."
+        user, meeting, N_("Observers attend and listen but cannot chat or vote.")
     )
 
 
@@ -121,7 +121,7 @@ def _receive_media(user, meeting) -> Decision:
 def _publish(user, meeting) -> Decision:
     """Coordinators and members send audio, video and their screen; observers only receive."""
     return _attend_not_observing(
-        user, meeting, "Observers follow the meeting but do not send audio, video or a screen."
+        user, meeting, N_("Observers follow the meeting but do not send audio, video or a screen.")
     )
 
 

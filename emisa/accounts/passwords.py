@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext as _
 
 _hasher = PasswordHasher()  # argon2-cffi defaults: Argon2id, RFC 9106 low-memory profile
 MIN_LENGTH = 12
@@ -17,13 +18,15 @@ class WeakPassword(ValueError):
 
 def check_strength(password: str, *, email: str = "", name: str = "") -> None:
     if len(password) < MIN_LENGTH:
-        raise WeakPassword(f"The password must be at least {MIN_LENGTH} characters long.")
+        raise WeakPassword(
+            _("The password must be at least %(min)d characters long.", min=MIN_LENGTH)
+        )
     if len(set(password)) < 6:
-        raise WeakPassword("The password repeats too few different characters.")
+        raise WeakPassword(_("The password repeats too few different characters."))
     lowered = password.lower()
     for personal in (email.split("@")[0].lower(), name.lower()):
         if len(personal) >= 4 and personal in lowered:
-            raise WeakPassword("The password must not contain your name or email address.")
+            raise WeakPassword(_("The password must not contain your name or email address."))
 
 
 def hash_password(password: str) -> str:

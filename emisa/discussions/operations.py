@@ -30,7 +30,7 @@ from emisa.discussions.attachments import attachments_for, unlink_post
 from emisa.discussions.models import Post, PostAttachment, PostRevision, Thread, ThreadRead
 from emisa.extensions import db
 from emisa.groups.models import Membership, WorkingGroup
-from emisa.i18n import format_datetime, format_number
+from emisa.i18n import N_, format_datetime, format_number
 from emisa.notifications.operations import followers_of, notify_users
 from emisa.search import index as search_index
 from emisa.text import SANITISER_VERSION, extract_mentions, render_markdown, to_plain_text
@@ -52,7 +52,7 @@ class DiscussionError(ValueError):
         self.status = status
 
 
-LOCKED_MESSAGE = "This thread is locked by a coordinator: no new posts can be added."
+LOCKED_MESSAGE = N_("This thread is locked by a coordinator: no new posts can be added.")
 
 
 # Sealing
@@ -259,7 +259,7 @@ def add_post(
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:
-        raise DiscussionError(LOCKED_MESSAGE, 409)
+        raise DiscussionError(_(LOCKED_MESSAGE), 409)
     post = Post(
         thread_id=thread.id,
         group_id=thread.group_id,

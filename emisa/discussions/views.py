@@ -183,7 +183,7 @@ def _thread_page(thread: Thread, status: int = 200, reply_form: ReplyForm | None
         post_base=url_for("discussions.post_link", post_id=0).removesuffix("0"),
         body_help=BODY_HELP,
         recipients=[user.name for user in thread.named_recipients],
-        locked_message=ops.LOCKED_MESSAGE,
+        locked_message=_(ops.LOCKED_MESSAGE),
     ), status
 
 

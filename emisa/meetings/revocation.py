@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import Flask
+from flask_babel import gettext as _
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,6 +36,7 @@ from emisa.accounts.models import ApiToken, AuthSession, User
 from emisa.database import commit
 from emisa.extensions import db
 from emisa.groups.membership import preload_memberships
+from emisa.i18n import N_
 from emisa.meetings import operations
 from emisa.meetings.events import (
     NAMESPACE,
@@ -50,7 +52,7 @@ from emisa.signals import access_revoked, group_deleting, membership_ended, righ
 log = logging.getLogger(__name__)
 
 _PENDING = "emisa_rights_narrowed"
-NO_LONGER_ALLOWED = "You no longer have access to this meeting."
+NO_LONGER_ALLOWED = N_("You no longer have access to this meeting.")
 
 
 @dataclass(frozen=True)
@@ -152,7 +154,7 @@ def _recheck(server, connection: Participant, closing: set[str]) -> list[Callabl
         closing.add(sid)
         presence = {"participants": operations.presence(meeting)}
         waiting = {"waiting": operations.lobby(meeting)}
-        removed = {"message": NO_LONGER_ALLOWED}
+        removed = {"message": _(NO_LONGER_ALLOWED)}
         return [
             lambda: server.leave_room(sid, room(meeting_id), namespace=NAMESPACE),
             lambda: server.leave_room(sid, chair_room(meeting_id), namespace=NAMESPACE),

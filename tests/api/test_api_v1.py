@@ -51,6 +51,8 @@ def test_token_is_issued_used_and_revoked(app, api, make_user):
         "organisation": "Openbaar Ministerie",
         "kind": "law-enforcement",
         "role": "user",
+        "language": None,  # not chosen yet: the browser's language applies
+        "time_zone": "UTC",
     }
     deleted = api.delete("/api/v1/auth/token", headers=bearer(body["token"]))
     assert deleted.status_code == 204 and deleted.data == b""
