@@ -15,6 +15,7 @@ from functools import cache
 
 import sqlalchemy as sa
 from flask import request
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 
 from emisa.access import filter_allowed
@@ -29,9 +30,10 @@ from emisa.extensions import db
 from emisa.groups.models import WorkingGroup
 
 MAX_ATTACHMENTS = 10  # files per post
-ATTACH_HELP = (
-    f"Up to {MAX_ATTACHMENTS} files. Each goes into this group's documents, encrypted, with the "
-    "thread's TLP label, releasable-to countries and recipients. Deleting the post keeps them."
+ATTACH_HELP = _l(
+    "Up to %(num)s files. Each goes into this group's documents, encrypted, with the "
+    "thread's TLP label, releasable-to countries and recipients. Deleting the post keeps them.",
+    num=MAX_ATTACHMENTS,
 )
 
 

@@ -19,9 +19,10 @@
     form.querySelector("input[name=parent_id]").value = post.dataset.postId;
     const label = document.querySelector(".js-replying-to");
     if (label) {
-      // U+2068/U+2069 (first strong isolate) keep the name whole inside the translated sentence.
+      // The translated sentence around the name, the name isolated in it.
       const name = post.querySelector(".post-head strong").textContent;
-      label.textContent = window.emisa.t("to %(name)s", { name: `\u2068${name}\u2069` });
+      const [before, after = ""] = window.emisa.t("to %(name)s").split("%(name)s");
+      label.replaceChildren(before, isolated(name), after);
       label.hidden = false;
       document.querySelector(".js-cancel-reply").hidden = false;
     }

@@ -19,6 +19,7 @@ from datetime import timedelta
 import pytest
 from babel import Locale
 
+from emisa.i18n import language_names
 from tests.conftest import (
     _database_url,
     _reset_schema,
@@ -91,6 +92,8 @@ NOT_INTERFACE = re.compile(
     r"\bEMISA\b|TLP:[A-Z+-]+|\bH[0-3]\b|[\w.+-]+@[\w-]+(\.[\w-]+)+|\b[A-Z]{2,5}\b"
     r"|\b(B|KiB|MiB|GiB)\b|\b[a-z]+/[a-z0-9.+-]+\b"
 )
+# The interface languages, each named in itself ("English", "Français").
+SELF_NAMES = {name for _code, name in language_names()}
 # A time zone identifier, as the zone choices show it (Europe/Isle of Man).
 ZONE = re.compile(r"[A-Z][A-Za-z]+(/[A-Za-z0-9 _+-]+)+")
 LATIN_WORD = re.compile(r"[A-Za-z][a-z]+|[A-Za-z]{2,}")
@@ -165,6 +168,8 @@ class Tour:
     menu_hidden_before: bool
     menu_shown_after: bool
     menu_expanded: str | None
+    # The group page's first two tabs (one row at 390 px): their boxes.
+    tabs: list = field(default_factory=list)
     # The back link's arrow on the thread page: its computed transform.
     arrow_transform: str = ""
     # The member's own chat line in the room: the boxes of their name and of its time.
@@ -391,7 +396,10 @@ def _take_tour(browser, scene: Scene, lang: str) -> Tour:
                 ".pointing", "node => getComputedStyle(node).transform"
             )
 
-        actions = {"room": chat, "thread": arrow}
+        def tabs(page):
+            seen.tabs = [page.locator(".tabs a").nth(index).bounding_box() for index in (0, 1)]
+
+        actions = {"room": chat, "thread": arrow, "group": tabs}
         for name, path in scene.pages.items():
             seen.visits[name] = _visit(page, scene.base + path, actions.get(name))
         context.clear_cookies()
@@ -430,6 +438,8 @@ def country_names(lang: str) -> frozenset[str]:
 def english_left(text: str, lang: str) -> bool:
     """Whether the text is an English sentence (or a word the language spells otherwise)."""
     if ZONE.fullmatch(text) or re.sub(r"\s*\([A-Z]{2}\)$", "", text) in country_names(lang):
+        return False
+    if text in SELF_NAMES:  # the language choices, each named in itself
         return False
     words = LATIN_WORD.findall(NOT_INTERFACE.sub(" ", text))
     if len(words) >= 2:
@@ -477,12 +487,16 @@ def test_no_page_scrolls_sideways_on_a_phone_and_the_menu_opens(tour, lang):
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_the_main_navigation_starts_where_the_language_reads_from(tour, lang):
+def test_the_main_navigation_and_tabs_start_where_the_language_reads_from(tour, lang):
     seen = tour(lang)
+    first_tab, second_tab = seen.tabs
+    assert first_tab["y"] == second_tab["y"]
     if lang == "ar":
         assert seen.nav_first_x > seen.nav_last_x
+        assert first_tab["x"] > second_tab["x"]
     else:
         assert seen.nav_first_x < seen.nav_last_x
+        assert first_tab["x"] < second_tab["x"]
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -575,6 +589,7 @@ def test_the_comparison_names_english_left_and_spares_what_is_not_interface():
         "Europe/Isle of Man",
         "Kenya (KE)",
         "application/pdf",
+        "English",
         "2026-12-06 15:00",
         "BE · FR",
     ]
