@@ -7,10 +7,16 @@ else English, and the account's time zone, else UTC.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
 from datetime import date, datetime
+from pathlib import Path
 
-from babel import Locale, dates, numbers
-from flask import Flask, request
+from babel import Locale, UnknownLocaleError, dates, numbers
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, g, has_request_context, request
 from flask_babel import Babel, get_locale, get_timezone, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -190,7 +196,10 @@ LANGUAGE_COOKIE = "emisa_language"
 
 
 def select_locale() -> str:
-    """The account's language, else the switch's cookie, else the browser's, else English."""
+    """The account's language, else the switch's cookie, else the browser's, else English.
+    Outside a request (command line, background work), English."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
     language = getattr(current_user, "language", None) if current_user else None
     if language in LANGUAGES:
         return language
@@ -231,8 +240,23 @@ FORMAT_LOCALES = {"en": "en_GB"}
 
 
 def _locale() -> Locale:
+    """The locale dates and numbers are written in: the interface language, in the reader's
+    region when the browser names one for that language (ar-MA: Moroccan Arabic writes a
+    24-hour clock; fr-CA ...), else the language's usual region."""
     language = str(get_locale() or DEFAULT_LANGUAGE)
-    return Locale.parse(FORMAT_LOCALES.get(language, language))
+    cached = getattr(g, "_emisa_format_locale", None) if has_request_context() else None
+    if cached is not None and cached[0] == language:  # force_locale may switch mid-request
+        return cached[1]
+    chosen = Locale.parse(FORMAT_LOCALES.get(language, language))
+    if has_request_context():
+        for value, _quality in request.accept_languages:
+            parts = value.replace("_", "-").split("-")
+            if len(parts) >= 2 and parts[0].lower() == language and len(parts[-1]) == 2:
+                with contextlib.suppress(ValueError, UnknownLocaleError):
+                    chosen = Locale.parse(f"{language}_{parts[-1].upper()}")
+                break
+        g._emisa_format_locale = (language, chosen)
+    return chosen
 
 
 def format_number(value) -> str:
@@ -334,7 +358,37 @@ def text_direction(locale: Locale | None = None) -> str:
     return "rtl" if locale.character_order == "right-to-left" else "ltr"
 
 
+# The catalogues translators edit (.po); the app compiles them at start-up (.mo files are
+# build products, never committed).
+SOURCE_CATALOGUES = Path(__file__).parent / "translations"
+
+
+def compile_catalogues(source: Path, target: Path) -> Path:
+    """Compile every ``<lang>/LC_MESSAGES/*.po`` under ``source`` into the same layout under
+    ``target``, only where the .po is newer than its .mo. Each .mo is written to a temporary
+    file and renamed, so a process starting alongside never reads half a catalogue."""
+    for po_path in source.glob("*/LC_MESSAGES/*.po"):
+        mo_path = target / po_path.relative_to(source).with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        mo_path.parent.mkdir(parents=True, exist_ok=True)
+        with po_path.open("rb") as po_file:
+            catalogue = read_po(po_file)
+        handle, temporary = tempfile.mkstemp(dir=mo_path.parent, suffix=".mo.tmp")
+        try:
+            with os.fdopen(handle, "wb") as mo_file:
+                write_mo(mo_file, catalogue, use_fuzzy=False)
+            os.replace(temporary, mo_path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+            raise
+    return target
+
+
 def init_app(app: Flask) -> None:
+    cache = Path(app.config.get("EMISA_DATA_DIR") or app.instance_path) / "translations"
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compile_catalogues(SOURCE_CATALOGUES, cache))
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
     app.add_template_filter(term, "term")

@@ -19,6 +19,7 @@ from emisa.access.policy import _RULES, actor_decision, can, rule
 from emisa.access.roles import GroupRole
 from emisa.access.sql import readable_clause
 from emisa.groups.membership import member_group_ids, membership_of
+from emisa.i18n import N_
 
 LIVE_STATES = ("scheduled", "open")
 
@@ -102,8 +103,15 @@ def _seen_then(user, meeting, check) -> Decision:
 
 # Why a meeting's room cannot be used, by its state.
 _NOT_LIVE = {
-    "closed": "This meeting has ended.",
-    "cancelled": "This meeting was cancelled.",
+    "closed": N_("This meeting has ended."),
+    "cancelled": N_("This meeting was cancelled."),
+}
+
+
+# Why a finished meeting can no longer be edited or cancelled.
+_FINISHED = {
+    "closed": N_("This meeting has ended; it can no longer change."),
+    "cancelled": N_("This meeting was cancelled; it can no longer change."),
 }
 
 
@@ -111,7 +119,7 @@ _NOT_LIVE = {
 def _attend(user, meeting) -> Decision:
     def check() -> Decision:
         if meeting.state not in LIVE_STATES:
-            return deny(_NOT_LIVE.get(meeting.state, "This meeting is over."), status=409)
+            return deny(_NOT_LIVE.get(meeting.state, N_("This meeting is over.")), status=409)
         return allow("invitee")
 
     return _seen_then(user, meeting, check)
@@ -162,7 +170,7 @@ def _chair(user, meeting) -> Decision:
     def check() -> Decision:
         decision = _coordinator(user, meeting)
         if decision and meeting.state not in LIVE_STATES:
-            return deny(_NOT_LIVE.get(meeting.state, "This meeting is over."), status=409)
+            return deny(_NOT_LIVE.get(meeting.state, N_("This meeting is over.")), status=409)
         return decision
 
     return _seen_then(user, meeting, check)
@@ -173,7 +181,7 @@ def _edit(user, meeting) -> Decision:
     def check() -> Decision:
         decision = _coordinator(user, meeting)
         if decision and meeting.state in ("closed", "cancelled"):
-            return deny(f"This meeting is {meeting.state}; it can no longer change.", status=409)
+            return deny(_FINISHED[meeting.state], status=409)
         return decision
 
     return _seen_then(user, meeting, check)
@@ -191,5 +199,5 @@ def invited(user, meeting) -> Decision:
     ``view`` rule must allow it; the caller's own sign-in state does not matter.
     """
     if not user.is_usable:
-        return deny(f"This account is {user.effective_state}.")
+        return deny("This account cannot be used.")
     return _view(user, meeting)

@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from emisa.access.decision import Decision, allow, deny
+from emisa.i18n import N_
 
 Rule = Callable[[Any, Any], Decision]
 _RULES: dict[tuple[str, str], Rule] = {}
@@ -52,9 +53,9 @@ def resource_type_of(resource: Any) -> str | None:
 
 # Why an account that exists may not act, by its state (whole sentences, to translate).
 _UNUSABLE = {
-    "invited": "This account is not yet active.",
-    "suspended": "This account is suspended.",
-    "expired": "This account has expired.",
+    "invited": N_("This account is not yet active."),
+    "suspended": N_("This account is suspended."),
+    "expired": N_("This account has expired."),
 }
 
 
@@ -65,7 +66,9 @@ def actor_decision(user: Any) -> Decision:
     if id(user) not in _SUPPOSED.get() and not user.is_fully_authenticated:
         return deny("Complete the two-factor sign-in first.", status=401)
     if not user.is_usable:
-        return deny(_UNUSABLE.get(user.effective_state, "This account cannot be used."), status=401)
+        return deny(
+            _UNUSABLE.get(user.effective_state, N_("This account cannot be used.")), status=401
+        )
     return allow("active account")
 
 
@@ -87,7 +90,9 @@ def can(user: Any, action: str, resource: Any = None) -> Decision:
     check = _rule_for(action, resource)
     if check is None:
         kind = resource_type_of(resource) or type(resource).__name__
-        return deny(f"No rule allows '{action}' on {kind}.")
+        # A programming error, not a person's: named for the log, never translated.
+        reason = f"No rule allows '{action}' on {kind}."
+        return deny(reason)
     return check(user, resource)
 
 

@@ -33,7 +33,7 @@ class JoinPolicy(StrEnum):
     INVITE_ONLY = "invite-only"
 
 
-def parse_enum(enum_type: type[StrEnum], value: str, what: str) -> StrEnum:
+def parse_enum(enum_type: type[StrEnum], value: str) -> StrEnum:
     """Return the member for ``value`` or raise ValueError naming the accepted values."""
     try:
         return enum_type(value)
@@ -41,8 +41,7 @@ def parse_enum(enum_type: type[StrEnum], value: str, what: str) -> StrEnum:
         accepted = ", ".join(member.value for member in enum_type)
         raise ValueError(
             _(
-                "Unknown %(what)s '%(value)s'; use one of: %(accepted)s.",
-                what=what,
+                "'%(value)s' is not accepted here; use one of: %(accepted)s.",
                 value=value,
                 accepted=accepted,
             )

@@ -23,6 +23,7 @@ from emisa.accounts.models import Invitation, User
 from emisa.accounts.passwords import check_strength, hash_password
 from emisa.accounts.sessions import digest, end_all_access
 from emisa.extensions import db
+from emisa.i18n import term
 from emisa.signals import rights_narrowed
 from emisa.timeutil import utcnow
 
@@ -66,8 +67,8 @@ def _new_user(details: AccountDetails, state: str) -> User:
         raise AccountError(_("Name and organisation are required."))
     try:
         country = normalise_country(details.country)
-        kind = parse_enum(AccountKind, details.kind, "account kind")
-        role = parse_enum(PlatformRole, details.role, "platform role")
+        kind = parse_enum(AccountKind, details.kind)
+        role = parse_enum(PlatformRole, details.role)
     except ValueError as error:
         raise AccountError(str(error)) from None
     if find_user(email) is not None:
@@ -259,13 +260,15 @@ def change_role(user: User, role: str, by: User) -> None:
     keeps the one who acts and no admin can quietly step down after acting.
     """
     try:
-        role = parse_enum(PlatformRole, role, "platform role")
+        role = parse_enum(PlatformRole, role)
     except ValueError as error:
         raise AccountError(str(error)) from None
     if user.id == by.id:
         raise AccountError(_("Another administrator must change your own platform role."))
     if role == user.role:
-        raise AccountError(_("%(name)s already has the role %(role)s.", name=user.name, role=role))
+        raise AccountError(
+            _("%(name)s already has the role %(role)s.", name=user.name, role=term(role))
+        )
     previous, user.role = user.role, role
     audit.record(
         "account.role_changed", actor=by, target=user, details={"from": previous, "to": role}

@@ -108,7 +108,7 @@ class EncryptingSink(io.RawIOBase):
 
     def write(self, data) -> int:
         if self.state != "open":
-            raise ValueError(_("upload is %(state)s", state=self.state))
+            raise ValueError(f"upload is {self.state}")
         length = len(data)
         self.size += length
         if self.size > self.target.max_bytes:
@@ -140,7 +140,7 @@ class EncryptingSink(io.RawIOBase):
     def finish(self) -> None:
         """Seal the last segment and make the blob durable and visible."""
         if self.state != "open":
-            raise ValueError(_("upload is %(state)s", state=self.state))
+            raise ValueError(f"upload is {self.state}")
         self._writer.write(self._encryptor.finalize())
         self._writer.commit()
         self.state = "stored"

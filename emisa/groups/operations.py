@@ -89,7 +89,7 @@ def _validated(name: str, allowed_countries, join_policy: str) -> tuple[str, lis
         raise GroupError(_("The group name must be 3 to 120 characters long."))
     try:
         countries = normalise_countries(allowed_countries)
-        policy = parse_enum(JoinPolicy, join_policy or JoinPolicy.REQUEST, "join policy")
+        policy = parse_enum(JoinPolicy, join_policy or JoinPolicy.REQUEST)
     except ValueError as error:
         raise GroupError(str(error)) from None
     return name, countries, policy
@@ -201,7 +201,7 @@ def visible_groups(user: User) -> list[GroupListing]:
 
 def _parse_role(role: str) -> str:
     try:
-        return parse_enum(GroupRole, role, "group role")
+        return parse_enum(GroupRole, role)
     except ValueError as error:
         raise GroupError(str(error)) from None
 
@@ -335,7 +335,12 @@ def _notify_deciders(join_request: JoinRequest) -> None:
 
 def decide_join_request(join_request: JoinRequest, approve: bool, reason: str, by: User) -> None:
     if join_request.status != "pending":
-        raise GroupError(_("This request was already %(status)s.", status=join_request.status), 409)
+        raise GroupError(
+            _("This request was already approved.")
+            if join_request.status == "approved"
+            else _("This request was already rejected."),
+            409,
+        )
     reason = (reason or "").strip()
     if not approve and not reason:
         raise GroupError(_("Give the requester a reason for the rejection."))

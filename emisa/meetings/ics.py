@@ -54,7 +54,7 @@ def _event(meeting: Meeting, *, detailed: bool, zone: str) -> Event:
     event.add("class", "PUBLIC" if shareable else "CONFIDENTIAL")
     event.add("categories", [meeting.tlp])
     event.add("url", link)
-    event.add("location", _("EMISA online meeting room: %(link)s", link=f"{link}/room"))
+    event.add("location", _("EMISA online meeting room: %(link)s", link=link + "/room"))
     if detailed or shareable:
         agenda = operations.agenda_of(meeting)
         lines = [
