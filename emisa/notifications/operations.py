@@ -282,8 +282,10 @@ def _item(notification: Notification):
     if kind not in models or not item_id.isdigit():
         return None, None
     model, action = models[kind]
-    if notification.kind == "join_request":
-        action = "decide_join_requests"
+    # About a group: still deciding its requests, still a member of it.
+    action = {"join_request": "decide_join_requests", "member_added": "read_content"}.get(
+        notification.kind, action
+    )
     return db.session.get(model, int(item_id)), action
 
 
