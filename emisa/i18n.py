@@ -89,7 +89,7 @@ SCRIPT_MESSAGES = (
     N_("Your browser is set to %(zone)s; save to use it."),
     # documents.js
     N_("encrypted and stored"),
-    N_("open"),
+    N_("view the document"),
     N_("failed (%(status)s)"),
     N_("the connection failed; nothing was stored"),
     N_("larger than the maximum of %(max)s"),
@@ -156,7 +156,7 @@ SCRIPT_MESSAGES = (
     N_("Votes: %(count)s"),
     N_("you voted; results when the poll closes"),
     N_("results when the poll closes"),
-    N_("closed"),
+    N_("voting closed"),
     N_("Close and show results"),
     N_("End the meeting for everyone?"),
     N_("screen"),
@@ -166,8 +166,10 @@ SCRIPT_MESSAGES = (
     N_("Your connection: %(quality)s"),
     N_("poor"),
     N_("fair"),
+    # the meeting's state, as the room's badge shows it (the same words as TERMS)
     N_("scheduled"),
     N_("open"),
+    N_("closed"),
     N_("cancelled"),
 )
 

@@ -46,7 +46,7 @@
         if (body.url) {
           const link = document.createElement("a");
           link.href = body.url;
-          link.textContent = window.emisa.t("open");
+          link.textContent = window.emisa.t("view the document");
           status.append(" · ", link);
         }
         resolve(true);

@@ -22,5 +22,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("language")
+    # Not batch mode: on SQLite it rebuilds ``users``, and dropping the old table would
+    # cascade to every row that references an account. SQLite 3.35+ drops a column in place.
+    op.drop_column("users", "language")

@@ -17,12 +17,13 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(
-            sa.Column("digits", sa.String(length=4), nullable=False, server_default="latn")
-        )
+    # SQLite and PostgreSQL both add a column with a constant default in place.
+    op.add_column(
+        "users", sa.Column("digits", sa.String(length=4), nullable=False, server_default="latn")
+    )
 
 
 def downgrade():
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("digits")
+    # Not batch mode: on SQLite it rebuilds ``users``, and dropping the old table would
+    # cascade to every row that references an account. SQLite 3.35+ drops a column in place.
+    op.drop_column("users", "digits")

@@ -203,7 +203,7 @@ export function renderPolls() {
     card.append(el("p", { class: "muted" },
       t("Votes: %(count)s", { count: total }),
       " · ",
-      poll.state === "open" ? (poll.voted ? t("you voted; results when the poll closes") : t("results when the poll closes")) : t("closed")));
+      poll.state === "open" ? (poll.voted ? t("you voted; results when the poll closes") : t("results when the poll closes")) : t("voting closed")));
     if (state.can.chair && poll.state === "open") {
       card.append(el("button", { type: "button", class: "small", onclick: () => call("close_poll", { poll: poll.id }).then(report) }, t("Close and show results")));
     }
