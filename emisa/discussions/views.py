@@ -263,6 +263,7 @@ def post_link(post_id: int):
 def post_markdown(post_id: int):
     """A post's Markdown, for the Quote button: a quote keeps lists, tables and code."""
     post = load_checked(Post, post_id, "read_body")
+    audit.record_event("post.source_read", target=post, group_id=post.group_id)
     response = make_response(ops.post_source(post))
     response.mimetype = "text/plain"
     response.headers["Cache-Control"] = "no-store"

@@ -23,7 +23,7 @@ from emisa.access.roles import GroupRole, JoinPolicy, parse_enum
 from emisa.accounts.models import User
 from emisa.crypto import keyring
 from emisa.extensions import db
-from emisa.groups.membership import forget_memberships
+from emisa.groups.membership import forget_memberships, preload_memberships
 from emisa.groups.models import GroupListing, JoinRequest, Membership, WorkingGroup
 from emisa.signals import group_deleting, membership_ended, notify, rights_narrowed
 from emisa.timeutil import utcnow
@@ -317,11 +317,13 @@ def request_to_join(group: WorkingGroup, user: User, motivation: str) -> JoinReq
 def _notify_deciders(join_request: JoinRequest) -> None:
     """Those the policy lets decide the request hear of it; the motivation stays sealed."""
     group = join_request.group
-    deciders = [
-        m.user_id
-        for m in group.memberships
-        if m.user_id != join_request.user_id and could(m.user, "decide", join_request)
-    ]
+    members = db.session.scalars(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.group_id == group.id, User.id != join_request.user_id)
+    ).all()
+    preload_memberships([user.id for user in members])  # one query for every member's check
+    deciders = [user.id for user in members if could(user, "decide", join_request)]
     if deciders:
         notify.send(
             current_app._get_current_object(),

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from emisa.access import could
 from emisa.extensions import db
 from emisa.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from emisa.mail import mail_configured, outbox
 from emisa.notifications.kinds import DIGEST, IMMEDIATELY, KINDS, MODES, render
 from emisa.notifications.models import EmailChoice, GroupFollow, Notification, NotificationSetting
 from emisa.timeutil import utcnow
@@ -282,8 +283,10 @@ def _item(notification: Notification):
     if kind not in models or not item_id.isdigit():
         return None, None
     model, action = models[kind]
-    if notification.kind == "join_request":
-        action = "decide_join_requests"
+    # About a group: still deciding its requests, still a member of it.
+    action = {"join_request": "decide_join_requests", "member_added": "read_content"}.get(
+        notification.kind, action
+    )
     return db.session.get(model, int(item_id)), action
 
 
@@ -304,10 +307,8 @@ def _base_url() -> str:
     return (current_app.config.get("EMISA_BASE_URL") or "").rstrip("/")
 
 
-def _mail(user, rows: list[Notification], digest: bool) -> bool:
+def _mail(box, user, rows: list[Notification], digest: bool) -> bool:
     """One mail for ``rows``, in the recipient's language; marks them mailed if it went out."""
-    from emisa.mail import send_mail
-
     base = _base_url()
     language = _language(user)
     with force_locale(language):
@@ -325,7 +326,7 @@ def _mail(user, rows: list[Notification], digest: bool) -> bool:
             intro = ""
         footer = _("Choose what you receive by email under Notifications, Settings.")
         body = "\n".join([*([intro, ""] if intro else []), *lines, "", footer])
-    if not send_mail(user.email, subject, body, language=language):
+    if not box.send(user.email, subject, body, language=language):
         return False
     now = utcnow()
     db.session.execute(
@@ -340,7 +341,6 @@ def _mail(user, rows: list[Notification], digest: bool) -> bool:
 def deliver_immediate(ids: Iterable[int]) -> int:
     """Mail each of these notices whose reader wants this kind immediately; returns mails sent."""
     from emisa.accounts.models import User
-    from emisa.mail import mail_configured
 
     if not mail_configured():
         return 0
@@ -354,12 +354,13 @@ def deliver_immediate(ids: Iterable[int]) -> int:
         .order_by(Notification.id)
     )
     sent = 0
-    for row in list(rows):
-        user = db.session.get(User, row.user_id)
-        if user is None or email_modes(user.id).get(row.kind) != IMMEDIATELY:
-            continue
-        if _still_allowed(user, row) and _mail(user, [row], digest=False):
-            sent += 1
+    with outbox() as box:
+        for row in list(rows):
+            user = db.session.get(User, row.user_id)
+            if user is None or email_modes(user.id).get(row.kind) != IMMEDIATELY:
+                continue
+            if _still_allowed(user, row) and _mail(box, user, [row], digest=False):
+                sent += 1
     return sent
 
 
@@ -383,7 +384,6 @@ def send_digests() -> int:
     """Mail each user their unread notices not mailed yet whose kind they want by email (in a
     digest, or immediately when that send failed); returns mails sent. Flushed, not committed."""
     from emisa.accounts.models import User
-    from emisa.mail import mail_configured
 
     if not mail_configured():
         return 0
@@ -393,28 +393,29 @@ def send_digests() -> int:
         .distinct()
     )
     sent = 0
-    for user_id in sorted(user_ids):
-        user = db.session.get(User, user_id)
-        if user is None or not user.is_usable:
-            continue
-        modes = email_modes(user_id)
-        wanted = [kind for kind, mode in modes.items() if mode in (DIGEST, IMMEDIATELY)]
-        pending = [
-            row
-            for row in db.session.scalars(
-                sa.select(Notification)
-                .where(
-                    Notification.user_id == user_id,
-                    Notification.read_at.is_(None),
-                    Notification.emailed_at.is_(None),
-                    Notification.kind.in_(wanted),
+    with outbox() as box:
+        for user_id in sorted(user_ids):
+            user = db.session.get(User, user_id)
+            if user is None or not user.is_usable:
+                continue
+            modes = email_modes(user_id)
+            wanted = [kind for kind, mode in modes.items() if mode in (DIGEST, IMMEDIATELY)]
+            pending = [
+                row
+                for row in db.session.scalars(
+                    sa.select(Notification)
+                    .where(
+                        Notification.user_id == user_id,
+                        Notification.read_at.is_(None),
+                        Notification.emailed_at.is_(None),
+                        Notification.kind.in_(wanted),
+                    )
+                    .order_by(Notification.id)
+                    .limit(DIGEST_LIMIT)
                 )
-                .order_by(Notification.id)
-                .limit(DIGEST_LIMIT)
-            )
-            if _still_allowed(user, row)
-        ]
-        if pending and _mail(user, pending, digest=True):
-            sent += 1
+                if _still_allowed(user, row)
+            ]
+            if pending and _mail(box, user, pending, digest=True):
+                sent += 1
     db.session.flush()
     return sent

@@ -137,3 +137,30 @@ def test_named_recipients_of_a_red_document_hear_of_it_and_nobody_else(client, t
     assert "SECRET" not in mail.as_string()
     assert f"/documents/{response.get_json()['id']}" in mail.get_content()
     assert smtp.to(team.observer.email) == []
+
+
+def test_a_member_removed_before_the_digest_is_not_mailed_that_they_were_added(
+    client, team, app, make_user, smtp
+):
+    from sqlalchemy import select
+
+    from emisa.accounts.models import User
+    from emisa.database import commit
+    from emisa.extensions import db
+    from emisa.groups.models import Membership
+    from emisa.groups.operations import remove_member
+    from emisa.notifications.operations import send_digests
+
+    newcomer = make_user(name="Nadia Newcomer", country="MA")
+    client.post(
+        f"/api/v1/groups/{team.group}/members",
+        json={"email": newcomer.email, "role": "member"},
+        headers=team.h(team.coordinator),
+    )
+    with app.app_context():
+        membership = db.session.scalar(select(Membership).where(Membership.user_id == newcomer.id))
+        remove_member(membership, db.session.get(User, team.coordinator.id))
+        commit()
+        send_digests()
+        commit()
+    assert smtp.to(newcomer.email) == []

@@ -21,6 +21,12 @@ def test_the_source_is_for_readers_only(client, team, login, app):
     assert response.status_code == 200 and response.mimetype == "text/plain"
     assert response.get_data(as_text=True) == BODY
     assert response.headers["Cache-Control"] == "no-store"
+    from emisa.audit.models import AuditEntry
+    from emisa.extensions import db
+
+    with app.app_context():
+        actions = db.session.scalars(db.select(AuditEntry.action)).all()
+    assert "post.source_read" in actions  # a read of content, audited like the thread page
     outsider = app.test_client()
     login(outsider, team.outsider)
     assert outsider.get(f"/posts/{pid}/source").status_code == 404
