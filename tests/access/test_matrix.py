@@ -178,6 +178,17 @@ TABLE = [
         by_role(409, 404, 302, 302, 302, 409),
     ),
     Row("auth.account", "GET", at("/account"), everyone(200)),
+    # Each account sets only its own language, zone and digits; there is no one else's form.
+    Row(
+        "auth.preferences",
+        "POST",
+        at(
+            "/account/preferences",
+            {"pf-language": "en", "pf-time_zone": "UTC", "pf-digits": "latn"},
+        ),
+        everyone(302),
+    ),
+    Row("auth.welcome", "GET", at("/account/welcome"), everyone(200)),
     Row(
         "auth.change_password",
         "POST",
@@ -268,6 +279,7 @@ TABLE = [
     Row("probe.moderate", "GET", at("/_probe/moderate/{g}"), by_role(403, 404, 403, 403, 200, 403)),
     # --- API v1 ---------------------------------------------------------------------------
     Row("api_auth.me", "GET", at("/api/v1/me"), everyone(200)),
+    Row("api_auth.update_me", "PATCH", at("/api/v1/me", {"time_zone": "UTC"}), everyone(200)),
     Row("api_auth.delete_token", "DELETE", at("/api/v1/auth/token"), everyone(204)),
     Row("api_groups.list_groups", "GET", at("/api/v1/groups"), everyone(200)),
     Row(
@@ -313,7 +325,14 @@ TABLE = [
 ]
 
 # Reachable without signing in, on purpose; everything else is in TABLE.
-PUBLIC = {"auth.login", "auth.logout", "auth.invitation", "api_auth.create_token"}
+# The language switch sets a cookie for anyone; only a fully signed-in account keeps it.
+PUBLIC = {
+    "auth.login",
+    "auth.logout",
+    "auth.invitation",
+    "auth.language",
+    "api_auth.create_token",
+}
 FOUNDATION_BLUEPRINTS = {"auth", "admin", "groups", "audit", "api_auth", "api_groups"}
 
 

@@ -31,6 +31,9 @@ PUBLIC = {
     "auth.login",
     "auth.logout",
     "auth.invitation",
+    # The language switch: a cookie for anyone, the account's own choice only once fully
+    # signed in (tests/i18n/test_locale.py).
+    "auth.language",
     "api-docs.openapi_json",
     "api_auth.create_token",
     "library.public",  # the public best-practice page (TLP:CLEAR, published by a coordinator)

@@ -109,6 +109,21 @@ def test_the_top_bar_switch_sets_the_account_language(app, client, login, make_u
     assert _lang(client.get("/groups")) == ("ar", "rtl")
 
 
+def test_a_password_only_session_switches_only_its_cookie(app, make_user):
+    """Half signed in (no second factor yet), the switch is the anonymous one: the page
+    changes language, the account does not."""
+    from tests.access.world import web_sign_in
+
+    nadia = make_user(name="Nadia Alger", country="DZ")
+    client = web_sign_in(app, nadia, full=False)
+    answer = post_form(
+        client, "/language", {"language": "ar", "next": "/login/code"}, page="/login/code"
+    )
+    assert answer.status_code == 302
+    assert _account(app, nadia)[0] is None
+    assert _lang(client.get("/login/code")) == ("ar", "rtl")
+
+
 def test_get_and_patch_me_language_and_time_zone(app, client, make_user, token_for):
     nadia = make_user(name="Nadia Tunis", country="TN")
     headers = bearer(token_for(nadia))
