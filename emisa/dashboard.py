@@ -1,9 +1,9 @@
 """The dashboard's lists: what a member starts the day with, across their groups.
 
-Each list is one bounded query filtered by the read rule's SQL twin (``emisa/access``),
-then the rule itself on the few rows shown (it checks each marking's seal, SQL cannot),
-and only those rows' sealed titles are opened: a constant number of queries, however
-many groups and items there are.
+Each list is one bounded query (unread threads: one per group of mine) filtered by the
+read rule's SQL twin (``emisa/access``), then the rule itself on the few rows shown (it
+checks each marking's seal, SQL cannot), and only those rows' sealed titles are opened: the
+number of queries does not grow with what the groups hold.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from emisa.extensions import db
 from emisa.timeutil import utcnow
 
 LIMIT = 6
+# Re-shares into my groups looked at for the documents list, newest first.
+SHARES_LOOKED_AT = 30
 
 
 @dataclass(frozen=True)
@@ -61,33 +63,37 @@ def upcoming_meetings(user, group_ids: list[int]) -> list[Item]:
 
 
 def recent_documents(user, group_ids: list[int]) -> list[Item]:
-    """The newest documents of my groups, their own and those re-shared to them: two
-    bounded queries, each on its own index, merged here (one OR would sort every document)."""
+    """The newest documents of my groups, and the latest re-shared to them: two bounded
+    queries, each read off an index in its order (one OR would sort every document)."""
     from emisa.documents.models import Document, DocumentShare
     from emisa.documents.operations import read_title
 
     if not group_ids:
         return []
-    shared = sa.select(DocumentShare.document_id).where(DocumentShare.group_id.in_(group_ids))
-    newest = (Document.updated_at.desc(), Document.id.desc())
-    rows = {}
-    for where in (
-        Document.group_id.in_(group_ids),
-        sa.and_(Document.group_id.not_in(group_ids), Document.id.in_(shared)),
-    ):
-        found = db.session.scalars(
-            sa.select(Document)
-            .options(
-                joinedload(Document.group),
-                selectinload(Document.shares),
-                selectinload(Document.hidden_posts),
-                selectinload(Document.marked_recipients),
-            )
-            .where(where, document_read_clause(user))
-            .order_by(*newest)
-            .limit(LIMIT)
-        )
-        rows.update((d.id, d) for d in found)
+    loaded = sa.select(Document).options(
+        joinedload(Document.group),
+        selectinload(Document.shares),
+        selectinload(Document.hidden_posts),
+        selectinload(Document.marked_recipients),
+    )
+    readable = document_read_clause(user)
+    own = db.session.scalars(
+        loaded.where(Document.group_id.in_(group_ids), readable)
+        .order_by(Document.updated_at.desc(), Document.id.desc())
+        .limit(LIMIT)
+    ).all()
+    # The latest shares into my groups, a few more than shown so that the read rule may
+    # drop some: read off the shares' key, their documents fetched by primary key.
+    latest_shares = (
+        sa.select(DocumentShare.document_id)
+        .where(DocumentShare.group_id.in_(group_ids))
+        .order_by(DocumentShare.id.desc())
+        .limit(SHARES_LOOKED_AT)
+    )
+    shared = db.session.scalars(
+        loaded.where(Document.id.in_(latest_shares), Document.group_id.not_in(group_ids), readable)
+    ).all()
+    rows = {d.id: d for d in (*own, *shared)}
     latest = sorted(rows.values(), key=lambda d: (d.updated_at, d.id), reverse=True)[:LIMIT]
     return [
         Item(read_title(d), d.tlp, f"/documents/{d.id}", d.group_id, d.updated_at)
@@ -109,25 +115,29 @@ def _unread_threads(user, group_ids: list[int]):
 
 
 def unread_threads(user, group_ids: list[int]) -> list[Item]:
+    """Threads with posts I have not read, latest activity first: one bounded query per
+    group (each walks the group's activity index; one query over all my groups would sort
+    every thread they hold), merged here."""
     from emisa.discussions.operations import thread_title
 
-    if not group_ids:
-        return []
     thread, joined, seen, where = _unread_threads(user, group_ids)
-    rows = db.session.execute(
-        sa.select(thread, seen)
-        .select_from(joined)
-        .options(selectinload(thread.marked_recipients))
-        .where(*where)
-        .order_by(thread.last_activity_at.desc(), thread.id.desc())
-        .limit(LIMIT)
-    ).all()
-    unread = {t.id: t.post_count - s for t, s in rows}
+    rows = []
+    for group_id in group_ids:
+        rows += db.session.execute(
+            sa.select(thread, seen)
+            .select_from(joined)
+            .options(selectinload(thread.marked_recipients))
+            .where(thread.group_id == group_id, *where)
+            .order_by(thread.pinned.desc(), thread.last_activity_at.desc(), thread.id.desc())
+            .limit(LIMIT)
+        ).all()
+    rows = sorted(rows, key=lambda row: (row[0].last_activity_at, row[0].id), reverse=True)
+    unread = {t.id: t.post_count - s for t, s in rows[:LIMIT]}
     return [
         Item(
             thread_title(t), t.tlp, f"/threads/{t.id}", t.group_id, t.last_activity_at, unread[t.id]
         )
-        for t in filter_allowed(user, "read", [t for t, _s in rows])
+        for t in filter_allowed(user, "read", [t for t, _s in rows[:LIMIT]])
     ]
 
 

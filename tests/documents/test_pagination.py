@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import bearer
 
-_TITLE = re.compile(r'<a href="[^"]*/documents/\d+">([^<]*)</a>')
+_TITLE = re.compile(r'<a href="[^"]*/documents/\d+"[^>]*>([^<]*)</a>')
 _NEXT = re.compile(r'<a href="([^"]+)" rel="next">')
 _PREV = re.compile(r'<a href="([^"]+)" rel="prev">')
 

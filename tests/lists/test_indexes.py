@@ -45,7 +45,11 @@ def _captured(app, readers, crowd) -> list[tuple[str, object]]:
 
 
 def _full_scans_sqlite(connection, statement, parameters) -> list[str]:
-    """Scans of a watched table, and sorts of one (a union of pages sorts two pages: fine)."""
+    """Scans of a watched table, and sorts of one (a union of pages sorts two pages: fine).
+    A statement the rules' twin made false (``WHERE 0 = 1``: nothing this reader may know of)
+    is planned as a scan, but SQLite tests the constant once and reads no row."""
+    if re.search(r"\bWHERE 0 = 1\s+(ORDER|LIMIT|$)", statement):
+        return []
     plan = [
         row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
     ]
