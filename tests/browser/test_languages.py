@@ -82,8 +82,16 @@ SAME_WORD = {
         "Notes",
         "Note",
         "Tags",
+        "Menu",
+        "Discussions",
+        "Images",
+        "Archives",
+        "Label",
+        "public",
+        "document",
+        "Sahel",
     },
-    "tr": {"Audit", "Admin", "Tags", "Total"},
+    "tr": {"Audit", "Admin", "Tags", "Total", "Sahel"},
     "ar": set(),
 }
 # Not interface text: the brand, TLP labels, handling codes, e-mail addresses, country and

@@ -45,7 +45,7 @@ def test_member_edits_profile_and_another_finds_her(app, live_server, browser, m
     page = context.new_page()
     browser_login(page, live_server, olga, app)
     page.goto(f"{live_server}/people")
-    page.fill("input[name=q]", "Dubois")
+    page.fill(".people-filters input[name=q]", "Dubois")
     page.select_option("select[name=agency_type]", "prosecution")
     page.click("form.filters button[type=submit]")
     card = page.locator("article.person-card")
