@@ -248,8 +248,9 @@ def login(app):
 def token_for(app):
     """A bearer token obtained through the real API sign-in (password and TOTP code)."""
 
-    def issue(persona: Persona) -> str:
-        client = app.test_client()
+    def issue(persona: Persona, client=None) -> str:
+        """``client``: one whose address and browser the token should record."""
+        client = client or app.test_client()
         response = client.post(
             "/api/v1/auth/token",
             json={

@@ -9,25 +9,14 @@ SAFARI_IPHONE = (
 )
 
 
-def test_sessions_and_tokens_show_browser_and_system_by_name(app, make_user, login):
+def test_sessions_and_tokens_show_browser_and_system_by_name(app, make_user, login, token_for):
     persona = make_user(name="Device Dina")
     client = app.test_client()
     client.environ_base.update(REMOTE_ADDR="192.0.2.7", HTTP_USER_AGENT=FIREFOX_WINDOWS)
     login(client, persona)
     issued = app.test_client()
     issued.environ_base.update(REMOTE_ADDR="198.51.100.9", HTTP_USER_AGENT=SAFARI_IPHONE)
-    from tests.conftest import last_step
-    from tests.support.web import totp_code
-
-    response = issued.post(
-        "/api/v1/auth/token",
-        json={
-            "email": persona.email,
-            "password": persona.password,
-            "otp": totp_code(persona.secret, last_step(app, persona)),
-        },
-    )
-    assert response.status_code == 201, response.get_json()
+    token_for(persona, client=issued)
     page = client.get("/account").get_data(as_text=True)
     assert "Firefox 128 on Windows 10" in page and "192.0.2.7" in page
     assert "Mobile Safari 17 on iOS 17" in page and "198.51.100.9" in page
