@@ -70,7 +70,7 @@ class EmailChoice(db.Model):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     kind: Mapped[str] = mapped_column(String(30), primary_key=True)
-    mode: Mapped[str] = mapped_column(String(10))  # immediately, digest, never
+    mode: Mapped[str] = mapped_column(String(12))  # immediately, digest, never
 
 
 class GroupFollow(db.Model):

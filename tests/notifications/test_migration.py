@@ -38,7 +38,7 @@ def test_old_notices_and_digest_switches_are_converted_and_restored(fresh_app): 
         connection.execute(
             text(
                 "INSERT INTO notification_settings (user_id, mentions, replies, new_threads, "
-                "daily_digest) VALUES (1, 1, 1, 1, 1), (2, 1, 1, 1, 0)"
+                "daily_digest) VALUES (1, true, true, true, true), (2, true, true, true, false)"
             )
         )
     upgrade(directory=MIGRATIONS_DIR)

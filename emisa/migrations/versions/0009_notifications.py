@@ -57,7 +57,7 @@ def upgrade():
         "notification_email",
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=30), nullable=False),
-        sa.Column("mode", sa.String(length=10), nullable=False),
+        sa.Column("mode", sa.String(length=12), nullable=False),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("user_id", "kind"),
     )
