@@ -11,6 +11,7 @@ the callback of the handle it concerns.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import logging
 import secrets
@@ -72,7 +73,8 @@ class Janus:
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
                 answer = json.loads(response.read())
-        except (OSError, ValueError) as failure:
+        except (OSError, ValueError, http.client.HTTPException) as failure:
+            # HTTPException: Janus ends a long poll mid-answer when its session is destroyed.
             raise JanusError(f"Janus did not answer: {failure}") from None
         if isinstance(answer, dict) and answer.get("janus") == "error":
             error = answer.get("error") or {}

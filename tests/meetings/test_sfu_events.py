@@ -229,7 +229,11 @@ def test_forged_or_foreign_streams_are_refused(
 
         other_room, other_feed = sfu.room_of(other), sfu.publishers(other, live=False)[0]["id"]
     foreign = ann.call("media_subscribe", {"feeds": [{"participant": sam.you, "kind": "camera"}]})
-    assert foreign == {"ok": False, "error": "That participant is not in this meeting."}
+    assert foreign == {
+        "ok": False,
+        "error": "That participant is not in this meeting.",
+        "status": 404,
+    }
     # Janus's own names mean nothing here: the platform only takes participants of the room.
     for forged in (
         {"feeds": [{"feed": other_feed, "room": other_room.id}]},
