@@ -20,6 +20,7 @@ from flask import Flask, g, has_request_context, request
 from flask_babel import Babel, get_locale, get_timezone, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 # The interface's languages, in the order the language switch lists them.
 LANGUAGES = ("en", "fr", "ar", "tr")
@@ -202,7 +203,7 @@ def select_locale() -> str:
     Outside a request (command line, background work), English."""
     if not has_request_context():
         return DEFAULT_LANGUAGE
-    language = getattr(current_user, "language", None) if current_user else None
+    language = _account_setting("language")
     if language in LANGUAGES:
         return language
     chosen = request.cookies.get(LANGUAGE_COOKIE)
@@ -212,8 +213,17 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
-    zone = getattr(current_user, "time_zone", None) if current_user else None
-    return zone or "UTC"
+    return _account_setting("time_zone") or "UTC"
+
+
+def _account_setting(name: str) -> str | None:
+    """The signed-in account's setting, if the account can be loaded: the error page of a
+    request whose sign-in could not be checked (the database is down) must not fail on
+    loading it again, so it speaks the browser's language instead."""
+    try:
+        return getattr(current_user, name, None) if current_user else None
+    except SQLAlchemyError:
+        return None
 
 
 def term_label(value: str):
