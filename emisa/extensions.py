@@ -79,7 +79,9 @@ def skip_empty_limit_check(app) -> None:
         or manager.default_limits
         or manager._blueprint_limits
         or limiter._meta_limits
-        or limiter._in_memory_fallback_enabled
+        # App-wide limits for when the storage is down; falling back to memory for the
+        # declared limits alone happens in their decorators and needs no hook.
+        or limiter._in_memory_fallback
     ):
         return
     app.before_request_funcs[None].remove(limiter._check_request_limit)
