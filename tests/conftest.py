@@ -30,10 +30,16 @@ _schema_ready: set[str] = set()
 
 
 def _left_out(item) -> bool:
-    """Tests marked ``postgresql`` belong to the PostgreSQL pass. Tests marked ``media_load``
-    (four Chromium pages sending video through Janus) fail on a machine shared with other
-    suites, so they run on their own, with EMISA_MEDIA_LOAD_TESTS=1."""
-    if item.get_closest_marker("postgresql") and not os.environ.get("EMISA_TEST_DATABASE_URL"):
+    """Tests marked ``postgresql`` belong to the PostgreSQL pass. Browser tests (marked
+    ``browser``) drive the pages a person sees, which do not depend on the engine (the
+    engine's part is proven by the same operations' tests in both passes): they run in the
+    SQLite pass only, so the two passes sharing the machine's two cores end sooner. Tests
+    marked ``media_load`` (four Chromium pages sending video through Janus) fail on a machine
+    shared with other suites, so they run on their own, with EMISA_MEDIA_LOAD_TESTS=1."""
+    on_postgresql = bool(os.environ.get("EMISA_TEST_DATABASE_URL"))
+    if item.get_closest_marker("postgresql") and not on_postgresql:
+        return True
+    if item.get_closest_marker("browser") and on_postgresql:
         return True
     return bool(item.get_closest_marker("media_load")) and not os.environ.get(
         "EMISA_MEDIA_LOAD_TESTS"
