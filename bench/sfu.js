@@ -96,6 +96,12 @@ async function joinSfu(token, meetingId, video, width, height, fps) {
   await subscribe(feeds.feeds.filter((f) => f.participant !== me.you).map(({ participant, kind }) => ({ participant, kind })));
 }
 
+// A participant who cannot join in time fails the room size instead of hanging the run.
+function joinSfuWithin(ms, ...args) {
+  const late = new Promise((_, reject) => setTimeout(() => reject(new Error(`not joined within ${ms} ms`)), ms));
+  return Promise.race([joinSfu(...args), late]);
+}
+
 async function joinMesh(count, videoCount, width, height, fps) {
   const stream = await captured(width, height, fps);
   const peers = Array.from({ length: count }, () => ({ outbound: [], inbound: [] }));
@@ -156,4 +162,4 @@ async function sample(mode) {
   })));
 }
 
-window.bench = { joinSfu, joinMesh, sample, state: bench };
+window.bench = { joinSfuWithin, joinMesh, sample, state: bench };

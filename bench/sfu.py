@@ -36,6 +36,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import sync_playwright
+
 from bench.common import free_port, start_platform, stop
 from bench.meetings import _prepare_platform
 from tests.conftest import CHROMIUM_ARGS
@@ -127,11 +130,17 @@ def run_sfu(context, base: str, meeting_id: int, tokens, size, args, janus_pid) 
         page.goto(base)
         page.add_script_tag(url=f"{base}/static/vendor/socket.io.min.js")
         page.add_script_tag(content=SCRIPT.read_text())
-        for n in range(size):
-            page.evaluate(
-                "([t, m, v, w, h, f]) => window.bench.joinSfu(t, m, v, w, h, f)",
-                [tokens[n + 1], meeting_id, n < video, args.width, args.height, args.fps],
-            )
+        capture = [args.width, args.height, args.fps]
+        try:
+            for n in range(size):
+                page.evaluate(
+                    "(a) => window.bench.joinSfuWithin(...a)",
+                    [args.settle * 1000, tokens[n + 1], meeting_id, n < video, *capture],
+                )
+        except PlaywrightError as failure:  # a participant could not join in time
+            print(f"participant {n + 1} of {size}: {failure.message}", flush=True)
+            row.arriving = wait_receiving(page, "sfu", size, video, 0)
+            return row
         row.arriving = wait_receiving(page, "sfu", size, video, args.settle)
         return measure(page, row, args.window, janus_pid) if row.reached else row
     finally:
@@ -155,9 +164,9 @@ def run_mesh(context, base: str, size: int, args) -> Row:
         page.close()
 
 
-def report(rows: list[Row], args) -> None:
+def print_header(args) -> None:
     print(
-        f"\nClients: {args.width}x{args.height} at {args.fps} fps, one VP8 layer capped at "
+        f"Clients: {args.width}x{args.height} at {args.fps} fps, one VP8 layer capped at "
         f"{args.bitrate // 1000} kbps, Opus; {os.cpu_count()} cores shared with other work."
     )
     header = (
@@ -165,26 +174,29 @@ def report(rows: list[Row], args) -> None:
         f"{'streams':>7} {'Janus CPU':>9} {'CPU/stream':>10} {'µs/packet':>9}  load"
     )
     print(header)
-    print("-" * len(header))
-    for row in rows:
-        if not row.reached:
-            print(
-                f"{row.mode:<5} {row.size:>6} {row.video:>5}  not reached: "
-                f"{row.arriving:.0%} of the streams arriving after {args.settle:.0f} s"
-            )
-            continue
-        cpu = per_stream = per_packet = ""
-        if row.janus_cpu is not None:
-            cpu = f"{row.janus_cpu * 100:.1f} %"
-            per_stream = f"{row.janus_cpu * 100 / row.streams:.3f} %"
-            per_packet = f"{row.janus_cpu * 1e6 / row.packets_per_second:.1f}"
+    print("-" * len(header), flush=True)
+
+
+def print_row(row: Row, settle: float) -> None:
+    """One row as soon as it is measured (a long run stopped early keeps what it measured)."""
+    if not row.reached:
         print(
-            f"{row.mode:<5} {row.size:>6} {row.video:>5} {row.upload_kbps:>9.0f} kbps "
-            f"{row.frames_lost * 100:>9.2f} % {row.streams:>7} {cpu:>9} {per_stream:>10} "
-            f"{per_packet:>9}  {row.load}"
+            f"{row.mode:<5} {row.size:>6} {row.video:>5}  not reached: "
+            f"{row.arriving:.0%} of the streams arriving after {settle:.0f} s",
+            flush=True,
         )
-    _ratios(rows)
-    _target(rows)
+        return
+    cpu = per_stream = per_packet = ""
+    if row.janus_cpu is not None:
+        cpu = f"{row.janus_cpu * 100:.1f} %"
+        per_stream = f"{row.janus_cpu * 100 / row.streams:.3f} %"
+        per_packet = f"{row.janus_cpu * 1e6 / row.packets_per_second:.1f}"
+    print(
+        f"{row.mode:<5} {row.size:>6} {row.video:>5} {row.upload_kbps:>9.0f} kbps "
+        f"{row.frames_lost * 100:>9.2f} % {row.streams:>7} {cpu:>9} {per_stream:>10} "
+        f"{per_packet:>9}  {row.load}",
+        flush=True,
+    )
 
 
 def _ratios(rows: list[Row]) -> None:
@@ -241,8 +253,6 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
 
-    from playwright.sync_api import sync_playwright
-
     workdir = Path(tempfile.mkdtemp(prefix="emisa-bench-sfu-"))
     env, meeting_id, tokens = _prepare_platform(workdir / "data", max(sizes))
     janus = start_janus(workdir, free_port(), rtp_ports="43000-43999")
@@ -257,11 +267,13 @@ def main() -> None:
             )
             context = browser.new_context(bypass_csp=True)
             context.add_init_script(f"window.benchBitrate = {args.bitrate};")
+            print_header(args)
             for size in sizes:
                 if size <= args.mesh_max:
                     rows.append(run_mesh(context, base, size, args))
+                    print_row(rows[-1], args.settle)
                 rows.append(run_sfu(context, base, meeting_id, tokens, size, args, janus_pid))
-                print(f"measured {size} people", flush=True)
+                print_row(rows[-1], args.settle)
                 if not rows[-1].reached:
                     break
             browser.close()
@@ -269,7 +281,8 @@ def main() -> None:
         stop(platform)
         stop_janus(janus)
         shutil.rmtree(workdir, ignore_errors=True)
-    report(rows, args)
+    _ratios(rows)
+    _target(rows)
 
 
 if __name__ == "__main__":
