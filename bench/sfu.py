@@ -12,7 +12,7 @@ same run, sends each participant's streams on one peer connection per other part
 
 For each room size, after every participant receives what it should, counters are read from
 getStats and /proc twice, ``--window`` seconds apart:
-  - each client's upload (outbound-rtp bytesSent), mean over the clients;
+  - each client's upload (outbound-rtp bytesSent), mean over the clients sending video;
   - frames lost: 1 - frames decoded by all receivers / (frames encoded x receivers);
   - Janus's CPU (utime + stime of its process) per forwarded stream and per forwarded
     packet (packets received by all subscribers).
@@ -56,7 +56,7 @@ class Row:
     mode: str
     size: int
     video: int
-    upload_kbps: float = 0.0  # per client
+    upload_kbps: float = 0.0  # per client sending video (or per client, without video)
     frames_lost: float = 0.0  # fraction
     janus_cpu: float | None = None  # fraction of one core
     streams: int = 0  # forwarded (SFU) or sent (mesh) audio and video streams
@@ -106,7 +106,8 @@ def measure(page, row: Row, window: float, janus_pid: int | None) -> Row:
     def delta(side: str, counter: str) -> list[float]:
         return [a[side][counter] - b[side][counter] for a, b in zip(after, before, strict=True)]
 
-    uploads = delta("sent", "bytes")
+    # The clients sending video come first; the others send audio only.
+    uploads = delta("sent", "bytes")[: row.video or row.size]
     row.upload_kbps = sum(uploads) / len(uploads) * 8 / 1000 / seconds
     # Through the SFU each frame encoded reaches every other participant; in a mesh each
     # peer connection encodes its own.
@@ -206,7 +207,7 @@ def _ratios(rows: list[Row]) -> None:
         return
     largest = mesh[max(mesh)]
     per_peer = largest.upload_kbps / (largest.size - 1)
-    print("\nUpload per client, mesh / SFU:")
+    print("\nUpload of a client sending video, mesh / SFU:")
     for row in sfu:
         if row.size in mesh:
             upload, how = mesh[row.size].upload_kbps, "measured"
