@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh machine, then runs it twice:
-# on the embedded default (SQLite) and on PostgreSQL, with Redis for the scale-out tests.
+# on the embedded default (SQLite) and on PostgreSQL, with Redis for the scale-out tests; then
+# the meeting media test through Janus alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -73,4 +74,9 @@ cat "$logs/sqlite.log"
 wait "$postgresql_pid" || status=1
 log "PostgreSQL suite"
 cat "$logs/postgresql.log"
+
+# Four Chromium pages sending video through Janus need the machine to themselves: they run
+# after both suites, on the embedded default, and their failure fails the run.
+log "Meeting media through Janus (four browsers), on its own"
+EMISA_MEDIA_LOAD_TESTS=1 python3 -m pytest -m media_load tests/meetings || status=1
 exit "$status"

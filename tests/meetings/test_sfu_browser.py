@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -40,12 +38,76 @@ WATCH_GONE = """(participant) => {
 }"""
 
 
-def wait_decoding(page, count: int, kind: str = "camera") -> dict[str, int]:
+# Every peer connection a page opens and every warning it logs, for a failure to show.
+RECORD_PEER_CONNECTIONS = """window.peerConnections = [];
+window.RTCPeerConnection = class extends RTCPeerConnection {
+  constructor(...args) { super(...args); window.peerConnections.push(this); }
+};
+window.warnings = [];
+const warn = console.warn.bind(console);
+console.warn = (...args) => { window.warnings.push(args.map(String).join(" ")); warn(...args); };"""
+
+# What this page receives: each transceiver's mid, direction and packets arrived for it.
+RECEIVED = """async () => ({ warnings: window.warnings, received: await Promise.all(
+  window.peerConnections.filter((pc) => pc.getReceivers().length).map(async (pc) => {
+    const inbound = [...(await pc.getStats()).values()].filter((r) => r.type === "inbound-rtp");
+    return [pc.connectionState, pc.signalingState, pc.getTransceivers().map((t) => {
+      const r = inbound.find((s) => s.trackIdentifier === t.receiver.track.id);
+      return [t.mid, t.currentDirection, t.receiver.track.kind, r ? r.packetsReceived : null];
+    })];
+  })) })"""
+
+# What each simulcast layer this page sends is doing, and what limits it.
+LAYERS = """async () => (await Promise.all(window.peerConnections.map(async (pc) =>
+  [...(await pc.getStats()).values()].filter((r) => r.type === "outbound-rtp")
+    .map((r) => [r.kind, r.rid, r.frameWidth, r.framesEncoded, r.qualityLimitationReason]))))
+  .flat()"""
+
+# The page's camera goes out in three simulcast layers, each encoding frames.
+THREE_LAYERS = """async () => new Set([].concat(...await Promise.all(window.peerConnections.map(
+  async (pc) => [...(await pc.getStats()).values()].filter((r) => r.type === "outbound-rtp"
+    && r.kind === "video" && r.rid && r.framesEncoded > 0).map((r) => r.rid))))).size === 3"""
+
+# Each video's received width against its tile's width, stage first.
+WIDTHS = """() => [...document.querySelectorAll('#stage .tile.camera, #gallery .tile.camera')]
+  .filter((t) => !t.hidden).map((t) => [t.parentNode.id, t.clientWidth,
+  t.querySelector('video').videoWidth])"""
+
+
+def wait_layers_by_size(page) -> None:
+    """The stage receives a larger simulcast layer than every gallery tile."""
+    try:
+        page.wait_for_function(
+            f"() => {{ const [stage, ...gallery] = ({WIDTHS})();"
+            " return stage && stage[0] === 'stage' && gallery.length"
+            " && gallery.every(([, , width]) => width > 0 && width < stage[2]); }",
+            timeout=MEDIA_TIMEOUT,
+        )
+    except PlaywrightTimeout:
+        raise AssertionError(f"layers do not follow tile sizes: {page.evaluate(WIDTHS)}") from None
+
+
+# Notes when the chair's confirmation returns to the page.
+NOTE_CONFIRMED = """() => {
+  const ask = window.confirm.bind(window);
+  window.confirm = (message) => {
+    const answer = ask(message);
+    window.confirmedAt = Date.now();
+    return answer;
+  };
+}"""
+
+
+def wait_decoding(page, count: int, kind: str = "camera", senders=()) -> dict[str, int]:
     """Wait until ``count`` remote streams of ``kind`` decode frames, then see them rise."""
     try:
         return _wait_decoding(page, count, kind)
     except PlaywrightTimeout:
-        raise AssertionError(f"tiles not decoding: {page.evaluate(TILES)}") from None
+        sent = [sender.evaluate(LAYERS) for sender in senders]
+        raise AssertionError(
+            f"tiles not decoding: {page.evaluate(TILES)}; received: {page.evaluate(RECEIVED)}"
+            f"; sent: {sent}"
+        ) from None
 
 
 def _wait_decoding(page, count: int, kind: str) -> dict[str, int]:
@@ -91,6 +153,8 @@ def test_four_participants_through_the_sfu(
     meeting = make_meeting(group, by=people[0], title="Plenary")
     room = f"{sfu_live_server}/meetings/{meeting}/room"
     contexts = [speaking_browser.new_context() for _ in people]
+    for context in contexts:
+        context.add_init_script(RECORD_PEER_CONNECTIONS)
     pages = [context.new_page() for context in contexts]
     try:
         for page, person in zip(pages, people, strict=True):
@@ -99,50 +163,56 @@ def test_four_participants_through_the_sfu(
 
         # Each page decodes the three others' cameras, received through the SFU.
         for page in pages:
-            wait_decoding(page, 3)
+            wait_decoding(page, 3, senders=pages)
         for page in pages:
+            page.wait_for_function(THREE_LAYERS, timeout=MEDIA_TIMEOUT)
             page.wait_for_selector("#room[data-camera-state=connected]")
             page.wait_for_selector("#room[data-subscriber-state=connected]")
 
         # Janus's audio levels name an active speaker, shown large on the stage.
         for page in pages:
             page.wait_for_selector("#stage .tile.camera.talking", timeout=MEDIA_TIMEOUT)
+        # The stage receives a larger simulcast layer than the gallery's tiles.
+        for page in pages:
+            wait_layers_by_size(page)
+
+        # Tiles name their person, isolated, with their country, and show how video arrives.
+        ann_id = participant_id(cem, "Ann Nairobi")
+        ann_tile = f".tile.camera[data-participant='{ann_id}']"
+        assert cem.text_content(f"{ann_tile} .who bdi") == "Ann Nairobi"
+        assert cem.text_content(f"{ann_tile} .who").endswith(" · KE")
+        assert cem.get_attribute(ann_tile, "data-quality") in ("good", "fair", "poor")
 
         # Ann shares her screen: it reaches the others as its own stream, shown on the stage.
         ann.click("#btn-screen")
         for page in (chair, bob, cem):
             page.wait_for_selector("#stage .tile.screen", timeout=MEDIA_TIMEOUT)
-            wait_decoding(page, 1, "screen")
+            wait_decoding(page, 1, "screen", senders=[ann])
 
         # "Mute everyone": each microphone goes off, enforced on the SFU, shown on the tiles.
         chair.click("#btn-mute-all")
-        ann_id = participant_id(cem, "Ann Nairobi")
         for page in (ann, bob, cem):
             page.wait_for_selector("#btn-mic:has-text('Unmute')")
-        cem.wait_for_selector(f".tile.camera[data-participant='{ann_id}'] .badge.muted")
+        cem.wait_for_selector(f"{ann_tile} .badge.muted")
         ann.click("#btn-mic")
-        cem.wait_for_selector(
-            f".tile.camera[data-participant='{ann_id}'] .badge.muted", state="detached"
-        )
+        cem.wait_for_selector(f"{ann_tile} .badge.muted", state="detached")
 
         # The chair removes Bob: his tiles leave every page within two seconds and his own
         # page says so, with its peer connections closed and its controls disabled.
         bob_id = participant_id(chair, "Bob Tunis")
         for page in (chair, ann, cem):
             page.evaluate(WATCH_GONE, bob_id)
-        confirmed = []
-
-        def confirm(dialog) -> None:
-            confirmed.append(time.time() * 1000)
-            dialog.accept()
-
-        chair.on("dialog", confirm)
+        chair.evaluate(NOTE_CONFIRMED)
+        chair.once("dialog", lambda dialog: dialog.accept())
         chair.click(f"#people li[data-participant='{bob_id}'] button.danger")
-        # Timed from the chair's confirmation to the pages' own clock (one machine, one clock)
-        # noting the tiles gone, not by the test's polling.
+        # Timed by the pages' own clocks (one machine, one clock), from the moment the chair's
+        # confirmation returns to the page noting the tiles gone, not by the test's polling
+        # nor its round trips to the browser.
+        chair.wait_for_function("() => window.confirmedAt", timeout=30_000)
+        confirmed = chair.evaluate("() => window.confirmedAt")
         for page in (chair, ann, cem):
             page.wait_for_function("() => window.goneAt", timeout=30_000)
-            assert page.evaluate("() => window.goneAt") - confirmed[0] < 2000
+            assert page.evaluate("() => window.goneAt") - confirmed < 2000
         bob.wait_for_selector("#ended:not([hidden])")
         assert "removed you" in bob.text_content("#ended-title")
         assert bob.get_attribute("#room", "data-camera-state") == "closed"
@@ -150,7 +220,7 @@ def test_four_participants_through_the_sfu(
         assert bob.is_disabled("#chat-text") and bob.is_disabled("#btn-hand")
         # The three who stay keep receiving each other.
         for page in (chair, ann, cem):
-            wait_decoding(page, 2)
+            wait_decoding(page, 2, senders=(chair, ann, cem))
     finally:
         for context in contexts:
             context.close()

@@ -21,6 +21,10 @@ let subscriber = null;
 const available = new Map(); // "participant:kind" -> {participant, kind}
 const streams = new Map(); // "participant:kind" -> MediaStream shown on its tile
 let negotiating = Promise.resolve();
+// The server handles each event in its own thread: a tile hidden then shown at once sent
+// "stop" and "send" together, Janus could apply them in the wrong order and the tile got no
+// video for good. Each request now waits for the answer to the one before.
+let configuring = Promise.resolve();
 
 function track(name, pc) {
   config.root.dataset[`${name}State`] = pc.connectionState;
@@ -275,7 +279,9 @@ export const sfu = {
       if (subscriber.sent.get(mid) !== wanted) {
         const entry = subscriber;
         entry.sent.set(mid, wanted);
-        call("media_configure", { mid, video: visible, substream: info.kind === "camera" ? layer : null })
+        const request = { mid, video: visible, substream: info.kind === "camera" ? layer : null };
+        configuring = configuring
+          .then(() => call("media_configure", request))
           .then((answer) => answer.ok || entry.sent.delete(mid)); // asked again at the next look
       }
     }
