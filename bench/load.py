@@ -293,45 +293,69 @@ def drive(args) -> None:
             self.group_id = person["group_id"]
             self.address = f"10.{number // 65536}.{number // 256 % 256}.{number % 256}"
             self.client.headers["X-Forwarded-For"] = self.address
+            # One connection per request, as a proxy that never reuses a connection the
+            # server may be closing: gunicorn drops one idle for its ``keepalive`` (5 s), and
+            # a request sent on it at that moment is reset (config/nginx.conf closes idle
+            # connections to gunicorn sooner for that reason).
+            self.client.headers["Connection"] = "close"
             self.uploaded: list[int] = []
-            self.sign_in()
+            self.last_step = 0
+            # A refused sign-in counts as an error and is tried again, as a person would.
+            while not self.sign_in():
+                gevent.sleep(args.think_max)
             signed_in.append(number)
 
-        def sign_in(self):
-            from tests.support.web import csrf_from
+        def next_step(self) -> int:
+            """A TOTP time step newer than the last one used: a code is accepted once."""
+            while int(time.time() // 30) + 1 <= self.last_step:
+                gevent.sleep(1)
+            self.last_step = max(int(time.time() // 30), self.last_step + 1)
+            return self.last_step
 
+        def step_passed(self, name: str, path: str, data: dict, expected: int) -> bool:
+            with self.client.post(
+                path, data=data, name=name, allow_redirects=False, catch_response=True
+            ) as answer:
+                location = answer.headers.get("Location", "")
+                if answer.status_code != expected or location.endswith("/login"):
+                    answer.failure(f"answered {answer.status_code}")
+                    return False
+            return True
+
+        def sign_in(self) -> bool:
+            """Password and TOTP in the browser, then an API token with the next code."""
             secret = pyotp.TOTP(totp_secret(self.number))
+            self.client.cookies.clear()
             page = self.client.get("/login", name="sign-in: page")
-            form = {"email": self.email, "password": PASSWORD}
-            with self.client.post(
+            token = _csrf(page.text)
+            if not token or not self.step_passed(
+                "sign-in: password",
                 "/login",
-                data={**form, "csrf_token": csrf_from(page.text)},
-                name="sign-in: password",
-                allow_redirects=False,
-                catch_response=True,
-            ) as answer:
-                if answer.status_code != 302:
-                    answer.failure(f"password step answered {answer.status_code}")
+                {"email": self.email, "password": PASSWORD, "csrf_token": token},
+                302,
+            ):
+                return False
             # Signing in starts a new session: the code form carries its own CSRF token.
-            page = self.client.get("/login/code", name="sign-in: code page")
-            step = int(time.time() // 30)
-            with self.client.post(
-                "/login/code",
-                data={"code": secret.at(step * 30), "csrf_token": csrf_from(page.text)},
-                name="sign-in: code",
-                allow_redirects=False,
-                catch_response=True,
-            ) as answer:
-                if answer.status_code != 302 or "/login" in answer.headers.get("Location", ""):
-                    answer.failure(f"code step answered {answer.status_code}")
-            # The API token takes the next time step: a code is accepted once.
+            token = _csrf(self.client.get("/login/code", name="sign-in: code page").text)
+            code = secret.at(self.next_step() * 30)
+            if not token or not self.step_passed(
+                "sign-in: code", "/login/code", {"code": code, "csrf_token": token}, 302
+            ):
+                return False
             answer = self.client.post(
                 "/api/v1/auth/token",
-                json={"email": self.email, "password": PASSWORD, "otp": secret.at(step * 30 + 30)},
+                json={
+                    "email": self.email,
+                    "password": PASSWORD,
+                    "otp": secret.at(self.next_step() * 30),
+                },
                 name="sign-in: API token",
             )
-            self.token = answer.json().get("token") if answer.status_code == 201 else None
+            if answer.status_code != 201:
+                return False
+            self.token = answer.json()["token"]
             self.api = {"Authorization": f"Bearer {self.token}"}
+            return True
 
         @task(3)
         def dashboard(self):
@@ -447,15 +471,13 @@ def drive(args) -> None:
     runner = environment.create_local_runner()
     runner.start(args.users, spawn_rate=args.spawn_rate)
     started = time.monotonic()
-    while len(signed_in) < args.users and time.monotonic() - started < 600:
+    while len(signed_in) < args.users and time.monotonic() - started < 300:
         gevent.sleep(0.5)
     ramp = _stats_of(environment, seconds=time.monotonic() - started)
     environment.stats.reset_all()
     before = len(acknowledged)
     gevent.sleep(args.step_seconds)
     measured = _stats_of(environment, seconds=args.step_seconds)
-    runner.quit()
-    gevent.sleep(1)
     Path(args.out).write_text(
         json.dumps(
             {
@@ -466,6 +488,17 @@ def drive(args) -> None:
             }
         )
     )
+    # Stopping people stuck in a Socket.IO disconnect can hang Locust's shutdown; the
+    # results are written, and the servers forget the connections when the process ends.
+    os._exit(0)
+
+
+def _csrf(html: str) -> str | None:
+    """The CSRF token of a page, or None on a page that has none (an error page)."""
+    from tests.support.web import _CSRF
+
+    match = _CSRF.search(html)
+    return match.group(1) if match else None
 
 
 def _stats_of(environment, seconds: float) -> dict:
@@ -575,7 +608,7 @@ def print_step(result: dict) -> None:
     rows = sorted(measured["actions"].items())
     rows += [(f"{name} (ramp-up)", row) for name, row in result["ramp"]["actions"].items()]
     for name, row in rows:
-        if "(ramp-up)" in name and not name.startswith("sign-in"):
+        if not row["requests"] or ("(ramp-up)" in name and not name.startswith("sign-in")):
             continue
         print(
             f"  {name:<30} {row['requests']:6d} req  p50 {row['p50']:6.0f} ms  "
