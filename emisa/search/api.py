@@ -33,8 +33,9 @@ class Hit(Schema):
 HEADERS = {
     **PAGE_HEADERS,
     "X-Total-Count": {
-        "description": f"How many hits the caller may read: exact up to {TOTAL_CAP}, beyond "
-        f"that the cap followed by a plus sign (`{TOTAL_CAP}+`: more than {TOTAL_CAP}).",
+        "description": f"How many hits the caller may read: exact up to {TOTAL_CAP} (or to the "
+        f"end of the page asked for, if further); beyond, that number and a plus sign "
+        f"(`{TOTAL_CAP}+`: more than {TOTAL_CAP}).",
         "schema": {"type": "string", "pattern": "^[0-9]+\\+?$"},
     },
 }
