@@ -24,6 +24,9 @@ from emisa.timeutil import utcnow
 LIMIT = 6
 # Re-shares into my groups looked at for the documents list, newest first.
 SHARES_LOOKED_AT = 30
+# Threads of each group whose unread posts a group card counts (see unread_posts_by_group).
+UNREAD_THREADS_COUNTED = 500
+UNREAD_SHOWN_UP_TO = 99
 
 
 @dataclass(frozen=True)
@@ -141,18 +144,48 @@ def unread_threads(user, group_ids: list[int]) -> list[Item]:
     ]
 
 
-def unread_posts_by_group(user, group_ids: list[int]) -> dict[int, int]:
-    """Unread posts per group in the threads ``user`` may read (group cards), one query."""
+@dataclass(frozen=True)
+class Unread:
+    """A group card's unread posts: ``count``, or more than it when ``more``."""
+
+    count: int
+    more: bool = False
+
+
+def unread_posts_by_group(user, group_ids: list[int]) -> dict[int, Unread]:
+    """Unread posts per group (group cards), counted over the first ``UNREAD_THREADS_COUNTED``
+    threads of each group's thread list that ``user`` may read, in one statement.
+
+    Counting every thread of a group on every dashboard view would grow with the group, and
+    a counter kept per reader would be rewritten for every reader on every post and every
+    re-marking. Threads past the window have had no activity since the newest of it; the
+    thread list still marks them. The window holds only threads the reader may read, so
+    activity in one hidden from them never changes their count. A count above
+    ``UNREAD_SHOWN_UP_TO`` is shown as that number and a plus.
+    """
     if not group_ids:
         return {}
-    thread, joined, seen, where = _unread_threads(user, group_ids)
-    rows = db.session.execute(
-        sa.select(thread.group_id, sa.func.sum(thread.post_count - seen))
-        .select_from(joined)
-        .where(*where)
-        .group_by(thread.group_id)
-    )
-    return {group_id: int(total) for group_id, total in rows}
+    thread, joined, seen, _unread_only = _unread_threads(user, group_ids)
+    readable = thread_read_clause(user)
+    windows = []
+    for group_id in group_ids:
+        window = (
+            sa.select(thread.group_id, (thread.post_count - seen).label("unread"))
+            .select_from(joined)
+            .where(thread.group_id == group_id, readable)
+            .order_by(thread.pinned.desc(), thread.last_activity_at.desc(), thread.id.desc())
+            .limit(UNREAD_THREADS_COUNTED)
+            .subquery()
+        )
+        windows.append(
+            sa.select(window.c.group_id, sa.func.sum(window.c.unread)).group_by(window.c.group_id)
+        )
+    rows = db.session.execute(sa.union_all(*windows))
+    return {
+        group_id: Unread(min(total, UNREAD_SHOWN_UP_TO), total > UNREAD_SHOWN_UP_TO)
+        for group_id, total in rows
+        if total
+    }
 
 
 def unread_mentions(user) -> list:

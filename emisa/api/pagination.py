@@ -111,11 +111,12 @@ def requested_page() -> Page:
     return Page(page_number(), size)
 
 
-def paginated(blp, schema, parameters: list | None = None):
+def paginated(blp, schema, parameters: list | None = None, headers: dict = PAGE_HEADERS):
     """A list operation answering ``schema`` items a page at a time; the view gets ``page``.
 
     ``parameters``: the operation's other query parameters. They must be named here, even
     those a ``blp.arguments`` schema reads: flask-smorest's document keeps one list.
+    ``headers``: how the paging headers are documented, if the list says them differently.
     """
 
     def decorate(view):
@@ -124,6 +125,6 @@ def paginated(blp, schema, parameters: list | None = None):
             return view(*args, page=requested_page(), **kwargs)
 
         documented = blp.doc(parameters=[*(parameters or ()), *PAGE_PARAMETERS])(paged_view)
-        return blp.response(200, schema, headers=PAGE_HEADERS)(documented)
+        return blp.response(200, schema, headers=headers)(documented)
 
     return decorate

@@ -25,20 +25,15 @@ def _group_names(ids) -> dict[int, str]:
     )
 
 
-def thread_listing(user, found: sa.Select) -> sa.Select:
-    return sa.select(Thread.id.label("item_id"), Thread.last_activity_at.label("sort_key")).where(
-        Thread.id.in_(found), thread_read_clause(user)
-    )
+def thread_readable(user, item_id) -> sa.ColumnElement[bool]:
+    return sa.exists().where(Thread.id == item_id, thread_read_clause(user))
 
 
-def post_listing(user, found: sa.Select) -> sa.Select:
+def post_readable(user, item_id) -> sa.ColumnElement[bool]:
     return (
-        sa.select(
-            Post.id.label("item_id"),
-            sa.func.coalesce(Post.edited_at, Post.created_at).label("sort_key"),
-        )
-        .join(Thread, Thread.id == Post.thread_id)
-        .where(Post.id.in_(found), post_body_read_clause(user))
+        sa.exists()
+        .select_from(sa.join(Post, Thread, Thread.id == Post.thread_id))
+        .where(Post.id == item_id, post_body_read_clause(user))
     )
 
 
@@ -96,5 +91,5 @@ def resolve_posts(user, ids: list[int]) -> list[SearchHit]:
 
 
 def register() -> None:
-    register_kind("thread", thread_listing, resolve_threads)
-    register_kind("post", post_listing, resolve_posts)
+    register_kind("thread", thread_readable, resolve_threads)
+    register_kind("post", post_readable, resolve_posts)

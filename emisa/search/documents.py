@@ -44,13 +44,11 @@ def _open(document, name: str) -> str:
     return keyring.open_text(document.group_id, blob, f"document:{document.id}:{name}")
 
 
-def document_listing(user, found: sa.Select) -> sa.Select:
+def document_readable(user, item_id) -> sa.ColumnElement[bool]:
     from emisa.access.documents import document_read_clause
 
     model = _document_model()
-    return sa.select(model.id.label("item_id"), model.updated_at.label("sort_key")).where(
-        model.id.in_(found), document_read_clause(user)
-    )
+    return sa.exists().where(model.id == item_id, document_read_clause(user))
 
 
 def resolve_documents(user, ids: list[int]) -> list[index.SearchHit]:
@@ -74,4 +72,4 @@ def resolve_documents(user, ids: list[int]) -> list[index.SearchHit]:
 
 def register() -> None:
     if _document_model() is not None:
-        index.register_kind("document", document_listing, resolve_documents)
+        index.register_kind("document", document_readable, resolve_documents)

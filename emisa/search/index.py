@@ -8,10 +8,14 @@ within a group: which items share a word and how often words repeat (the
 price of any deterministic index); never the words themselves.
 
 A query computes the tokens of its words under each group the caller belongs
-to; the database finds the items holding all of them, keeps those the read
-rule's SQL twin allows (each kind's ``listing``), orders them newest first and
-returns one page. Only that page goes to the resolver of each kind, which loads
-the items, asks the access policy again and opens their text.
+to; the database walks the index entries of the rarest word newest first, keeps
+the items holding the other words too that the read rule's SQL twin allows (each
+kind's ``readable``) and returns one page. Only that page goes to the resolver
+of each kind, which loads the items, asks the access policy again and opens their
+text. Hits are ordered by when their text was written (an item's tokens are
+written when it is created and rewritten when it is edited): the one order every
+kind shares that the index gives without sorting the matches, so a page of a
+common word reads a page's worth of entries, not all of them.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from emisa.crypto import keyring
 from emisa.extensions import db
@@ -35,9 +40,9 @@ from emisa.search.normalise import query_words, words
 
 TOKEN_BYTES = 16
 PER_PAGE = 50
-# A query looks at the newest matches of each kind, so a common word costs what a rare one
-# does: an exact count of every post holding "the" would read them all.
-WINDOW = 500
+# Hits are counted up to this many: an exact count of every post holding "the" would read
+# them all, so a common word would cost far more than a rare one. Past it, "more than".
+TOTAL_CAP = 500
 
 
 @dataclass
@@ -55,13 +60,14 @@ class SearchHit:
 
 # fn(user, item_ids) -> list[SearchHit] of the items the user may read.
 Resolver = Callable[[object, list[int]], list[SearchHit]]
-# fn(user, matching ids SELECT) -> SELECT of (item_id, sort_key) the user may read.
-Listing = Callable[[object, sa.Select], sa.Select]
-_KINDS: dict[str, tuple[Listing, Resolver]] = {}
+# fn(user, item id column) -> SQL condition: the item with that id is one the user may read
+# (the read rule's SQL twin); the policy itself is asked again of the page's items.
+Readable = Callable[[object, sa.ColumnElement], sa.ColumnElement[bool]]
+_KINDS: dict[str, tuple[Readable, Resolver]] = {}
 
 
-def register_kind(kind: str, listing: Listing, resolver: Resolver) -> None:
-    _KINDS[kind] = (listing, resolver)
+def register_kind(kind: str, readable: Readable, resolver: Resolver) -> None:
+    _KINDS[kind] = (readable, resolver)
 
 
 def _aad(group_id: int) -> str:
@@ -150,8 +156,11 @@ def remove_item(kind: str, item_id: int) -> None:
 def remove_items(kind: str, item_ids: Iterable[int]) -> None:
     ids = list(item_ids)
     if ids:
+        # Tokens are never loaded as objects: nothing in the session to synchronise (the
+        # default would look through every object the session holds, per call).
         db.session.execute(
-            sa.delete(SearchToken).where(SearchToken.kind == kind, SearchToken.item_id.in_(ids))
+            sa.delete(SearchToken).where(SearchToken.kind == kind, SearchToken.item_id.in_(ids)),
+            execution_options={"synchronize_session": False},
         )
 
 
@@ -186,15 +195,12 @@ def _index_keys(group_ids: Iterable[int]) -> dict[int, bytes]:
     return keys
 
 
-def matching_ids(
-    kind: str, group_ids: Iterable[int], query: str, window: int | None = None
-) -> sa.Select | None:
+def matching_ids(kind: str, group_ids: Iterable[int], query: str) -> sa.Select | None:
     """A SELECT of the ids of the items of ``kind`` in ``group_ids`` holding every word of
-    ``query`` (only the newest ``window`` of them, if given), for lists to filter and page
-    on; None when the query has no words to look for.
+    ``query``, for lists to filter and page on; None when the query has no words to look for.
 
     Nothing is loaded here: the database matches the tokens on the index of
-    (group, token, kind, item), newest item first.
+    (group, token, kind, item).
     """
     terms = set(query_words(query))
     if not terms:
@@ -210,38 +216,115 @@ def matching_ids(
         )
         for group_id, key in keys.items()
     ]
-    found = (
+    return (
         sa.select(SearchToken.item_id)
         .where(SearchToken.kind == kind, sa.or_(*in_group))
         .group_by(SearchToken.item_id)
         .having(sa.func.count(sa.distinct(SearchToken.token)) == len(terms))
     )
-    return found if window is None else found.order_by(SearchToken.item_id.desc()).limit(window)
+
+
+@dataclass(frozen=True)
+class Results:
+    """One page of hits and how many there are: exact up to ``TOTAL_CAP``, beyond it only
+    known to be more than ``total`` (``capped``)."""
+
+    hits: list[SearchHit]
+    total: int
+    capped: bool
+
+
+def _rarest_first(keys: dict[int, bytes], terms: list[str]) -> list[str]:
+    """The query's words, the one with the fewest entries first (counted up to the cap in
+    one statement): the rarest word drives the scan, the others are looked up per item."""
+    if len(terms) < 2:
+        return terms
+    counted = [
+        sa.select(
+            sa.literal(number).label("term"),
+            sa.select(sa.func.count())
+            .select_from(
+                sa.select(SearchToken.id)
+                .where(SearchToken.group_id == group_id, SearchToken.token == _token(key, term))
+                .limit(TOTAL_CAP)
+                .subquery()
+            )
+            .scalar_subquery()
+            .label("entries"),
+        )
+        for number, term in enumerate(terms)
+        for group_id, key in keys.items()
+    ]
+    every = sa.union_all(*counted).subquery()
+    entries = dict.fromkeys(range(len(terms)), 0)
+    for number, count in db.session.execute(sa.select(every.c.term, every.c.entries)):
+        entries[number] += count
+    return [terms[number] for number in sorted(entries, key=entries.get)]
+
+
+def _readable_matches(user, group_id: int, key: bytes, terms: list[str]) -> sa.Select:
+    """This group's index entries of the items holding every term that ``user`` may read,
+    newest first: read off the index (group, token, id) in that order, so the database stops
+    at the statement's limit however many items hold the words."""
+    driver, *others = [_token(key, term) for term in terms]
+    readable = [
+        sa.and_(SearchToken.kind == kind, rule(user, SearchToken.item_id))
+        for kind, (rule, _resolver) in _KINDS.items()
+    ]
+    where = [SearchToken.group_id == group_id, SearchToken.token == driver, sa.or_(*readable)]
+    for token in others:
+        other = aliased(SearchToken)
+        where.append(
+            sa.exists().where(
+                other.group_id == group_id,
+                other.token == token,
+                other.kind == SearchToken.kind,
+                other.item_id == SearchToken.item_id,
+            )
+        )
+    return (
+        sa.select(SearchToken.id, SearchToken.kind, SearchToken.item_id)
+        .where(*where)
+        .order_by(SearchToken.id.desc())
+    )
+
+
+def _newest(matches: list[sa.Select], limit: int) -> sa.Select:
+    """These groups' matches newest first: one group's straight off its index, several
+    merged from the newest ``limit`` of each."""
+    if len(matches) == 1:
+        return matches[0]
+    every = sa.union_all(*(sa.select(*m.limit(limit).subquery().c) for m in matches)).subquery()
+    return sa.select(*every.c).order_by(every.c.id.desc())
 
 
 def search(
     user, query: str, group_ids: Iterable[int], page: int = 1, per_page: int = PER_PAGE
-) -> tuple[list[SearchHit], int]:
-    """One page of the hits in ``group_ids`` for ``query`` that ``user`` may read, newest
-    first, and how many there are among the newest ``WINDOW`` matches of each kind; only the
-    page's items are loaded and opened."""
-    groups = sorted(set(group_ids))
-    parts = []
-    for kind, (listing, _resolver) in _KINDS.items():
-        found = matching_ids(kind, groups, query, WINDOW)
-        if found is None:
-            return [], 0
-        parts.append(listing(user, found).add_columns(sa.literal(kind).label("kind")))
-    if not parts:
-        return [], 0
-    every = sa.union_all(*parts).subquery()
-    rows = db.session.execute(
-        sa.select(every.c.kind, every.c.item_id)
-        .order_by(every.c.sort_key.desc(), every.c.item_id.desc(), every.c.kind)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(every))
+) -> Results:
+    """One page of the hits in ``group_ids`` for ``query`` that ``user`` may read, the most
+    recently written first (an item's tokens are rewritten when its text is), and how many
+    there are; only the page's items are loaded and opened.
+
+    No statement keeps more than ``limit`` entries of a group (enough for this page, and one
+    beyond the cap), so a common word costs a bounded scan like a rare one; past
+    ``TOTAL_CAP`` the total is only said to be larger.
+    """
+    terms = query_words(query)
+    keys = _index_keys(group_ids)
+    if not terms or not keys or not _KINDS:
+        return Results([], 0, False)
+    terms = _rarest_first(keys, terms)
+    limit = max(TOTAL_CAP, page * per_page) + 1
+    newest = _newest([_readable_matches(user, g, key, terms) for g, key in keys.items()], limit)
+    rows = [
+        (kind, item_id)
+        for _id, kind, item_id in db.session.execute(
+            newest.offset((page - 1) * per_page).limit(per_page)
+        )
+    ]
+    found = db.session.scalar(
+        sa.select(sa.func.count()).select_from(newest.limit(limit).subquery())
+    )
     by_kind: dict[str, list[int]] = {}
     for kind, item_id in rows:
         by_kind.setdefault(kind, []).append(item_id)
@@ -250,4 +333,5 @@ def search(
         for kind, ids in by_kind.items()
         for hit in _KINDS[kind][1](user, ids)
     }
-    return [resolved[row] for row in map(tuple, rows) if row in resolved], total
+    hits = [resolved[row] for row in rows if row in resolved]
+    return Results(hits, min(found, limit - 1), found >= limit)

@@ -31,6 +31,8 @@ class SearchToken(db.Model):
     __table_args__ = (
         # Covers a query: the items holding a token are read off the index alone.
         Index("ix_search_tokens_group_token", "group_id", "token", "kind", "item_id"),
+        # A word's entries newest written first: a search page stops after its own entries.
+        Index("ix_search_tokens_order", "group_id", "token", "id", "kind", "item_id"),
         Index("ix_search_tokens_item", "kind", "item_id"),
     )
 

@@ -9,7 +9,7 @@ from emisa import audit
 from emisa.access import require
 from emisa.groups.membership import member_group_ids
 from emisa.groups.models import WorkingGroup
-from emisa.search.index import PER_PAGE, WINDOW, search
+from emisa.search.index import PER_PAGE, Results, search
 from emisa.web import load_checked, page_count, page_number, page_url, whole_number_arg
 
 bp = Blueprint("search", __name__)
@@ -31,21 +31,30 @@ def index():
     groups = searchable_groups(group_id)
     group = load_checked(WorkingGroup, group_id, "read_content") if group_id else None
     page = page_number()
-    hits, total = search(current_user, query, groups, page) if query else ([], 0)
-    pages = page_count(total, PER_PAGE)
+    results = Results([], 0, False)
+    if query:
+        results = search(current_user, query, groups, page, PER_PAGE)
+    # Past the cap there is at least one more hit than counted: a next page while there is.
+    pages = page_count(results.total + results.capped, PER_PAGE)
     if page > pages:
         abort(404)
     if query:
-        # The query is what the user looks for, possibly sensitive: only its size is logged.
-        audit.record_event("search.query", details={"words": len(query.split()), "hits": total})
+        record_query(query, results)
     return render_template(
         "search/index.html",
         query=query,
-        hits=hits,
-        total=total,
+        results=results,
         group=group,
         page=page,
         pages=pages,
         page_url=page_url,
-        window=WINDOW,
+    )
+
+
+def record_query(query: str, results: Results) -> None:
+    """Audit a search. The query is what the user looks for, possibly sensitive: only its
+    size is logged, and how many hits it had (at least, when past the cap)."""
+    audit.record_event(
+        "search.query",
+        details={"words": len(query.split()), "hits": results.total, "more": results.capped},
     )

@@ -228,3 +228,45 @@ def test_documents_re_shared_to_my_group_reach_my_dashboard(
     assert "AMBER-SHARED-DOC" in dashboard_of(app, login, reader)
     with app.app_context():
         assert db.session.get(Document, created.get_json()["id"]).group_id == world.group
+
+
+def test_group_cards_count_unread_posts_of_the_latest_threads_the_reader_may_read(
+    app, login, world, token_for, monkeypatch
+):
+    """The card counts the first threads of the reader's thread list (three here), past a
+    cap (four here) says "more than"; activity in a thread hidden from the reader changes
+    neither what is counted nor the count."""
+    monkeypatch.setattr("emisa.dashboard.UNREAD_THREADS_COUNTED", 3)
+    monkeypatch.setattr("emisa.dashboard.UNREAD_SHOWN_UP_TO", 4)
+    client = app.test_client()
+    headers = bearer(token_for(world.coordinator))
+
+    def thread(title, tlp, **extra):
+        response = client.post(
+            f"/api/v1/groups/{world.group}/threads",
+            json={"title": title, "body": "Opening post", "tlp": tlp, **extra},
+            headers=headers,
+        )
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()["id"]
+
+    def reply(thread_id):
+        response = client.post(
+            f"/api/v1/threads/{thread_id}/posts", json={"body": "A reply"}, headers=headers
+        )
+        assert response.status_code == 201, response.get_json()
+
+    thread("FIRST-NEW", "TLP:AMBER")
+    latest = thread("SECOND-NEW", "TLP:AMBER")
+    # Four threads Oskar may read of one post each: the latest three are counted.
+    assert "3 unread posts" in dashboard_of(app, login, world.other)
+    hidden = thread("RED-NEWS", "TLP:RED", recipients=[world.named.id])
+    for _ in range(3):
+        reply(hidden)
+    assert "3 unread posts" in dashboard_of(app, login, world.other)
+    # Nour, named on both RED threads, counts the latest three she may read: 4 + 1 + 1.
+    assert "More than 4 unread posts" in dashboard_of(app, login, world.named)
+    reply(latest)
+    assert "4 unread posts" in dashboard_of(app, login, world.other)
+    reply(latest)
+    assert "More than 4 unread posts" in dashboard_of(app, login, world.other)
