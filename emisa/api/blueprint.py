@@ -2,11 +2,35 @@
 
 from __future__ import annotations
 
+from flask import abort, current_app
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
+from marshmallow import missing
+from webargs.flaskparser import FlaskParser, is_json_request
 
 from emisa.api.schemas import ErrorBody
 
-Blueprint.ARGUMENTS_PARSER.DEFAULT_VALIDATION_STATUS = 400
+
+class ArgumentsParser(FlaskParser):
+    """Bodies read by the app's JSON provider, as ``request.get_json`` reads them.
+
+    webargs parses with the standard library directly, which lets lone surrogates through to
+    the operations (sealing such a title answered 500); the provider refuses them.
+    """
+
+    DEFAULT_VALIDATION_STATUS = 400
+
+    def load_json(self, req, schema):
+        raw = req.get_data(cache=True)
+        if not raw or not is_json_request(req):
+            return missing
+        try:
+            return current_app.json.loads(raw)
+        except ValueError:  # not JSON, not UTF-8, or not storable
+            abort(400, description=_("The body is not valid JSON."))
+
+
+Blueprint.ARGUMENTS_PARSER = ArgumentsParser()
 
 ERRORS = {
     400: "Invalid input",

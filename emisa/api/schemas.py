@@ -1,8 +1,14 @@
-"""Shared API schemas: the error body every failure uses, the one field for ids."""
+"""Shared API schemas: the error body every failure uses, the one field for ids, and the one
+way every date-time field of every schema is written (RFC 3339 with its offset)."""
 
 from marshmallow import Schema, fields, validate
 
+from emisa.timeutil import rfc3339
 from emisa.web import DATABASE_ID_MAX
+
+# marshmallow's public table of formats: "iso" (the default of every DateTime field) writes
+# the database's naive UTC with its ``Z``.
+fields.DateTime.SERIALIZATION_FUNCS = {**fields.DateTime.SERIALIZATION_FUNCS, "iso": rfc3339}
 
 
 class DatabaseId(fields.Integer):

@@ -27,6 +27,7 @@ from emisa.discussions.models import Post, Thread
 from emisa.extensions import db
 from emisa.groups.models import WorkingGroup
 from emisa.text.markdown import MAX_SOURCE_CHARS
+from emisa.timeutil import rfc3339
 from emisa.web import load_checked
 
 blp = api_blueprint("api_discussions", __name__, "Discussion threads and posts")
@@ -202,8 +203,9 @@ def get_thread(tid: int):
             "author_id": v.author_id,
             "author_country": v.author_country,
             "body_html": v.html,
-            "created_at": v.created,
-            "edited_at": v.edited or None,
+            # The views keep naive UTC text (the page adds its Z too).
+            "created_at": v.created + "Z",
+            "edited_at": v.edited + "Z" if v.edited else None,
             "deleted": v.deleted,
             "hidden": v.hidden,
             "hidden_reason": v.hidden_reason or None,
@@ -229,7 +231,7 @@ def _attachment(link) -> dict:
 
 
 def _iso(value: dict) -> dict:
-    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in value.items()}
+    return {k: rfc3339(v) if isinstance(v, datetime) else v for k, v in value.items()}
 
 
 _POST_BODY = {
@@ -373,8 +375,7 @@ def post_history(pid: int):
         "id": post.id,
         "current": ops.post_source(post),
         "revisions": [
-            {"written_at": when.isoformat() + "Z", "body": body}
-            for when, body in ops.revisions_of(post)
+            {"written_at": rfc3339(when), "body": body} for when, body in ops.revisions_of(post)
         ],
     }
 
