@@ -119,6 +119,16 @@ def me():
 
 @blp.route("/me", methods=["PATCH"])
 @blp.arguments(MePatch)
+# The document says what the view refuses: an empty object.
+@blp.doc(
+    requestBody={
+        "content": {
+            "application/json": {
+                "schema": {"allOf": [{"$ref": "#/components/schemas/MePatch"}], "minProperties": 1}
+            }
+        }
+    }
+)
 @blp.response(200, Me)
 @errors(blp, 400, 401)
 def update_me(body):

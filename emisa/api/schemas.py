@@ -18,6 +18,16 @@ class DatabaseId(fields.Integer):
         super().__init__(validate=validate.Range(min=1, max=DATABASE_ID_MAX), **kwargs)
 
 
+def written(min_chars: int = 1, max_chars: int | None = None) -> list:
+    """Text with at least ``min_chars`` once its surrounding spaces are trimmed, as the
+    operations count it (a title of spaces is refused), stated as a pattern for the document."""
+    inner = "" if min_chars == 1 else f"[\\s\\S]{{{min_chars - 2},}}\\S"
+    rules = [validate.Regexp(rf"^\s*\S{inner}", error="This cannot be empty.")]
+    if max_chars is not None:
+        rules.append(validate.Length(max=max_chars))
+    return rules
+
+
 class ErrorDetail(Schema):
     code = fields.String(required=True, metadata={"example": "not_found"})
     message = fields.String(required=True)
