@@ -122,11 +122,7 @@ def me():
 # The document says what the view refuses: an empty object.
 @blp.doc(
     requestBody={
-        "content": {
-            "application/json": {
-                "schema": {"allOf": [{"$ref": "#/components/schemas/MePatch"}], "minProperties": 1}
-            }
-        }
+        "content": {"application/json": {"schema": {"allOf": [MePatch], "minProperties": 1}}}
     }
 )
 @blp.response(200, Me)
