@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from emisa.access import AccessDenied
 from emisa.audit import flush_pending
@@ -98,6 +98,11 @@ def handle_http_error(error: HTTPException):
     return error_response(status, message)
 
 
+def handle_method_not_allowed(error: MethodNotAllowed):
+    """405 names the methods the address does answer, as RFC 9110 requires."""
+    return error_response(405, headers={"Allow": ", ".join(error.valid_methods or ())})
+
+
 def handle_access_denied(error: AccessDenied):
     decision = error.decision
     if decision.status == 401 and not wants_json():
@@ -140,6 +145,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(AccessDenied, handle_access_denied)
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(MethodNotAllowed, handle_method_not_allowed)
     app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)
 

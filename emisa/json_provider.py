@@ -5,7 +5,9 @@ encoder took about 0.4 ms for, a tenth of the whole ``GET /api/v1/threads/{id}``
 (maintained, Rust, SIMD string escaping) does it in a small fraction of that. Dates,
 dataclasses and the rest still go through Flask's ``default``, so every value is written
 as before; only non-ASCII text is sent as UTF-8 instead of ``\\u`` escapes (the same JSON).
-Reading request bodies stays with the standard library.
+Reading request bodies stays with the standard library, which accepts two things no stored
+text or number can hold: lone surrogates (``"\\ud800"``, valid JSON, not text: sealing it
+failed with a 500) and integers beyond 64 bits. Both are refused as malformed JSON, a 400.
 """
 
 from __future__ import annotations
@@ -24,6 +26,15 @@ _OPTIONS = (
 
 
 class OrjsonProvider(DefaultJSONProvider):
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        value = super().loads(s, **kwargs)
+        try:
+            # orjson writes exactly the values a text column and a 64-bit id can hold.
+            orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+        except orjson.JSONEncodeError as error:
+            raise ValueError(f"not storable: {error}") from error
+        return value
+
     def _encode(self, obj: Any, *, indent: bool = False, sort_keys: bool = False) -> bytes:
         options = _OPTIONS
         if indent:

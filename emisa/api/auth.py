@@ -11,7 +11,7 @@ from marshmallow import Schema, fields
 from emisa import audit
 from emisa.access import require
 from emisa.accounts.login import LoginFailed, check_code, check_password
-from emisa.accounts.preferences import PreferenceError, set_preferences
+from emisa.accounts.preferences import PreferenceError, set_preferences, time_zones
 from emisa.accounts.sessions import issue_token, revoke
 from emisa.api.blueprint import api_blueprint, errors
 from emisa.database import commit
@@ -54,11 +54,20 @@ class Me(Schema):
 
 
 class MePatch(Schema):
+    """The values ``set_preferences`` accepts, stated for the document (it keeps the refusal
+    messages: the schema only names the choices)."""
+
     language = fields.String(
-        metadata={"description": "Interface language: one of " + ", ".join(LANGUAGES)}
+        metadata={
+            "description": "Interface language: one of " + ", ".join(LANGUAGES),
+            "enum": list(LANGUAGES),
+        }
     )
     time_zone = fields.String(
-        metadata={"description": "IANA time zone name, e.g. Europe/Brussels or Asia/Amman"}
+        metadata={
+            "description": "IANA time zone name, e.g. Europe/Brussels or Asia/Amman",
+            "enum": time_zones(),
+        }
     )
 
 
@@ -119,6 +128,12 @@ def me():
 
 @blp.route("/me", methods=["PATCH"])
 @blp.arguments(MePatch)
+# The document says what the view refuses: an empty object.
+@blp.doc(
+    requestBody={
+        "content": {"application/json": {"schema": {"allOf": [MePatch], "minProperties": 1}}}
+    }
+)
 @blp.response(200, Me)
 @errors(blp, 400, 401)
 def update_me(body):

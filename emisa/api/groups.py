@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 from emisa.access import filter_allowed, require
 from emisa.access.roles import GroupRole, JoinPolicy
 from emisa.accounts.operations import find_user
-from emisa.api.blueprint import api_blueprint, errors
+from emisa.api.blueprint import api_blueprint, errors, links
 from emisa.api.pagination import Page, paginated
 from emisa.database import commit
 from emisa.extensions import db
@@ -132,6 +132,21 @@ def list_groups(page: Page):
 
 
 @blp.route("/groups", methods=["POST"])
+@links(
+    blp,
+    201,
+    "GET /groups/{gid}",
+    "GET /groups/{gid}/members",
+    "POST /groups/{gid}/members",
+    "POST /groups/{gid}/join-requests",
+    "GET /groups/{gid}/join-requests",
+    "POST /groups/{gid}/threads",
+    "GET /groups/{gid}/threads",
+    "POST /groups/{group_id}/documents",
+    "GET /groups/{group_id}/documents",
+    "POST /groups/{gid}/meetings",
+    "GET /groups/{gid}/meetings",
+)
 @blp.arguments(GroupCreate)
 @blp.response(201, Group)
 @errors(blp, 400, 401, 403, 409)
@@ -186,6 +201,9 @@ def add_member(body, gid: int):
 
 
 @blp.route("/groups/<int:gid>/join-requests", methods=["POST"])
+@links(
+    blp, 201, "POST /join-requests/{request_id}/approve", "POST /join-requests/{request_id}/reject"
+)
 @blp.arguments(JoinRequestCreate)
 @blp.response(201, JoinRequestOut)
 @errors(blp, 400, 401, 403, 404, 409)

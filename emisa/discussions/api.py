@@ -11,9 +11,9 @@ from marshmallow import Schema, ValidationError, fields, validate
 from emisa import audit
 from emisa.access import require
 from emisa.access.markings import Tlp
-from emisa.api.blueprint import api_blueprint, errors
+from emisa.api.blueprint import api_blueprint, errors, links
 from emisa.api.pagination import Page, paginated
-from emisa.api.schemas import DatabaseId
+from emisa.api.schemas import DatabaseId, written
 from emisa.database import commit
 from emisa.discussions import operations as ops
 from emisa.discussions.attachments import (
@@ -27,6 +27,7 @@ from emisa.discussions.models import Post, Thread
 from emisa.extensions import db
 from emisa.groups.models import WorkingGroup
 from emisa.text.markdown import MAX_SOURCE_CHARS
+from emisa.timeutil import rfc3339
 from emisa.web import load_checked
 
 blp = api_blueprint("api_discussions", __name__, "Discussion threads and posts")
@@ -35,8 +36,8 @@ TLP_VALUES = [label.value for label in Tlp]
 
 
 class ThreadCreate(Schema):
-    title = fields.String(required=True, validate=validate.Length(min=3, max=200))
-    body = fields.String(required=True, metadata={"description": "Markdown"})
+    title = fields.String(required=True, validate=written(3, 200))
+    body = fields.String(required=True, validate=written(), metadata={"description": "Markdown"})
     tlp = fields.String(required=True, validate=validate.OneOf(TLP_VALUES))
     releasable_to = fields.List(fields.String(), load_default=list)
     recipients = fields.List(
@@ -45,12 +46,12 @@ class ThreadCreate(Schema):
 
 
 class PostCreate(Schema):
-    body = fields.String(required=True, validate=validate.Length(max=MAX_SOURCE_CHARS))
+    body = fields.String(required=True, validate=written(max_chars=MAX_SOURCE_CHARS))
     parent_id = DatabaseId(load_default=None, allow_none=True)
 
 
 class PostEdit(Schema):
-    body = fields.String(required=True, validate=validate.Length(max=MAX_SOURCE_CHARS))
+    body = fields.String(required=True, validate=written(max_chars=MAX_SOURCE_CHARS))
 
 
 class ThreadUpdate(Schema):
@@ -59,7 +60,7 @@ class ThreadUpdate(Schema):
 
 
 class HideBody(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=3, max=500))
+    reason = fields.String(required=True, validate=written(3, 500))
 
 
 class Created(Schema):
@@ -75,7 +76,7 @@ class ThreadSummary(Schema):
     pinned = fields.Boolean()
     locked = fields.Boolean()
     post_count = fields.Integer()
-    unread = fields.Integer()
+    unread = fields.Integer(allow_none=True, metadata={"description": "null in a single thread"})
     author = fields.String()
     created_at = fields.DateTime()
     last_activity_at = fields.DateTime()
@@ -116,6 +117,17 @@ class PostOut(Schema):
     )
 
 
+class Revision(Schema):
+    written_at = fields.DateTime()
+    body = fields.String(metadata={"description": "Markdown"})
+
+
+class PostHistory(Schema):
+    id = fields.Integer()
+    current = fields.String(metadata={"description": "Markdown"})
+    revisions = fields.List(fields.Nested(Revision))
+
+
 class ThreadOut(ThreadSummary):
     recipients = fields.List(fields.Integer())
     posts = fields.List(fields.Nested(PostOut))
@@ -132,6 +144,7 @@ def _run(operation, *args, **kwargs):
 
 
 @blp.route("/groups/<int:gid>/threads", methods=["POST"])
+@links(blp, 201, "GET /threads/{tid}", "PATCH /threads/{tid}", "POST /threads/{tid}/posts")
 @blp.arguments(ThreadCreate)
 @blp.response(201, Created)
 @errors(blp, 400, 401, 403, 404)
@@ -202,8 +215,9 @@ def get_thread(tid: int):
             "author_id": v.author_id,
             "author_country": v.author_country,
             "body_html": v.html,
-            "created_at": v.created,
-            "edited_at": v.edited or None,
+            # The views keep naive UTC text (the page adds its Z too).
+            "created_at": v.created + "Z",
+            "edited_at": v.edited + "Z" if v.edited else None,
             "deleted": v.deleted,
             "hidden": v.hidden,
             "hidden_reason": v.hidden_reason or None,
@@ -229,7 +243,7 @@ def _attachment(link) -> dict:
 
 
 def _iso(value: dict) -> dict:
-    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in value.items()}
+    return {k: rfc3339(v) if isinstance(v, datetime) else v for k, v in value.items()}
 
 
 _POST_BODY = {
@@ -281,6 +295,14 @@ def _post_input() -> dict:
 
 
 @blp.route("/threads/<int:tid>/posts", methods=["POST"])
+@links(
+    blp,
+    201,
+    "PATCH /posts/{pid}",
+    "DELETE /posts/{pid}",
+    "POST /posts/{pid}/hide",
+    "GET /posts/{pid}/history",
+)
 @blp.doc(requestBody=_POST_BODY)
 @blp.response(201, PostCreated)
 @errors(blp, 400, 401, 403, 404, 409, 413)
@@ -364,6 +386,7 @@ def hide_post(body, pid: int):
 
 
 @blp.route("/posts/<int:pid>/history")
+@blp.alt_response(200, schema=PostHistory, description="The post's Markdown, then and now")
 @errors(blp, 401, 403, 404)
 def post_history(pid: int):
     """Earlier versions of a post's Markdown source (coordinators and the author)."""
@@ -373,8 +396,7 @@ def post_history(pid: int):
         "id": post.id,
         "current": ops.post_source(post),
         "revisions": [
-            {"written_at": when.isoformat() + "Z", "body": body}
-            for when, body in ops.revisions_of(post)
+            {"written_at": rfc3339(when), "body": body} for when, body in ops.revisions_of(post)
         ],
     }
 

@@ -10,7 +10,7 @@ from marshmallow import Schema, fields
 from emisa import audit
 from emisa.access import require
 from emisa.access.documents import ShareTarget
-from emisa.api.blueprint import api_blueprint, errors
+from emisa.api.blueprint import api_blueprint, errors, links
 from emisa.api.pagination import Page, paginated
 from emisa.api.schemas import DatabaseId
 from emisa.database import commit
@@ -155,6 +155,17 @@ def _uploaded(document: Document, version) -> dict:
 
 
 @blp.route("/groups/<int:group_id>/documents", methods=["POST"])
+@links(
+    blp,
+    201,
+    "GET /documents/{document_id}",
+    "PATCH /documents/{document_id}",
+    "DELETE /documents/{document_id}",
+    "GET /documents/{document_id}/content",
+    "POST /documents/{document_id}/versions",
+    "POST /documents/{document_id}/shares",
+    "PUT /documents/{document_id}/public",
+)
 @blp.doc(requestBody=_UPLOAD_BODY)
 @blp.response(201, UploadedOut)
 @errors(blp, 400, 401, 403, 404, 409, 413, 507)

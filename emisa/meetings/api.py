@@ -9,9 +9,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from emisa import audit
 from emisa.access.markings import Tlp
-from emisa.api.blueprint import api_blueprint, errors
+from emisa.api.blueprint import api_blueprint, errors, links
 from emisa.api.pagination import Page, paginated
-from emisa.api.schemas import DatabaseId
+from emisa.api.schemas import DatabaseId, written
 from emisa.database import commit
 from emisa.extensions import db
 from emisa.groups.models import WorkingGroup
@@ -24,14 +24,30 @@ blp = api_blueprint("api_meetings", __name__, "Online meetings of working groups
 
 
 class MeetingCreate(Schema):
-    title = fields.String(required=True, validate=validate.Length(min=3, max=200))
+    title = fields.String(required=True, validate=written(3, 200))
     starts_at = fields.String(
-        required=True, metadata={"description": "ISO 8601; without an offset it is read as UTC"}
+        required=True,
+        metadata={
+            "format": "date-time",
+            "description": "RFC 3339; an ISO 8601 value without an offset is read as UTC",
+        },
     )
-    ends_at = fields.String(required=True, metadata={"description": "ISO 8601, after starts_at"})
+    ends_at = fields.String(
+        required=True, metadata={"format": "date-time", "description": "after starts_at"}
+    )
     agenda = fields.Raw(
         load_default=list,
-        metadata={"description": "a list of agenda items, or one string with one item per line"},
+        metadata={
+            "description": "a list of agenda items, or one string with one item per line",
+            "oneOf": [
+                {"type": "string"},
+                {
+                    "type": "array",
+                    "maxItems": operations.AGENDA_ITEMS_MAX,
+                    "items": {"type": "string", "maxLength": operations.AGENDA_ITEM_MAX},
+                },
+            ],
+        },
     )
     tlp = fields.String(required=True, validate=validate.OneOf([t.value for t in Tlp]))
     invitees = fields.List(
@@ -97,6 +113,15 @@ def _run(operation, *args):
 
 
 @blp.route("/groups/<int:gid>/meetings", methods=["POST"])
+@links(
+    blp,
+    201,
+    "GET /meetings/{meeting_id}",
+    "PUT /meetings/{meeting_id}",
+    "POST /meetings/{meeting_id}/cancel",
+    "GET /meetings/{meeting_id}/ics",
+    "GET /meetings/{meeting_id}/attendance",
+)
 @blp.arguments(MeetingCreate)
 @blp.response(201, MeetingDetail)
 @errors(blp, 400, 401, 403, 404)

@@ -10,14 +10,14 @@ from emisa import audit
 from emisa.access import require
 from emisa.access.countries import UnknownCountry, normalise_country
 from emisa.accounts.models import User
-from emisa.api.blueprint import api_blueprint, errors
+from emisa.api.blueprint import api_blueprint, errors, links
 from emisa.api.pagination import Page, paginated
-from emisa.api.schemas import DatabaseId
+from emisa.api.schemas import DatabaseId, written
 from emisa.database import commit
 from emisa.extensions import db
 from emisa.people import operations, photo
 from emisa.people.models import AgencyType, ContactPoint, Network
-from emisa.people.operations import DirectoryFilter, ProfileError
+from emisa.people.operations import LIMITS, DirectoryFilter, ProfileError
 from emisa.people.views import (
     directory_filter,
     lookup_limit,
@@ -25,6 +25,7 @@ from emisa.people.views import (
     photo_response,
     vcard_response,
 )
+from emisa.people.visibility import FIELD_DEFAULTS
 from emisa.web import load, load_checked
 
 blp = api_blueprint("api_people", __name__, "Profiles, the directory and national contact points")
@@ -32,25 +33,46 @@ blp = api_blueprint("api_people", __name__, "Profiles, the directory and nationa
 # A directory page holds at most this many people, whatever ``per_page`` asks.
 MAX_DIRECTORY_PAGE = 50
 
-_LEVEL = fields.String(validate=validate.OneOf(["nobody", "co-members", "platform"]))
+_LEVELS = ["nobody", "co-members", "platform"]
+# What the profile's operations accept, stated for the document (emisa.people.operations):
+# empty, or a phone number / an email address without control or direction characters.
+_ADDRESS = "[^@\\s\\x00-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069]"
+_PHONE = "A phone number has digits, spaces and + ( ) . / - only."
+_EMAIL = "This is not an email address."
 
 
 class ProfileIn(Schema):
-    name = fields.String()
-    organisation = fields.String()
-    position = fields.String(allow_none=True)
+    name = fields.String(validate=written(max_chars=LIMITS["name"]))
+    organisation = fields.String(validate=written(max_chars=LIMITS["organisation"]))
+    position = fields.String(allow_none=True, validate=validate.Length(max=LIMITS["position"]))
     agency_type = fields.String(
         allow_none=True, validate=validate.OneOf(["", *(a.value for a in AgencyType)])
     )
     languages = fields.List(fields.String(), metadata={"description": "ISO 639-1 codes"})
     expertise = fields.List(fields.String(), metadata={"description": "tags"})
-    bio = fields.String(allow_none=True)
-    phone = fields.String(allow_none=True)
-    secure_email = fields.String(allow_none=True)
-    other_contact = fields.String(allow_none=True)
-    visibility = fields.Dict(
-        keys=fields.String(),
-        values=_LEVEL,
+    bio = fields.String(allow_none=True, validate=validate.Length(max=LIMITS["bio"]))
+    phone = fields.String(
+        allow_none=True,
+        validate=[
+            validate.Length(max=LIMITS["phone"]),
+            validate.Regexp(r"^(\+?[0-9()./-][0-9 ()./-]{1,48}[0-9()./-])?$", error=_PHONE),
+        ],
+    )
+    secure_email = fields.String(
+        allow_none=True,
+        validate=[
+            validate.Length(max=LIMITS["secure_email"]),
+            validate.Regexp(rf"^({_ADDRESS}+@{_ADDRESS}+\.{_ADDRESS}+)?$", error=_EMAIL),
+        ],
+    )
+    other_contact = fields.String(
+        allow_none=True, validate=validate.Length(max=LIMITS["other_contact"])
+    )
+    visibility = fields.Nested(
+        Schema.from_dict(
+            {name: fields.String(validate=validate.OneOf(_LEVELS)) for name in FIELD_DEFAULTS},
+            name="VisibilityIn",
+        ),
         metadata={"description": "field name (or `profile`) → nobody, co-members or platform"},
     )
 
@@ -109,7 +131,7 @@ def get_my_profile():
 
 
 @blp.route("/me/profile", methods=["PUT"])
-@blp.arguments(ProfileIn)
+@blp.arguments(ProfileIn, required=False)
 @blp.response(200, OwnProfileOut)
 @errors(blp, 400, 401)
 def put_my_profile(body):
@@ -292,6 +314,7 @@ def list_contact_points():
 
 
 @blp.route("/networks/<int:network_id>/contact-points", methods=["POST"])
+@links(blp, 201, "DELETE /contact-points/{point_id}")
 @blp.arguments(DesignateIn)
 @blp.response(201, ContactPointOut)
 @errors(blp, 400, 401, 403, 404, 409)

@@ -248,7 +248,8 @@ def test_the_openapi_document_describes_patch_me(client):
     patch = spec["paths"]["/api/v1/me"]["patch"]
     assert {"200", "400", "401"} <= set(patch["responses"])
     body = patch["requestBody"]["content"]["application/json"]["schema"]
-    schema = spec["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    assert body["minProperties"] == 1  # an empty object is refused, and the document says so
+    schema = spec["components"]["schemas"][body["allOf"][0]["$ref"].rsplit("/", 1)[1]]
     assert set(schema["properties"]) == {"language", "time_zone"}
     me = spec["components"]["schemas"]["Me"]["properties"]
     assert {"language", "time_zone"} <= set(me)
