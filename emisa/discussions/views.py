@@ -29,7 +29,6 @@ from emisa.discussions import operations as ops
 from emisa.discussions.attachments import wants_files
 from emisa.discussions.forms import (
     BODY_HELP,
-    ConfirmForm,
     EditForm,
     HideForm,
     MoveForm,
@@ -38,6 +37,7 @@ from emisa.discussions.forms import (
 )
 from emisa.discussions.models import Post, Thread
 from emisa.extensions import csrf, db
+from emisa.forms import ConfirmForm
 from emisa.groups.models import WorkingGroup
 from emisa.groups.operations import visible_groups
 from emisa.notifications.operations import follows

@@ -1,0 +1,101 @@
+"""Benchmark: what two shortcuts through libraries' internals save on pages people use.
+
+- Flask-Limiter's per-request hook, dropped by ``emisa.extensions.skip_empty_limit_check``
+  (it reaches into the Limiter's private attributes to do so);
+- the keyring's process-wide cache of unwrapped group keys (``_State.cached``): without it,
+  each request unwraps the group keys it needs once (the per-request memo stays).
+
+Each variant is a separate app on the same seeded data; CPU per request through the test
+client, best of ten rounds, the variants taking turns for three rounds (median of the
+rounds). A shortcut is worth keeping when it saves 5% or more of one of these pages.
+
+    python -m bench.internals
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+import time
+
+from bench.api import PASSWORD
+from bench.common import signed_in_client, workspace
+from bench.discussions import POSTS, seed
+
+ROUNDS = 3
+
+
+def _app(data_dir, database_url, *, limiter_hook: bool, key_cache: bool):
+    from emisa import create_app, extensions
+    from emisa.crypto.keyring import _STATE_KEY
+
+    keep = extensions.skip_empty_limit_check
+    if limiter_hook:
+        extensions.skip_empty_limit_check = lambda app: None
+    try:
+        app = create_app({"EMISA_DATA_DIR": data_dir, "SQLALCHEMY_DATABASE_URI": database_url})
+    finally:
+        extensions.skip_empty_limit_check = keep
+    if not key_cache:
+        app.extensions[_STATE_KEY].cached = lambda row: None
+    return app
+
+
+def _cpu(client, path: str, headers: dict, per_round: int = 20, best_of: int = 10) -> float:
+    for _ in range(5):
+        assert client.get(path, headers=headers).status_code == 200, path
+    best = float("inf")
+    for _ in range(best_of):
+        start = time.process_time()
+        for _ in range(per_round):
+            client.get(path, headers=headers)
+        best = min(best, (time.process_time() - start) / per_round)
+    return best
+
+
+def main() -> None:
+    logging.disable(logging.INFO)
+    data_dir, database_url = workspace("emisa-bench-internals-")
+    seeded = seed(data_dir, database_url)
+    variants = {
+        "as shipped": {"limiter_hook": False, "key_cache": True},
+        "Limiter hook kept": {"limiter_hook": True, "key_cache": True},
+        "no process-wide key cache": {"limiter_hook": False, "key_cache": False},
+    }
+    bearer = {"Authorization": f"Bearer {seeded['token']}"}
+    pages = {
+        "GET /api/v1/me": ("api", "/api/v1/me", bearer),
+        "GET / (dashboard)": ("page", "/", {}),
+        f"GET /threads/{{id}} (50 of {POSTS} posts)": ("page", f"/threads/{seeded['thread']}", {}),
+        f"GET /api/v1/threads/{{id}} ({POSTS} posts)": (
+            "api",
+            f"/api/v1/threads/{seeded['thread']}",
+            bearer,
+        ),
+    }
+    clients = {}
+    for name, options in variants.items():
+        app = _app(data_dir, database_url, **options)
+        clients[name] = {
+            "api": app.test_client(),
+            "page": signed_in_client(app, seeded["email"], PASSWORD, seeded["secret"]),
+        }
+    measured: dict[tuple[str, str], list[float]] = {}
+    for _ in range(ROUNDS):
+        for page, (kind, path, headers) in pages.items():
+            for name in variants:
+                cost = _cpu(clients[name][kind], path, headers)
+                measured.setdefault((page, name), []).append(cost)
+    for page in pages:
+        shipped = statistics.median(measured[(page, "as shipped")])
+        print(f"{page}: as shipped {shipped * 1000:.3f} ms CPU per request")
+        for name in list(variants)[1:]:
+            cost = statistics.median(measured[(page, name)])
+            print(
+                f"    {name:<28} {cost * 1000:.3f} ms  "
+                f"(the shortcut saves {(cost - shipped) / cost:+.1%} of the page)"
+            )
+
+
+if __name__ == "__main__":
+    main()
