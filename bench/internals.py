@@ -6,7 +6,7 @@
   each request unwraps the group keys it needs once (the per-request memo stays).
 
 Each variant is a separate app on the same seeded data; CPU per request through the test
-client, best of ten rounds, the variants taking turns for three rounds (median of the
+client, best of five rounds of ten, the variants taking turns for three rounds (median of the
 rounds). A shortcut is worth keeping when it saves 5% or more of one of these pages.
 
     python -m bench.internals
@@ -41,7 +41,7 @@ def _app(data_dir, database_url, *, limiter_hook: bool, key_cache: bool):
     return app
 
 
-def _cpu(client, path: str, headers: dict, per_round: int = 20, best_of: int = 10) -> float:
+def _cpu(client, path: str, headers: dict, per_round: int = 10, best_of: int = 5) -> float:
     for _ in range(5):
         assert client.get(path, headers=headers).status_code == 200, path
     best = float("inf")
@@ -65,7 +65,6 @@ def main() -> None:
     bearer = {"Authorization": f"Bearer {seeded['token']}"}
     pages = {
         "GET /api/v1/me": ("api", "/api/v1/me", bearer),
-        "GET / (dashboard)": ("page", "/", {}),
         f"GET /threads/{{id}} (50 of {POSTS} posts)": ("page", f"/threads/{seeded['thread']}", {}),
         f"GET /api/v1/threads/{{id}} ({POSTS} posts)": (
             "api",

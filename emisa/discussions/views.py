@@ -183,6 +183,7 @@ def _thread_page(thread: Thread, status: int = 200, reply_form: ReplyForm | None
         posts=views,
         page=page,
         pages=pages_total,
+        page_url=page_url,
         can_reply=bool(can(current_user, "reply", thread)) and not thread.locked,
         can_moderate=moderator,
         can_move=moderator
