@@ -43,7 +43,8 @@ def _app(data_dir, database_url, *, limiter_hook: bool, key_cache: bool):
 
 def _cpu(client, path: str, headers: dict, per_round: int = 10, best_of: int = 5) -> float:
     for _ in range(5):
-        assert client.get(path, headers=headers).status_code == 200, path
+        answer = client.get(path, headers=headers)
+        assert answer.status_code == 200, (path, answer.status_code, answer.location)
     best = float("inf")
     for _ in range(best_of):
         start = time.process_time()
