@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import logging
 import statistics
-import time
 import timeit
 
 from bench.api import PASSWORD
-from bench.common import signed_in_client, workspace
+from bench.common import cpu_of, signed_in_client, workspace
 from bench.discussions import POSTS, seed
 
 ROUNDS = 3
@@ -43,19 +42,6 @@ def _app(data_dir, database_url, *, limiter_hook: bool, key_cache: bool):
     if not key_cache:
         app.extensions[_STATE_KEY].cached = lambda row: None
     return app
-
-
-def _cpu(client, path: str, headers: dict, per_round: int = 10, best_of: int = 5) -> float:
-    for _ in range(5):
-        answer = client.get(path, headers=headers)
-        assert answer.status_code == 200, (path, answer.status_code, answer.location)
-    best = float("inf")
-    for _ in range(best_of):
-        start = time.process_time()
-        for _ in range(per_round):
-            client.get(path, headers=headers)
-        best = min(best, (time.process_time() - start) / per_round)
-    return best
 
 
 def _best_microseconds(call, repeat: int = 7, number: int = 2000) -> float:
@@ -114,7 +100,7 @@ def main() -> None:
     for _ in range(ROUNDS):
         for page, (kind, path, headers) in pages.items():
             for name in variants:
-                cost = _cpu(clients[name][kind], path, headers)
+                cost = cpu_of(clients[name][kind], path, headers, rounds=5, per_round=10)
                 measured.setdefault((page, name), []).append(cost)
     with clients["as shipped"]["api"].application.app_context():
         from emisa.discussions.models import Thread
