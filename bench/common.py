@@ -248,6 +248,20 @@ def bare_client(database_url: str):
     return app.test_client()
 
 
+def cpu_of(client, path: str, headers: dict, rounds: int = 10, per_round: int = 20) -> float:
+    """CPU seconds of one request to ``path`` in this process, best of ``rounds``."""
+    for _ in range(per_round):
+        answer = client.get(path, headers=headers)
+        assert answer.status_code == 200, (path, answer.status_code, answer.location)
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.process_time()
+        for _ in range(per_round):
+            client.get(path, headers=headers)
+        best = min(best, (time.process_time() - start) / per_round)
+    return best
+
+
 def cpu_per_request(runs: dict, rounds: int = 10, per_round: int = 20) -> dict[str, float]:
     """CPU seconds per request in this process, best of ``rounds``: less noisy than HTTP.
 
@@ -256,15 +270,7 @@ def cpu_per_request(runs: dict, rounds: int = 10, per_round: int = 20) -> dict[s
     """
     results = {}
     for label, (client, path, headers) in runs.items():
-        for _ in range(per_round):
-            assert client.get(path, headers=headers).status_code == 200, label
-        best = float("inf")
-        for _ in range(rounds):
-            start = time.process_time()
-            for _ in range(per_round):
-                client.get(path, headers=headers)
-            best = min(best, (time.process_time() - start) / per_round)
-        results[label] = best
+        best = results[label] = cpu_of(client, path, headers, rounds, per_round)
         print(f"{label:<48} {best * 1000:6.2f} ms CPU per request", flush=True)
     baseline = next(iter(results.values()))
     for label, cost in list(results.items())[1:]:

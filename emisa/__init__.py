@@ -97,6 +97,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)
 
     from emisa.cli import emisa_cli
+    from emisa.crypto import commands  # noqa: F401  (registers the key commands)
 
     app.cli.add_command(emisa_cli)
     for feature in FEATURES:

@@ -43,12 +43,3 @@ def audit_verify_command(reanchor: bool) -> None:
     if not result.ok:
         fail(f"audit log broken: {result.message}")
     click.echo(result.message)
-
-
-def _register_key_commands() -> None:
-    from emisa.crypto.commands import register_commands
-
-    register_commands(emisa_cli)
-
-
-_register_key_commands()

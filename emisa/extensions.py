@@ -69,9 +69,11 @@ def skip_empty_limit_check(app) -> None:
     """Drop Flask-Limiter's per-request hook when it has nothing to check.
 
     The hook evaluates app-wide, default, blueprint, meta and in-memory fallback limits on
-    every request (about 0.1 ms); a ``@limiter.limit`` view is checked by its decorator either
-    way. EMISA declares only the latter, so the hook goes, unless one of the others is
-    configured once all features are set up.
+    every request; a ``@limiter.limit`` view is checked by its decorator either way. EMISA
+    declares only the latter, so the hook goes, unless one of the others is configured once
+    all features are set up. Flask-Limiter has no public switch for this, hence its private
+    attributes: kept because the hook is a measurable share of the lightest API calls
+    (``python -m bench.internals``; numbers in docs/development.md, "Performance").
     """
     manager = limiter.limit_manager
     if (

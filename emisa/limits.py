@@ -14,8 +14,10 @@ all never get a thread: ``emisa.serving``):
   its socket, even if it ignores the close.
 
 Request bodies are held to ``MAX_CONTENT_LENGTH`` (``EMISA_MAX_BODY_BYTES``, 1 MiB) by
-Werkzeug before anything parses them, chunked bodies included; the document upload raises
-the limit for its own requests (``emisa.documents.upload.declare_upload``).
+Werkzeug before anything parses them, chunked bodies included. File parts never reach a
+temporary file (Werkzeug spools large ones to plaintext files by default): they stay small in
+memory, or go where a view that receives files declared (``receive_files``: the document
+upload encrypts them on arrival), which also raises the body limit for that request alone.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ import io
 import socket
 import threading
 import time
+from collections.abc import Callable
 from contextlib import suppress
 
 import orjson
-from flask import Flask, Request, request
+from flask import Flask, Request, g, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import cached_property
@@ -73,8 +76,14 @@ class ChunkedBodyLimit(io.RawIOBase):
         return count
 
 
-class BodyLimitedRequest(Request):
-    """Flask's request, holding chunked bodies to ``max_content_length`` as strictly as others."""
+# Files sent to a view that declared no place for them are kept in memory up to this size.
+MEMORY_FILE_LIMIT = 4 * 1024 * 1024
+
+
+class PlatformRequest(Request):
+    """The app's request class: chunked bodies held to ``max_content_length`` as strictly as
+    others, and file parts written where the view declared (``receive_files``) or kept small
+    in memory, never in a temporary file."""
 
     @cached_property
     def stream(self):
@@ -82,6 +91,37 @@ class BodyLimitedRequest(Request):
         if limit is None or self.content_length is not None:
             return super().stream
         return ChunkedBodyLimit(self.environ, limit)
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ):
+        open_sink = g.get("emisa_file_sink")
+        if open_sink is not None:
+            return open_sink(filename, content_type)
+        return _MemoryFile()
+
+
+class _MemoryFile(io.BytesIO):
+    def write(self, data) -> int:
+        if self.tell() + len(data) > MEMORY_FILE_LIMIT:
+            raise RequestEntityTooLarge(
+                _(
+                    "Files are accepted only by the document upload; "
+                    "this form takes none that large."
+                )
+            )
+        return super().write(data)
+
+
+def receive_files(open_sink: Callable[[str | None, str | None], io.RawIOBase], limit: int) -> None:
+    """Write this request's file parts to ``open_sink(filename, content_type)`` and let its
+    body reach ``limit`` bytes. Call it after the access check, before the form is parsed."""
+    g.emisa_file_sink = open_sink
+    request.max_content_length = limit
 
 
 class SocketGuard:
@@ -196,8 +236,10 @@ def _raw_socket(environ: dict) -> socket.socket | None:
 
 
 def init_app(app: Flask) -> None:
-    """Put the guard in front of Socket.IO (call after ``socketio.init_app``)."""
+    """The request class, and the guard in front of Socket.IO (call after ``socketio.init_app``)."""
     from emisa.extensions import socketio
+
+    app.request_class = PlatformRequest
 
     app.wsgi_app = SocketGuard(
         app.wsgi_app,

@@ -15,17 +15,17 @@ import sqlalchemy as sa
 from sqlalchemy.sql.expression import ColumnElement
 
 from emisa.access.decision import Decision, allow, deny
-from emisa.access.groups import _contribute, _moderate, _view_group, in_visible_group
+from emisa.access.groups import contribute_to_group, in_visible_group, moderate_group, view_group
 from emisa.access.marked import read_marked
+from emisa.access.membership import member_group_ids, memberships_of
 from emisa.access.policy import actor_decision, rule
 from emisa.access.roles import GroupRole
 from emisa.access.sql import readable_clause
-from emisa.groups.membership import member_group_ids, memberships_of
 
 
 @rule("thread", "read")
 def _read_thread(user, thread) -> Decision:
-    seen = _view_group(user, thread.group)
+    seen = view_group(user, thread.group)
     if not seen:
         return seen
     return read_marked(user, thread)
@@ -73,13 +73,13 @@ def _readable_then(user, thread, check) -> Decision:
 @rule("thread", "reply")
 def _reply(user, thread) -> Decision:
     """Posting in a thread: readers who may contribute to its group (lock is a state rule)."""
-    return _readable_then(user, thread, lambda: _contribute(user, thread.group))
+    return _readable_then(user, thread, lambda: contribute_to_group(user, thread.group))
 
 
 @rule("thread", "moderate")
 def _moderate_thread(user, thread) -> Decision:
     """Pin, lock, hide posts, see edit histories: the group's coordinators who can read it."""
-    return _readable_then(user, thread, lambda: _moderate(user, thread.group))
+    return _readable_then(user, thread, lambda: moderate_group(user, thread.group))
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def _move(user, move: ThreadMove) -> Decision:
     tlp = thread.label
     if not (tlp.library_visible or tlp.reshareable):
         return deny("TLP:RED and TLP:AMBER+STRICT threads never leave their group.")
-    decision = _moderate(user, target)
+    decision = moderate_group(user, target)
     if not decision:
         return deny("You can only move threads to groups you coordinate.")
     countries = set(thread.releasable_to or ())
@@ -112,7 +112,7 @@ def _move(user, move: ThreadMove) -> Decision:
 
 
 def _moderator(user, post) -> bool:
-    return bool(_moderate(user, post.thread.group))
+    return bool(moderate_group(user, post.thread.group))
 
 
 @rule("post", "read")
@@ -152,7 +152,7 @@ def _edit_own(user, post) -> Decision:
             return deny("Only the author can change or delete a post.")
         if post.deleted_at is not None:
             return deny("This post was deleted.", status=409)
-        return _contribute(user, post.thread.group)
+        return contribute_to_group(user, post.thread.group)
 
     return _readable_then(user, post.thread, check)
 

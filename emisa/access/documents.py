@@ -17,10 +17,10 @@ from emisa.access.discussions import attachment_of_hidden_post, post_body_read_c
 from emisa.access.groups import in_visible_group
 from emisa.access.marked import read_marked, verify_marking
 from emisa.access.markings import Tlp
+from emisa.access.membership import member_group_ids, membership_of
 from emisa.access.policy import actor_decision, can, rule
 from emisa.access.roles import GroupRole
 from emisa.access.sql import json_list_empty, readable_clause
-from emisa.groups.membership import member_group_ids, membership_of
 
 
 def _read(user, document) -> Decision:

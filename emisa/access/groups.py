@@ -6,10 +6,10 @@ import sqlalchemy as sa
 from sqlalchemy.sql.expression import ColumnElement
 
 from emisa.access.decision import Decision, allow, deny
+from emisa.access.membership import Seat, membership_of
 from emisa.access.policy import PLATFORM, rule
 from emisa.access.roles import GroupRole, JoinPolicy
 from emisa.access.sql import group_visible_clause
-from emisa.groups.membership import Seat, membership_of
 
 
 @rule(PLATFORM, "administer")
@@ -32,7 +32,7 @@ _GROUP_HIDDEN = deny("This group is not open to your country.", hide=True)
 
 
 @rule("group", "view")
-def _view_group(user, group) -> Decision:
+def view_group(user, group) -> Decision:
     """A group restricted to other countries does not exist for the user (404)."""
     if _country_allowed(user, group) or user.is_admin:
         return _GROUP_VISIBLE
@@ -59,7 +59,7 @@ def in_visible_group(user, group_id: ColumnElement) -> ColumnElement[bool]:
 
 
 def _visible_then(user, group, check) -> Decision:
-    seen = _view_group(user, group)
+    seen = view_group(user, group)
     return check() if seen else seen
 
 
@@ -101,7 +101,7 @@ def _manage_members(user, group) -> Decision:
 def _list_members(user, group) -> Decision:
     """The member list: for the group's members, and for those who manage its members."""
     if membership_of(user, group) is not None:
-        return _view_group(user, group)
+        return view_group(user, group)
     return _manage_members(user, group)
 
 
@@ -128,7 +128,7 @@ def _read_content(user, group) -> Decision:
 
 
 @rule("group", "contribute")
-def _contribute(user, group) -> Decision:
+def contribute_to_group(user, group) -> Decision:
     """Posting, uploading and chatting: coordinators and members; observers only read."""
 
     def check() -> Decision:
@@ -143,7 +143,7 @@ def _contribute(user, group) -> Decision:
 
 
 @rule("group", "moderate")
-def _moderate(user, group) -> Decision:
+def moderate_group(user, group) -> Decision:
     def check() -> Decision:
         membership = membership_of(user, group)
         if membership is not None and membership.role == GroupRole.COORDINATOR:

@@ -21,9 +21,9 @@ from sqlalchemy.sql.expression import ColumnElement
 
 from emisa.access.decision import Decision, deny
 from emisa.access.markings import Marking, Tlp, read_marking
+from emisa.access.membership import member_group_ids
 from emisa.access.sql import MarkedColumns
 from emisa.extensions import db
-from emisa.groups.membership import member_group_ids
 
 log = logging.getLogger(__name__)
 

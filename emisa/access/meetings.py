@@ -15,10 +15,10 @@ from sqlalchemy.sql.expression import ColumnElement
 from emisa.access.decision import Decision, allow, deny
 from emisa.access.groups import in_visible_group
 from emisa.access.marked import read_marked
+from emisa.access.membership import member_group_ids, membership_of
 from emisa.access.policy import _RULES, actor_decision, can, rule
 from emisa.access.roles import GroupRole
 from emisa.access.sql import readable_clause
-from emisa.groups.membership import member_group_ids, membership_of
 from emisa.i18n import N_
 
 LIVE_STATES = ("scheduled", "open")

@@ -24,11 +24,11 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from emisa.access.decision import Decision, allow, deny
-from emisa.access.groups import _view_group
+from emisa.access.groups import view_group
+from emisa.access.membership import memberships_of
 from emisa.access.policy import PLATFORM, rule
 from emisa.access.roles import GroupRole
-from emisa.groups.membership import memberships_of
-from emisa.people.visibility import IDENTITY_FIELDS, Visibility
+from emisa.access.visibility import IDENTITY_FIELDS, Visibility
 
 
 class ProfileField(NamedTuple):
@@ -46,7 +46,7 @@ def viewer_group_ids(viewer) -> list[int]:
     return sorted(
         gid
         for gid, membership in memberships_of(viewer).items()
-        if _view_group(viewer, membership.group)
+        if view_group(viewer, membership.group)
     )
 
 

@@ -2,7 +2,7 @@
 
 A list that loaded every row to ask ``can`` of each costs time in proportion to the
 group's size and decrypts nothing it needs. These clauses select, in SQL, exactly the
-rows the rule they mirror allows (``read_marking`` in ``markings.py``, ``_view_group`` in
+rows the rule they mirror allows (``read_marking`` in ``markings.py``, ``view_group`` in
 ``groups.py``, the profile rules in ``people.py``); ``tests/access/test_sql_rules.py`` and
 ``tests/people/test_directory.py`` prove both agree for every persona and every kind of
 marking or visibility. Lists still ask ``can`` for the rows they show: the clause decides
@@ -23,7 +23,7 @@ from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from emisa.access.markings import Tlp
 from emisa.access.roles import AccountState
-from emisa.people.visibility import FIELD_DEFAULTS, IDENTITY_FIELDS, Visibility
+from emisa.access.visibility import FIELD_DEFAULTS, IDENTITY_FIELDS, Visibility
 from emisa.timeutil import utcnow
 
 _LIBRARY_LABELS = tuple(label.value for label in Tlp if label.library_visible)

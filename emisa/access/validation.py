@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from emisa.access.countries import UnknownCountry, normalise_countries
 from emisa.access.marked import narrowed
 from emisa.access.markings import InvalidMarking, Tlp, parse_tlp
-from emisa.accounts.models import User
-from emisa.extensions import db
-from emisa.groups.models import Membership
+
+if TYPE_CHECKING:
+    from emisa.accounts.models import User
 
 
 @dataclass(frozen=True)
@@ -48,10 +48,9 @@ def _refs(value) -> list[str]:
 
 
 def _member(group, ref: str) -> User:
-    query = sa.select(User).join(Membership, Membership.user_id == User.id)
-    query = query.where(Membership.group_id == group.id)
-    query = query.where(User.id == int(ref) if ref.isdigit() else User.email == ref.lower())
-    user = db.session.scalar(query)
+    """The member of ``group`` that ``ref`` (an id or an e-mail address) names."""
+    names = (lambda u: u.id == int(ref)) if ref.isdigit() else (lambda u: u.email == ref.lower())
+    user = next((m.user for m in group.memberships if names(m.user)), None)
     if user is None:
         raise InvalidMarking(
             _("'%(ref)s' is not a member of this group; TLP:RED goes to members only.", ref=ref)

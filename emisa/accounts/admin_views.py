@@ -13,14 +13,15 @@ from sqlalchemy import or_, select
 
 from emisa import audit
 from emisa.access import can, require
+from emisa.access.membership import memberships_of
 from emisa.access.roles import PlatformRole
 from emisa.accounts import operations
-from emisa.accounts.forms import AccountDetailsForm, EmptyForm, ExpiryForm, InviteForm, RoleForm
+from emisa.accounts.forms import AccountDetailsForm, ExpiryForm, InviteForm, RoleForm
 from emisa.accounts.models import User
 from emisa.accounts.views import reauthenticated
 from emisa.database import commit
 from emisa.extensions import db
-from emisa.groups.membership import memberships_of
+from emisa.forms import ConfirmForm
 from emisa.i18n import term
 from emisa.mail import mail_configured, send_mail
 from emisa.web import load
@@ -112,7 +113,7 @@ def _account_page(user: User, status: int = 200, **forms):
         user=user,
         can_suspend=bool(can(current_user, "suspend", user)),
         memberships=memberships_of(user).values(),
-        action_form=EmptyForm(),
+        action_form=ConfirmForm(),
         expiry_form=ExpiryForm(expires_on=user.expires_at.date() if user.expires_at else None),
         **forms,
     ), status
@@ -181,7 +182,7 @@ _ACTIONS = {
 def account_action(user_id: int, action: str):
     user = load(User, user_id)
     require(current_user, "manage", user)
-    if not EmptyForm().validate_on_submit():
+    if not ConfirmForm().validate_on_submit():
         flash(_("The form expired; try again."), "danger")
         return redirect(url_for("admin.account", user_id=user.id))
     operation, done = _ACTIONS[action]
@@ -215,7 +216,7 @@ def account_expiry(user_id: int):
 def reissue_invitation(user_id: int):
     user = load(User, user_id)
     require(current_user, "manage", user)
-    if not EmptyForm().validate_on_submit():
+    if not ConfirmForm().validate_on_submit():
         flash(_("The form expired; try again."), "danger")
         return redirect(url_for("admin.account", user_id=user.id))
     try:

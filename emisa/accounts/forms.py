@@ -125,7 +125,3 @@ class PreferencesForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.language.choices = [SelectChoice(code, name) for code, name in language_names()]
         self.time_zone.choices = [SelectChoice(z, z.replace("_", " ")) for z in time_zones()]
-
-
-class EmptyForm(FlaskForm):
-    """A button that only needs its CSRF token."""

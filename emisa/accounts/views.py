@@ -25,7 +25,6 @@ from emisa.accounts import lockout, operations, totp
 from emisa.accounts.forms import (
     ChangePasswordForm,
     CodeForm,
-    EmptyForm,
     LoginForm,
     PreferencesForm,
     ReauthForm,
@@ -53,6 +52,7 @@ from emisa.accounts.sessions import (
 )
 from emisa.database import commit
 from emisa.extensions import db, limiter
+from emisa.forms import ConfirmForm
 from emisa.i18n import LANGUAGE_COOKIE, LANGUAGES, term
 
 bp = Blueprint("auth", __name__)
@@ -193,7 +193,7 @@ def _enrolment_page(form: CodeForm, status: int = 200):
         render_template(
             "auth/enrol.html",
             form=form,
-            start_form=EmptyForm(prefix="start"),
+            start_form=ConfirmForm(prefix="start"),
             secret=secret,
             qr_svg=totp.qr_svg(uri) if uri else None,
         ),
@@ -208,7 +208,7 @@ def enrol():
     session = current_user.auth_session
     if session is None or (session.stage != "enrol" and not current_user.totp_pending_secret):
         return redirect(url_for("groups.dashboard"))
-    start_form, form = EmptyForm(prefix="start"), CodeForm()
+    start_form, form = ConfirmForm(prefix="start"), CodeForm()
     if request.method == "POST" and "start-csrf_token" in request.form:
         if start_form.validate_on_submit():
             operations.begin_enrolment(current_user)
@@ -299,7 +299,7 @@ def _account_page(status: int = 200, **forms):
             sessions=live_sessions(current_user),
             tokens=live_tokens(current_user),
             recovery_left=totp.remaining_recovery_codes(current_user),
-            revoke_form=EmptyForm(prefix="rv"),
+            revoke_form=ConfirmForm(prefix="rv"),
             **forms,
         ),
         status,
@@ -371,7 +371,7 @@ def welcome():
 def language():
     """The language switch: a signed-in account keeps its choice; anyone else gets a cookie
     the locale selector reads after the account and before the browser's languages."""
-    form = EmptyForm()
+    form = ConfirmForm()
     chosen = request.form.get("language")
     back = _safe_next("auth.login", request.form.get("next") or "")
     if not form.validate_on_submit() or chosen not in LANGUAGES:
@@ -491,7 +491,7 @@ def revoke_session(session_id: int):
             AuthSession.id == session_id, AuthSession.user_id == current_user.id
         )
     )
-    if target is None or not EmptyForm(prefix="rv").validate_on_submit():
+    if target is None or not ConfirmForm(prefix="rv").validate_on_submit():
         abort(404)
     revoke(target)
     audit.record("auth.session_revoked", target=current_user, details={"session_id": session_id})
@@ -523,7 +523,7 @@ def revoke_token(token_id: int):
     target = db.session.scalar(
         select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == current_user.id)
     )
-    if target is None or not EmptyForm(prefix="rv").validate_on_submit():
+    if target is None or not ConfirmForm(prefix="rv").validate_on_submit():
         abort(404)
     revoke(target)
     audit.record("auth.token_revoked", target=current_user, details={"token_id": token_id})

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from emisa.access import filter_allowed, require
+from emisa.access.membership import Seat, memberships_of
 from emisa.access.roles import GroupRole, JoinPolicy
 from emisa.accounts.operations import find_user
 from emisa.api.blueprint import api_blueprint, errors, links
@@ -16,7 +17,6 @@ from emisa.api.pagination import Page, paginated
 from emisa.database import commit
 from emisa.extensions import db
 from emisa.groups import operations
-from emisa.groups.membership import Seat, memberships_of
 from emisa.groups.models import GroupListing, JoinRequest, WorkingGroup
 from emisa.groups.models import Membership as MembershipRow
 from emisa.web import load_checked

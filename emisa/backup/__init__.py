@@ -6,7 +6,4 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from emisa.backup import commands
-    from emisa.cli import emisa_cli
-
-    commands.register(emisa_cli)
+    from emisa.backup import commands  # noqa: F401  (registers the CLI commands)

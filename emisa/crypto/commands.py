@@ -14,6 +14,7 @@ import click
 import sqlalchemy as sa
 
 from emisa import audit
+from emisa.cli import emisa_cli
 from emisa.crypto import keyring
 from emisa.crypto.errors import CryptoError, UnknownGroup
 from emisa.crypto.models import GroupKey
@@ -35,42 +36,40 @@ def _group_id(value: str | None) -> int:
     return int(value)
 
 
-def register_commands(cli: click.Group) -> None:
-    """Add the key commands to the app's ``emisa`` command group."""
+@emisa_cli.command("rotate-group-key")
+@click.option("--group", "group", metavar="ID", help="Id of the working group.")
+def rotate_group_key_command(group: str | None) -> None:
+    """New key version for a group; data keys are re-wrapped, files stay as they are."""
+    group_id = _group_id(group)
+    try:
+        version = keyring.rotate_group_key(group_id)
+    except UnknownGroup:
+        _fail(f"no working group with id {group_id}")
+    except CryptoError as exc:
+        _fail(str(exc))
+    audit.record(
+        "crypto.group_key_rotated",
+        target_type="group",
+        target_id=group_id,
+        group_id=group_id,
+        details={"version": version},
+    )
+    commit()
+    click.echo(f"group {group_id}: key version {version} is current")
 
-    @cli.command("rotate-group-key")
-    @click.option("--group", "group", metavar="ID", help="Id of the working group.")
-    def rotate_group_key_command(group: str | None) -> None:
-        """New key version for a group; data keys are re-wrapped, files stay as they are."""
-        group_id = _group_id(group)
-        try:
-            version = keyring.rotate_group_key(group_id)
-        except UnknownGroup:
-            _fail(f"no working group with id {group_id}")
-        except CryptoError as exc:
-            _fail(str(exc))
-        audit.record(
-            "crypto.group_key_rotated",
-            target_type="group",
-            target_id=group_id,
-            group_id=group_id,
-            details={"version": version},
-        )
-        commit()
-        click.echo(f"group {group_id}: key version {version} is current")
 
-    @cli.command("rotate-master-key")
-    def rotate_master_key_command() -> None:
-        """New master key version; every group key is re-wrapped under it."""
-        try:
-            version = keyring.rotate_master_key()
-        except CryptoError as exc:
-            _fail(str(exc))
-        wrapped = db.session.scalar(
-            sa.select(sa.func.count(GroupKey.id)).where(
-                GroupKey.master_version == version, GroupKey.wrapped_key.is_not(None)
-            )
+@emisa_cli.command("rotate-master-key")
+def rotate_master_key_command() -> None:
+    """New master key version; every group key is re-wrapped under it."""
+    try:
+        version = keyring.rotate_master_key()
+    except CryptoError as exc:
+        _fail(str(exc))
+    wrapped = db.session.scalar(
+        sa.select(sa.func.count(GroupKey.id)).where(
+            GroupKey.master_version == version, GroupKey.wrapped_key.is_not(None)
         )
-        audit.record("crypto.master_key_rotated", details={"version": version})
-        commit()
-        click.echo(f"master key version {version} is current; {wrapped} group key(s) wrapped by it")
+    )
+    audit.record("crypto.master_key_rotated", details={"version": version})
+    commit()
+    click.echo(f"master key version {version} is current; {wrapped} group key(s) wrapped by it")

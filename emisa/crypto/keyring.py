@@ -4,20 +4,18 @@ Callers pass ids and get ciphertext or plaintext back; key material stays in
 here. Group keys are created on first use, wrapped by the current master key
 and flushed (never committed: the caller commits at its request boundary).
 
-Caching, and why it is safe across processes: the CLI rotates and shreds in a
-different process from the web server. Unwrapped keys are therefore reused
-only while the database row they came from is unchanged: within one
-transaction a memo on the session answers directly (cleared on every commit
-and rollback), and across transactions a bounded process-wide LRU is consulted
-only after re-reading the row and comparing its wrapped bytes. A rotated or
-shredded key is thus never used past the end of the transaction that saw it.
+Reuse, and why it is safe across processes: the CLI rotates and shreds in a
+different process from the web server. An unwrapped key is reused only within
+one transaction, from a memo on the session (cleared on every commit and
+rollback); the next transaction reads the row and unwraps it again (a few
+microseconds: ``python -m bench.internals``). A rotated or shredded key is thus
+never used past the end of the transaction that saw it.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +45,6 @@ MasterRotationHook = Callable[[list[int], int], None]
 EXTENSION_KEY = "emisa.keyring"
 _STATE_KEY = "emisa.keyring.state"
 _MEMO_KEY = "emisa.keyring.memo"
-DEFAULT_CACHE_SIZE = 512
 _groups = sa.table("working_groups", sa.column("id"))
 # Every request that opens content reads its key row (a shredded key must not open): built once.
 # Columns, not the entity: asked on every content read, and no object is needed.
@@ -70,10 +67,8 @@ class DataKey(NamedTuple):
 
 @dataclass(frozen=True)
 class _Unwrapped:
-    """An unwrapped group key and the row state it was unwrapped from."""
+    """An unwrapped group key and its cipher."""
 
-    master_version: int
-    wrapped: bytes
     key: bytes
     cipher: AESGCM
 
@@ -94,16 +89,12 @@ class _Memo:
 
 
 class _State:
-    """Per-app keyring state: master keys and the process-wide LRU."""
+    """Per-app keyring state: the master keys and the platform ciphers derived from them."""
 
-    def __init__(
-        self, keys: master_keys.MasterKeySet | None, data_dir: Path, cache_size: int
-    ) -> None:
+    def __init__(self, keys: master_keys.MasterKeySet | None, data_dir: Path) -> None:
         self._master = keys
         self.data_dir = data_dir
         self.lock = threading.RLock()
-        self.cache_size = cache_size
-        self._cache: OrderedDict[tuple[int, int], _Unwrapped] = OrderedDict()
         self._platform: dict[tuple[int, str], AESGCM] = {}
 
     @property
@@ -126,30 +117,6 @@ class _State:
     @master.setter
     def master(self, keys: master_keys.MasterKeySet) -> None:
         self._master = keys
-
-    def cached(self, row: GroupKey | sa.Row) -> _Unwrapped | None:
-        with self.lock:
-            entry = self._cache.get((row.group_id, row.version))
-            if entry is None:
-                return None
-            if entry.wrapped != row.wrapped_key or entry.master_version != row.master_version:
-                del self._cache[(row.group_id, row.version)]
-                return None
-            self._cache.move_to_end((row.group_id, row.version))
-            return entry
-
-    def remember(self, group_id: int, version: int, entry: _Unwrapped) -> None:
-        with self.lock:
-            self._cache[(group_id, version)] = entry
-            self._cache.move_to_end((group_id, version))
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
-
-    def forget_group(self, group_id: int, versions: list[int] | None = None) -> None:
-        with self.lock:
-            for key in [k for k in self._cache if k[0] == group_id]:
-                if versions is None or key[1] in versions:
-                    del self._cache[key]
 
     def platform_cipher(self, version: int, purpose: str, master_key: bytes) -> AESGCM:
         with self.lock:
@@ -218,8 +185,7 @@ def unwrap_problems(master: Mapping[int, bytes], rows: Iterable[GroupKey | sa.Ro
 class Keyring:
     """Envelope encryption for the app; one instance, bound with ``init_app``."""
 
-    def __init__(self, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
-        self.cache_size = cache_size
+    def __init__(self) -> None:
         self._group_hooks: list[GroupRotationHook] = []
         self._master_hooks: list[MasterRotationHook] = []
 
@@ -238,7 +204,7 @@ class Keyring:
         elif (data_dir / master_keys.KEY_FILE_NAME).exists():
             keys = master_keys.reload_key_file(data_dir)
         app.extensions[EXTENSION_KEY] = self
-        app.extensions[_STATE_KEY] = _State(keys, data_dir, self.cache_size)
+        app.extensions[_STATE_KEY] = _State(keys, data_dir)
 
     def installed_master_keys(self) -> master_keys.MasterKeySet | None:
         """The master keys configured or found at start; None if none is installed yet.
@@ -447,7 +413,6 @@ class Keyring:
             old.retired_at = retired_at
         db.session.flush()
         memo.forget_group(group_id, old_versions)
-        state.forget_group(group_id, old_versions)
         return new_version
 
     def rotate_master_key(self) -> int:
@@ -498,11 +463,6 @@ class Keyring:
                 new_master, entry.key, envelope.group_key_aad(row.group_id, row.version)
             )
             row.master_version = new_version
-            state.remember(
-                row.group_id,
-                row.version,
-                _Unwrapped(new_version, row.wrapped_key, entry.key, entry.cipher),
-            )
         db.session.flush()
         old_versions = sorted(v for v in state.master.keys if v != new_version)
         for hook in self._master_hooks:
@@ -516,7 +476,6 @@ class Keyring:
             execution_options={"synchronize_session": "fetch"},
         )
         self._memo().forget_group(group_id)
-        self._state().forget_group(group_id)
 
     def check_group_keys(self) -> list[str]:
         """Unwrap every live group key; one line per problem, for fsck and operators."""
@@ -563,9 +522,6 @@ class Keyring:
     def _unwrap_row(self, state: _State, row: GroupKey | sa.Row) -> _Unwrapped:
         if row.wrapped_key is None or row.retired_at is not None:
             raise KeyUnavailable(f"group {row.group_id} key version {row.version} was retired")
-        entry = state.cached(row)
-        if entry is not None:
-            return entry
         master_key = self._master_key(state, row.master_version)
         try:
             key = aead.open_sealed(
@@ -578,9 +534,7 @@ class Keyring:
             ) from None
         if len(key) != aead.KEY_SIZE:
             raise IntegrityFailure(f"group {row.group_id} key version {row.version} is malformed")
-        entry = _Unwrapped(row.master_version, row.wrapped_key, key, AESGCM(key))
-        state.remember(row.group_id, row.version, entry)
-        return entry
+        return _Unwrapped(key, AESGCM(key))
 
     def _entry(self, group_id: int, version: int) -> _Unwrapped:
         memo = self._memo()
@@ -665,7 +619,6 @@ class Keyring:
             wrapped_key=wrapped,
         )
         db.session.add(row)
-        state.remember(group_id, version, _Unwrapped(row.master_version, wrapped, key, AESGCM(key)))
         return row
 
     def _require_group(self, group_id: int) -> None:

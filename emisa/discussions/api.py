@@ -204,7 +204,7 @@ def get_thread(tid: int):
     # The thread's author wrote its first post: their name came with the posts.
     author = next((v.author_name for v in views if v.author_id == thread.author_id), None)
     if author is None:
-        author = ops._names([thread.author_id]).get(thread.author_id, "former member")
+        author = ops.names_of([thread.author_id]).get(thread.author_id, "former member")
     out = _iso(_summary(thread, ops.thread_title(thread), None, author))
     out["recipients"] = list(thread.recipient_ids)
     out["posts"] = [

@@ -51,8 +51,8 @@ class TooManyFiles(BadRequest):
 class AttachmentUploads:
     """Stands where the documents feature expects one ``UploadTarget`` for the request.
 
-    ``EncryptingRequest`` asks it for a sink per file part; each part gets its
-    own target (data key, blob id) prepared before the body was read.
+    The request (``emisa.limits.PlatformRequest``) asks it for a sink per file part; each part
+    gets its own target (data key, blob id) prepared before the body was read.
     """
 
     def __init__(self, targets: list[UploadTarget]):

@@ -57,7 +57,3 @@ class HideForm(FlaskForm):
 
 class MoveForm(FlaskForm):
     target = SelectField(_l("Move to"), coerce=int, choices=[])
-
-
-class ConfirmForm(FlaskForm):
-    """Only the CSRF token: pin, lock, delete, follow."""

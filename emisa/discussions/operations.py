@@ -388,7 +388,8 @@ def visible_threads(
     return result, total
 
 
-def _names(user_ids) -> dict[int, str]:
+def names_of(user_ids) -> dict[int, str]:
+    """Display names of these accounts by id (None and deleted accounts left out)."""
     ids = [i for i in user_ids if i is not None]
     if not ids:
         return {}

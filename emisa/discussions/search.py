@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import url_for
 from sqlalchemy.orm import selectinload
 
 from emisa.access import can
@@ -52,7 +53,7 @@ def resolve_threads(user, ids: list[int]) -> list[SearchHit]:
             group_name=names.get(t.group_id, ""),
             title=ops.thread_title(t),
             excerpt="",
-            url=f"/threads/{t.id}",
+            url=url_for("discussions.thread", thread_id=t.id),
             tlp=t.tlp,
             when=t.last_activity_at,
         )
@@ -82,7 +83,7 @@ def resolve_posts(user, ids: list[int]) -> list[SearchHit]:
                 group_name=names.get(post.group_id, ""),
                 title=titles[post.thread_id],
                 excerpt=to_plain_text(ops.post_html(post), 240),
-                url=f"/posts/{post.id}",
+                url=url_for("discussions.post_link", post_id=post.id),
                 tlp=post.thread.tlp,
                 when=post.edited_at or post.created_at,
             )

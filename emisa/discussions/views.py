@@ -29,7 +29,6 @@ from emisa.discussions import operations as ops
 from emisa.discussions.attachments import wants_files
 from emisa.discussions.forms import (
     BODY_HELP,
-    ConfirmForm,
     EditForm,
     HideForm,
     MoveForm,
@@ -38,6 +37,7 @@ from emisa.discussions.forms import (
 )
 from emisa.discussions.models import Post, Thread
 from emisa.extensions import csrf, db
+from emisa.forms import ConfirmForm
 from emisa.groups.models import WorkingGroup
 from emisa.groups.operations import visible_groups
 from emisa.notifications.operations import follows
@@ -183,6 +183,7 @@ def _thread_page(thread: Thread, status: int = 200, reply_form: ReplyForm | None
         posts=views,
         page=page,
         pages=pages_total,
+        page_url=page_url,
         can_reply=bool(can(current_user, "reply", thread)) and not thread.locked,
         can_moderate=moderator,
         can_move=moderator

@@ -16,6 +16,7 @@ from emisa.api.schemas import DatabaseId
 from emisa.database import commit
 from emisa.documents import operations
 from emisa.documents.http import create_from_upload, download_response, finish, receive_upload
+from emisa.documents.library import LibraryFilter, search
 from emisa.documents.models import Document
 from emisa.documents.operations import DocumentError, read_fields, read_title
 from emisa.groups.models import WorkingGroup
@@ -299,8 +300,6 @@ def publish(body, document_id: int):
 @errors(blp, 400, 401)
 def library(page: Page):
     """TLP:GREEN and TLP:CLEAR documents from every group the caller may read, newest first."""
-    from emisa.library.operations import LibraryFilter, search
-
     require(current_user, "use")
     wanted = LibraryFilter.from_args(request.args)
     return page.answer(*search(current_user, wanted, page.number, page.size))

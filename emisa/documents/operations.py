@@ -24,6 +24,7 @@ from emisa.access import validation as marking_rules
 from emisa.access.documents import document_read_clause
 from emisa.access.marked import reseal_markings, seal_marking
 from emisa.access.markings import InvalidMarking
+from emisa.access.membership import member_group_ids
 from emisa.access.roles import GroupRole
 from emisa.access.validation import ValidMarking
 from emisa.accounts.models import User
@@ -39,7 +40,6 @@ from emisa.documents.models import (
 )
 from emisa.documents.upload import UploadTarget, declare_upload, human_size
 from emisa.extensions import db
-from emisa.groups.membership import member_group_ids
 from emisa.groups.models import Membership, WorkingGroup
 from emisa.signals import content_changed, content_removed, notify
 from emisa.storage import BlobNotFound, blobs

@@ -2,13 +2,14 @@
 
 Werkzeug's multipart parser asks ``Request._get_file_stream`` for somewhere to
 put each file part and, by default, spools anything over 500 KB to a plaintext
-temporary file. ``EncryptingRequest`` replaces that: when a view has declared
-an ``UploadTarget`` (after the access check), the file part goes into an
-``EncryptingSink`` that hashes the plaintext, seals it segment by segment with
-the version's data key and writes the ciphertext into a blob writer, which
-only becomes visible when the upload is complete and durable. Requests that
-declared no target keep small files in memory and refuse large ones, so no
-other endpoint can write plaintext to disk by accident.
+temporary file. The platform's request class (``emisa.limits.PlatformRequest``)
+never does: when a view has declared an ``UploadTarget`` (after the access
+check), the file part goes into an ``EncryptingSink`` that hashes the plaintext,
+seals it segment by segment with the version's data key and writes the
+ciphertext into a blob writer, which only becomes visible when the upload is
+complete and durable. Requests that declared no target keep small files in
+memory and refuse large ones, so no other endpoint can write plaintext to disk
+by accident.
 """
 
 from __future__ import annotations
@@ -18,17 +19,15 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from flask import current_app, g, request
+from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from emisa.crypto.keyring import DataKey
 from emisa.crypto.stream import StreamEncryptor, ciphertext_size
-from emisa.limits import BodyLimitedRequest
+from emisa.limits import receive_files
 from emisa.storage import blobs, new_blob_id
 
-# Files sent to endpoints that do not stream-encrypt are kept in memory up to this size.
-MEMORY_FILE_LIMIT = 4 * 1024 * 1024
 # Multipart framing and the small form fields around the file.
 FORM_OVERHEAD = 64 * 1024
 PREVIEWABLE = {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"}
@@ -192,33 +191,4 @@ class UploadTarget:
 
 def declare_upload(target: UploadTarget) -> None:
     """Route this request's files to ``target`` and let its body reach the upload limit."""
-    g.document_upload = target
-    request.max_content_length = current_app.config["EMISA_MAX_UPLOAD_BYTES"] + FORM_OVERHEAD
-
-
-class EncryptingRequest(BodyLimitedRequest):
-    """The app's request class: file parts are encrypted on arrival or kept small in memory."""
-
-    def _get_file_stream(
-        self,
-        total_content_length: int | None,
-        content_type: str | None,
-        filename: str | None = None,
-        content_length: int | None = None,
-    ):
-        target = g.get("document_upload")
-        if target is not None:
-            return target.open_sink(filename, content_type)
-        return _MemoryFile()
-
-
-class _MemoryFile(io.BytesIO):
-    def write(self, data) -> int:
-        if self.tell() + len(data) > MEMORY_FILE_LIMIT:
-            raise RequestEntityTooLarge(
-                _(
-                    "Files are accepted only by the document upload; "
-                    "this form takes none that large."
-                )
-            )
-        return super().write(data)
+    receive_files(target.open_sink, current_app.config["EMISA_MAX_UPLOAD_BYTES"] + FORM_OVERHEAD)

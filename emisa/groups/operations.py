@@ -19,11 +19,11 @@ from emisa import audit
 from emisa.access import could, filter_allowed
 from emisa.access.countries import normalise_countries
 from emisa.access.groups import visible_group_ids
+from emisa.access.membership import forget_memberships, preload_memberships
 from emisa.access.roles import GroupRole, JoinPolicy, parse_enum
 from emisa.accounts.models import User
 from emisa.crypto import keyring
 from emisa.extensions import db
-from emisa.groups.membership import forget_memberships, preload_memberships
 from emisa.groups.models import GroupListing, JoinRequest, Membership, WorkingGroup
 from emisa.signals import group_deleting, membership_ended, notify, rights_narrowed
 from emisa.timeutil import utcnow

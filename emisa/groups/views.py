@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from emisa import dashboard as lists
 from emisa.access import can, filter_allowed, require
+from emisa.access.membership import Seat, membership_of, memberships_of
 from emisa.accounts.operations import find_user
 from emisa.database import commit
 from emisa.groups import operations
@@ -19,7 +20,6 @@ from emisa.groups.forms import (
     JoinForm,
     RoleForm,
 )
-from emisa.groups.membership import Seat, membership_of, memberships_of
 from emisa.groups.models import JoinRequest, Membership, WorkingGroup
 from emisa.i18n import term
 from emisa.notifications.operations import text_of

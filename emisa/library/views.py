@@ -11,12 +11,12 @@ from emisa.access import require
 from emisa.access.countries import country_name, localised_countries
 from emisa.access.documents import public_read
 from emisa.documents.http import content_disposition
+from emisa.documents.library import PER_PAGE, LibraryFilter, public_documents, search
 from emisa.documents.models import Document
 from emisa.documents.operations import DocumentError, open_content, read_fields, version_filename
 from emisa.documents.upload import human_size
 from emisa.extensions import db
 from emisa.groups.operations import visible_groups
-from emisa.library.operations import PER_PAGE, LibraryFilter, public_documents, search
 from emisa.web import page_count, page_number, page_url
 
 bp = Blueprint("library", __name__)

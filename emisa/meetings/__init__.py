@@ -15,6 +15,8 @@ def init_app(app: Flask) -> None:
     from emisa.extensions import socketio
     from emisa.groups.tabs import register_tab
     from emisa.meetings import api, events, revocation, views
+    from emisa.meetings.models import Meeting
+    from emisa.notifications.operations import register_item
     from emisa.ui import register_nav
 
     app.register_blueprint(views.bp)
@@ -28,3 +30,4 @@ def init_app(app: Flask) -> None:
     if isinstance(manager, ResilientRedisManager):
         manager.listeners.append(partial(events.live_updates_changed, socketio.server))
     revocation.connect_signals()
+    register_item("meeting", Meeting, "view")

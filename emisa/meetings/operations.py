@@ -26,12 +26,12 @@ from emisa.access import can
 from emisa.access.marked import reseal_markings
 from emisa.access.markings import InvalidMarking
 from emisa.access.meetings import invited, meeting_known_clause, meeting_view_clause
+from emisa.access.membership import membership_of
 from emisa.access.validation import ValidMarking, apply_marking, validate_marking
 from emisa.accounts.models import User
 from emisa.accounts.preferences import time_zones
 from emisa.crypto import keyring
 from emisa.extensions import db
-from emisa.groups.membership import membership_of
 from emisa.groups.models import Membership, WorkingGroup
 from emisa.meetings.models import (
     ChatMessage,

@@ -34,10 +34,10 @@ from sqlalchemy.orm import Session
 
 from emisa import audit
 from emisa.access import can
+from emisa.access.membership import preload_memberships
 from emisa.accounts.models import ApiToken, AuthSession, User
 from emisa.database import commit
 from emisa.extensions import db
-from emisa.groups.membership import preload_memberships
 from emisa.i18n import N_
 from emisa.meetings import operations, presence
 from emisa.meetings.events import (

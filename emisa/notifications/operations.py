@@ -265,24 +265,23 @@ def _forget_mail(session: Session, _previous_transaction: object) -> None:
     session.info.pop(_PENDING_MAIL, None)
 
 
+# What a notice's ``item`` ("<kind>:<id>") points at: kind -> (model, action its reader needs).
+_ITEMS: dict[str, tuple[type, str]] = {}
+
+
+def register_item(kind: str, model: type, action: str) -> None:
+    """Let notices about ``<kind>:<id>`` find their item, which the reader must still be
+    allowed ``action`` on when the mail goes out. Each feature registers its own kinds."""
+    _ITEMS[kind] = (model, action)
+
+
 def _item(notification: Notification):
     """The item a notice is about, and the action its reader must still be allowed."""
-    from emisa.discussions.models import Thread
-    from emisa.documents.models import Document
-    from emisa.groups.models import WorkingGroup
-    from emisa.meetings.models import Meeting
-
-    models = {
-        "thread": (Thread, "read"),
-        "document": (Document, "read"),
-        "meeting": (Meeting, "view"),
-        "group": (WorkingGroup, "view"),
-    }
     kind, _sep, rest = notification.item.partition(":")
     item_id = rest.partition(":")[0]
-    if kind not in models or not item_id.isdigit():
+    if kind not in _ITEMS or not item_id.isdigit():
         return None, None
-    model, action = models[kind]
+    model, action = _ITEMS[kind]
     # About a group: still deciding its requests, still a member of it.
     action = {"join_request": "decide_join_requests", "member_added": "read_content"}.get(
         notification.kind, action

@@ -8,8 +8,8 @@ from flask_login import current_user, login_required
 
 from emisa.access import require
 from emisa.database import commit
-from emisa.discussions.forms import ConfirmForm
 from emisa.extensions import db
+from emisa.forms import ConfirmForm
 from emisa.mail import mail_configured
 from emisa.notifications import operations as ops
 from emisa.notifications.forms import SettingsForm

@@ -9,10 +9,10 @@ from wtforms import EmailField, SelectField, SelectMultipleField, StringField, T
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from emisa.access.visibility import FIELD_DEFAULTS, VISIBILITY_LABELS, VISIBILITY_WORDS
 from emisa.accounts.forms import COUNTRY_CHOICES
 from emisa.people.models import AGENCY_LABELS
 from emisa.people.operations import LANGUAGES, LIMITS
-from emisa.people.visibility import FIELD_DEFAULTS, VISIBILITY_LABELS, VISIBILITY_WORDS
 
 
 def agency_choices(blank: bool = True) -> list[SelectChoice]:

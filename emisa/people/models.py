@@ -22,9 +22,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from emisa.access.visibility import FIELD_DEFAULTS, Visibility
 from emisa.accounts.models import User
 from emisa.extensions import db
-from emisa.people.visibility import FIELD_DEFAULTS, Visibility
 from emisa.timeutil import utcnow
 
 

@@ -19,11 +19,12 @@ from flask_babel import lazy_gettext as _l
 from emisa import audit
 from emisa.access import can, filter_allowed
 from emisa.access.countries import UnknownCountry, normalise_countries, normalise_country
+from emisa.access.membership import preload_memberships
 from emisa.access.people import ProfileField
 from emisa.access.sql import DirectoryClauses, json_list_has, usable_clause
+from emisa.access.visibility import FIELD_DEFAULTS, FIELDS, Visibility
 from emisa.accounts.models import User
 from emisa.extensions import db
-from emisa.groups.membership import preload_memberships
 from emisa.groups.operations import slugify
 from emisa.people.models import (
     AgencyType,
@@ -34,7 +35,6 @@ from emisa.people.models import (
     Profile,
     ProfilePhoto,
 )
-from emisa.people.visibility import FIELD_DEFAULTS, FIELDS, Visibility
 from emisa.timeutil import utcnow
 
 PER_PAGE = 25

@@ -21,6 +21,7 @@ from emisa import audit
 from emisa.access import can, require
 from emisa.access.countries import COUNTRIES, country_name
 from emisa.access.people import ProfileField, shared_group_ids, viewer_group_ids
+from emisa.access.visibility import FIELD_DEFAULTS
 from emisa.accounts.models import User
 from emisa.accounts.operations import find_user
 from emisa.database import commit
@@ -40,7 +41,6 @@ from emisa.people.forms import (
 )
 from emisa.people.models import AGENCY_LABELS, ContactPoint, ExpertiseTerm, Network, agency_label
 from emisa.people.operations import PER_PAGE, DirectoryFilter, ProfileError
-from emisa.people.visibility import FIELD_DEFAULTS
 from emisa.web import load, load_checked, page_count, page_number, page_url, whole_number_arg
 
 bp = Blueprint("people", __name__)

@@ -6,8 +6,8 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from emisa.api import register_api_blueprint
     from emisa.crypto import keyring
-    from emisa.search import api, documents
-    from emisa.search.index import reseal_index_key
+    from emisa.search import api
+    from emisa.search.index import on_content_changed, on_content_removed, reseal_index_key
     from emisa.search.normalise import highlight
     from emisa.search.views import bp
     from emisa.signals import content_changed, content_removed
@@ -16,6 +16,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(highlight, "highlight")
     register_api_blueprint(api.blp)
     keyring.on_group_key_rotation(reseal_index_key)
-    content_changed.connect(documents.on_content_changed, weak=False)
-    content_removed.connect(documents.on_content_removed, weak=False)
-    documents.register()
+    content_changed.connect(on_content_changed, weak=False)
+    content_removed.connect(on_content_removed, weak=False)

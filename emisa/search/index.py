@@ -335,3 +335,19 @@ def search(
     }
     hits = [resolved[row] for row in rows if row in resolved]
     return Results(hits, min(found, limit - 1), found >= limit)
+
+
+
+# Threads and posts are indexed by the discussions feature itself, as it writes them.
+_INDEXED_BY_THEIR_FEATURE = {"thread", "post"}
+
+
+def on_content_changed(_sender, group_id: int, kind: str, item_id: int, text: str, **_extra):
+    """Receiver of ``content_changed``: index what another feature announces (documents)."""
+    if kind not in _INDEXED_BY_THEIR_FEATURE:
+        index_item(group_id, kind, item_id, text or "")
+
+
+def on_content_removed(_sender, kind: str, item_id: int, **_extra):
+    if kind not in _INDEXED_BY_THEIR_FEATURE:
+        remove_item(kind, item_id)

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from emisa import audit
 from emisa.access import require
-from emisa.groups.membership import member_group_ids
+from emisa.access.membership import member_group_ids
 from emisa.groups.models import WorkingGroup
 from emisa.search.index import PER_PAGE, Results, search
 from emisa.web import load_checked, page_count, page_number, page_url, whole_number_arg

@@ -8,7 +8,6 @@ import stat
 
 import pytest
 import sqlalchemy as sa
-from flask.cli import AppGroup
 
 from emisa import create_app
 from emisa.crypto import (
@@ -20,7 +19,6 @@ from emisa.crypto import (
     keyring,
 )
 from emisa.crypto import master as master_keys
-from emisa.crypto.commands import register_commands
 from emisa.crypto.models import GroupKey
 from emisa.crypto.stream import decrypt_stream, encrypt_stream, iter_encrypted
 from emisa.extensions import db
@@ -392,15 +390,6 @@ def test_concurrent_creation_uses_the_winners_key(
     assert len(rows(gid)) == 1
 
 
-def test_cache_is_bounded(app_ctx, make_group) -> None:
-    ring = Keyring(cache_size=2)
-    ring.init_app(app_ctx)
-    # Groups first: make_group commits in its own session, which must not wait for ours.
-    for group_id in [make_group(f"Group {n}") for n in range(4)]:
-        ring.current_group_key(group_id)
-    assert len(app_ctx.extensions["emisa.keyring.state"]._cache) == 2
-
-
 @pytest.fixture
 def env_key_app(app_config, request):
     app_config["EMISA_MASTER_KEY"] = K1
@@ -487,9 +476,6 @@ def test_invalid_env_master_key_stops_start_up(app_config) -> None:
 
 @pytest.fixture
 def cli(app):
-    group = AppGroup("crypto-test")
-    register_commands(group)
-    app.cli.add_command(group)
     return app.test_cli_runner()
 
 
@@ -498,7 +484,7 @@ def test_rotate_group_key_command(app, cli, make_group) -> None:
     with app.app_context():
         keyring.current_group_key(group)
         db.session.commit()
-    result = cli.invoke(args=["crypto-test", "rotate-group-key", "--group", str(group)])
+    result = cli.invoke(args=["emisa", "rotate-group-key", "--group", str(group)])
     assert result.exit_code == 0, result.output
     assert result.output.strip().splitlines()[-1] == f"group {group}: key version 2 is current"
     with app.app_context():
@@ -507,7 +493,7 @@ def test_rotate_group_key_command(app, cli, make_group) -> None:
 
 @pytest.mark.parametrize("value", ["987654", "abc", "-1", ""])
 def test_rotate_group_key_command_bad_input(cli, value: str) -> None:
-    result = cli.invoke(args=["crypto-test", "rotate-group-key", "--group", value])
+    result = cli.invoke(args=["emisa", "rotate-group-key", "--group", value])
     assert result.exit_code != 0
     assert len(result.stderr.strip().splitlines()) == 1
     assert result.stderr.startswith("error: ")
@@ -518,7 +504,7 @@ def test_rotate_master_key_command(app, cli, make_group) -> None:
     with app.app_context():
         keyring.current_group_key(group)
         db.session.commit()
-    result = cli.invoke(args=["crypto-test", "rotate-master-key"])
+    result = cli.invoke(args=["emisa", "rotate-master-key"])
     assert result.exit_code == 0, result.output
     assert result.output.strip().splitlines()[-1] == (
         "master key version 2 is current; 1 group key(s) wrapped by it"

@@ -52,7 +52,7 @@ def problems(template: Catalog, translations: Path, languages=LANGUAGES) -> list
             if not message.id:
                 continue
             name = message.id if isinstance(message.id, str) else message.id[0]
-            translated = catalogue.get(message.id)
+            translated = catalogue.get(message.id, context=message.context)
             if translated is None:
                 found.append(f"{language}: missing: {name!r}")
                 continue

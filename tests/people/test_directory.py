@@ -102,10 +102,10 @@ def test_sql_twin_agrees_with_the_rule(world, api, app, viewer_name):
 
     from emisa.access import can
     from emisa.access.people import ProfileField
+    from emisa.access.visibility import FIELDS
     from emisa.accounts.models import User
     from emisa.extensions import db
     from emisa.people.operations import DirectoryFilter, directory_statement, profile_of
-    from emisa.people.visibility import FIELDS
 
     details = {"agency_type": "police", "languages": ["fr"], "expertise": ["Returnees"]}
     api(world.alice)(

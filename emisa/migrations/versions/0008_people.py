@@ -4,7 +4,7 @@ Revision ID: people
 Revises: account_language
 Create Date: 2026-12-06 00:34:17.905655
 
-An account without a profile row has the default visibilities (emisa.people.visibility).
+An account without a profile row has the default visibilities (emisa.access.visibility).
 """
 from alembic import op
 import sqlalchemy as sa

@@ -1,6 +1,7 @@
-"""Who may see a profile field: the vocabulary the access rules and the models share.
+"""Who may see a profile field: the vocabulary the access rules and the people models share.
 
-Apart from the models so that ``emisa/access/people.py`` can import it without the models.
+It belongs to the policy (like roles and countries), so the directory depends on it and not
+the other way round.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Who belongs to which group, looked up once per request."""
+"""Who belongs to which group, looked up once per request.
+
+The policy's own lookup (rules ask it on every decision), so it lives with the policy and the
+groups package depends on it, not the other way round.
+"""
 
 from __future__ import annotations
 
