@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, validate
 from emisa import audit
 from emisa.access import require
 from emisa.access.countries import UnknownCountry, normalise_country
+from emisa.access.visibility import FIELD_DEFAULTS
 from emisa.accounts.models import User
 from emisa.api.blueprint import api_blueprint, errors, links
 from emisa.api.pagination import Page, paginated
@@ -25,7 +26,6 @@ from emisa.people.views import (
     photo_response,
     vcard_response,
 )
-from emisa.people.visibility import FIELD_DEFAULTS
 from emisa.web import load, load_checked
 
 blp = api_blueprint("api_people", __name__, "Profiles, the directory and national contact points")

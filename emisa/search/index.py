@@ -337,7 +337,6 @@ def search(
     return Results(hits, min(found, limit - 1), found >= limit)
 
 
-
 # Threads and posts are indexed by the discussions feature itself, as it writes them.
 _INDEXED_BY_THEIR_FEATURE = {"thread", "post"}
 
