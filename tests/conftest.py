@@ -54,7 +54,9 @@ def pytest_collection_modifyitems(config, items):
         items[:] = [item for item in items if not _left_out(item)]
 
 
-def _database_url(tmp_path) -> str:
+def database_url(tmp_path) -> str:
+    """The engine under test: a platform a test module shares builds its own with this and
+    ``reset_schema``, as the ``app`` fixture does."""
     return os.environ.get("EMISA_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'emisa.db'}"
 
 
@@ -64,7 +66,7 @@ def _build_schema() -> None:
     db.create_all()
 
 
-def _reset_schema(app, url: str, template: Path) -> None:
+def reset_schema(app, url: str, template: Path) -> None:
     """SQLite: copy a migrated template file. PostgreSQL: migrate once, then empty the tables."""
     if url.startswith("sqlite"):
         database = Path(url.removeprefix("sqlite:///"))
@@ -102,7 +104,7 @@ def app_config(tmp_path):
     return {
         "TESTING": True,
         "EMISA_DATA_DIR": tmp_path / "data",
-        "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path),
+        "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
         "SERVER_NAME": "emisa.test",
     }
 
@@ -111,7 +113,7 @@ def app_config(tmp_path):
 def app(app_config, schema_template):
     """A fresh platform. No app context stays pushed: each request gets its own, like production."""
     application = create_app(app_config)
-    _reset_schema(application, app_config["SQLALCHEMY_DATABASE_URI"], schema_template)
+    reset_schema(application, app_config["SQLALCHEMY_DATABASE_URI"], schema_template)
     yield application
     with application.app_context():
         db.session.remove()

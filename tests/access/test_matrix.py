@@ -360,17 +360,17 @@ def matrix(tmp_path_factory, schema_template):
     """One platform for the whole table: rows that change state get fresh targets."""
     from emisa import create_app
     from emisa.extensions import db
-    from tests.conftest import _database_url, _reset_schema
+    from tests.conftest import database_url, reset_schema
 
     tmp = tmp_path_factory.mktemp("matrix")
     config = {
         "TESTING": True,
         "EMISA_DATA_DIR": tmp / "data",
-        "SQLALCHEMY_DATABASE_URI": _database_url(tmp),
+        "SQLALCHEMY_DATABASE_URI": database_url(tmp),
         "SERVER_NAME": "emisa.test",
     }
     app = create_app(config)
-    _reset_schema(app, config["SQLALCHEMY_DATABASE_URI"], schema_template)
+    reset_schema(app, config["SQLALCHEMY_DATABASE_URI"], schema_template)
     app.register_blueprint(_probe_blueprint())
     world = World.build(app)
     clients, tokens = world.sign_everyone_in()

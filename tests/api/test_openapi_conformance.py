@@ -19,7 +19,7 @@ from schemathesis.engine import events
 
 from emisa import create_app
 from emisa.extensions import db
-from tests.conftest import _database_url, _reset_schema, bearer, group_factory, user_factory
+from tests.conftest import bearer, database_url, group_factory, reset_schema, user_factory
 
 # About two minutes on SQLite on two cores: it runs in the PostgreSQL pass only.
 pytestmark = pytest.mark.postgresql
@@ -95,11 +95,11 @@ def platform(tmp_path_factory, schema_template):
     config = {
         "TESTING": True,
         "EMISA_DATA_DIR": tmp_path / "data",
-        "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path),
+        "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
         "SERVER_NAME": "emisa.test",
     }
     app = create_app(config)
-    _reset_schema(app, config["SQLALCHEMY_DATABASE_URI"], schema_template)
+    reset_schema(app, config["SQLALCHEMY_DATABASE_URI"], schema_template)
     yield seed(app)
     with app.app_context():
         db.session.remove()

@@ -21,12 +21,12 @@ from babel import Locale
 
 from emisa.i18n import language_names
 from tests.conftest import (
-    _database_url,
-    _reset_schema,
     bearer,
     browser_login,
+    database_url,
     free_port,
     group_factory,
+    reset_schema,
     start_server,
     stop_server,
     user_factory,
@@ -324,11 +324,11 @@ def scene(tmp_path_factory, schema_template):
     config = {
         "TESTING": True,
         "EMISA_DATA_DIR": root / "data",
-        "SQLALCHEMY_DATABASE_URI": _database_url(root),
+        "SQLALCHEMY_DATABASE_URI": database_url(root),
         "SERVER_NAME": "emisa.test",
     }
     app = create_app(config)
-    _reset_schema(app, config["SQLALCHEMY_DATABASE_URI"], schema_template)
+    reset_schema(app, config["SQLALCHEMY_DATABASE_URI"], schema_template)
     pages, admin_pages, members, admins, coordinator, more_pages = _build_scene(app)
     port = free_port()
     server = start_server(config, port)
