@@ -1,18 +1,30 @@
-"""Database plumbing: SQLite pragmas and transactions, the commit boundary, schema upgrades."""
+"""Database plumbing: SQLite pragmas and transactions, the commit boundary, schema upgrades.
+
+One unit of work per request, Socket.IO event and CLI command, as Indico's request
+handler does: it commits once at its end when it succeeded and rolls back otherwise; the
+audit queue is written there. Nothing else commits.
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import flask
-from flask import Flask
+from flask import Flask, Response
 from flask_migrate import upgrade
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.sql.expression import Executable
 
 from emisa.extensions import db
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = str(Path(__file__).with_name("migrations"))
 _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -123,8 +135,106 @@ def upgrade_schema() -> None:
 
 
 def commit() -> None:
-    """The one commit at a request or command boundary; audit entries follow the data."""
+    """Commit the session, then write the audit entries that follow its data.
+
+    Called by the boundaries below only; views, API functions, events and operations never
+    commit (operations flush).
+    """
     from emisa.audit import flush_pending
 
     db.session.commit()
     flush_pending()
+    _run_separate_writes()
+
+
+def roll_back() -> None:
+    """Drop what the unit of work wrote and the audit entries that follow its data; the
+    entries that stand on their own (denials, reads, failed sign-ins) are still written."""
+    from emisa.audit import flush_pending
+
+    _separate_writes().clear()
+    db.session.rollback()
+    flush_pending(committed=False)
+
+
+def end_unit_of_work(succeeded: bool) -> None:
+    """The end of one request, Socket.IO event or CLI command: commit or roll back."""
+    if succeeded:
+        commit()
+    else:
+        roll_back()
+
+
+@contextmanager
+def unit_of_work() -> Iterator[None]:
+    """Commit what the block did if it ends normally (or exits 0), roll it back otherwise."""
+    try:
+        yield
+    except SystemExit as exit_:
+        end_unit_of_work(exit_.code in (0, None))
+        raise
+    except BaseException:
+        roll_back()
+        raise
+    end_unit_of_work(True)
+
+
+def refuse_request() -> None:
+    """Mark this request as refused: its boundary rolls back even if the answer is a
+    redirect (a page that flashes the refusal and sends the person back)."""
+    flask.g.emisa_refused = True
+
+
+def _separate_writes() -> list[Executable]:
+    return flask.g.setdefault("emisa_separate_writes", [])
+
+
+def write_after_commit(statement: Executable) -> None:
+    """Queue a small idempotent write of a reading request (a "seen" marker).
+
+    A GET's SQLite transaction is a reader: turning it into a writer half-way can fail when
+    another writer committed in between. The boundary runs these statements once the
+    request succeeded, in their own short transaction that begins IMMEDIATE (it queues
+    behind writers instead of failing).
+    """
+    _separate_writes().append(statement)
+
+
+def _run_separate_writes() -> None:
+    statements = flask.g.pop("emisa_separate_writes", None) if flask.has_app_context() else None
+    if not statements:
+        return
+    with db.engine.connect() as connection:
+        connection = connection.execution_options(sqlite_immediate=True)
+        with connection.begin():
+            for statement in statements:
+                connection.execute(statement)
+
+
+def _end_request(response: Response) -> Response:
+    """The request's boundary: commit when the view answered below 400 and nothing was
+    refused, roll back otherwise. A failing commit answers as the error it raised."""
+    if response.status_code >= 400 or flask.g.pop("emisa_refused", False):
+        _roll_back_request()
+        return response
+    try:
+        commit()
+    except Exception as error:
+        log.warning("the commit at the end of %s failed: %r", flask.request.path, error)
+        _roll_back_request()
+        return flask.current_app.make_response(flask.current_app.handle_user_exception(error))
+    return response
+
+
+def _roll_back_request() -> None:
+    try:
+        roll_back()
+    except OperationalError:
+        # The database went away mid-request (answered 503): nowhere to write the entries.
+        log.exception("audit entries of a request not written: database unavailable")
+
+
+def init_boundary(app: Flask) -> None:
+    """Install the request boundary; registered last so that it runs before the other
+    ``after_request`` hooks (they see the committed state, e.g. mail sent after the commit)."""
+    app.after_request(_end_request)

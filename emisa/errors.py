@@ -12,9 +12,10 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from emisa.access import AccessDenied
-from emisa.audit import flush_pending
+from emisa.database import refuse_request
 from emisa.limits import body_too_large_message
-from emisa.web import wants_json
+from emisa.operations import OperationError
+from emisa.web import refusal_page, wants_json
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,20 @@ def handle_access_denied(error: AccessDenied):
     return error_response(decision.status, message, code)
 
 
+def handle_operation_error(error: OperationError):
+    """A refused operation: a JSON error for the API; for a page, the message flashed on the
+    page the view named (``emisa.web.refusal_returns_to``) or an error page with the status.
+    Either way the request's boundary rolls back what the operation had written."""
+    if wants_json():
+        return json_error(error.status, error.message, error.code)
+    back = refusal_page()
+    if back is None:
+        return error_response(error.status, error.message, error.code)
+    refuse_request()
+    flash(str(error.message), "danger")
+    return redirect(back)
+
+
 def handle_csrf(error: CSRFError):
     return error_response(
         400, _("The form expired or was sent from elsewhere. Reload the page and try again.")
@@ -137,18 +152,9 @@ def handle_unexpected(error: Exception):
 
 
 def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(OperationError, handle_operation_error)
     app.register_error_handler(AccessDenied, handle_access_denied)
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)
-
-    @app.teardown_request
-    def _flush_audit(exception):
-        # Denials and reads are kept even when nothing was committed.
-        if exception is None:
-            try:
-                flush_pending(committed=False)
-            except OperationalError:
-                # The database went away mid-request (answered 503): nowhere to write them.
-                log.exception("audit entries of a request not written: database unavailable")

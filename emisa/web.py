@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Any
 
-from flask import abort, request, url_for
+from flask import abort, g, request, url_for
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
@@ -112,7 +112,19 @@ def month_arg(name: str) -> date | None:
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    """The one test of whether an answer is JSON: the API's paths, or a page's script that
+    asks for JSON only (the upload form's progress script)."""
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def refusal_returns_to(url: str) -> None:
+    """Where a page sends the person back, with the message flashed, should an operation of
+    this request refuse (``OperationError``); without it the refusal is an error page."""
+    g.emisa_refusal_page = url
+
+
+def refusal_page() -> str | None:
+    return g.get("emisa_refusal_page")
 
 
 def page_count(items: int, per_page: int) -> int:

@@ -9,7 +9,6 @@ import click
 from emisa.access.roles import AccountKind, PlatformRole
 from emisa.accounts.operations import AccountDetails, AccountError, create_active_user
 from emisa.cli import emisa_cli, fail
-from emisa.database import commit
 
 
 @emisa_cli.command("create-user")
@@ -41,6 +40,5 @@ def create_user_command(email, name, country, organisation, kind, admin) -> None
         user, uri = create_active_user(details, password)
     except AccountError as error:
         fail(str(error))
-    commit()
     click.echo(f"created {user.role} account {user.email} (id {user.id})")
     click.echo(uri)

@@ -30,7 +30,6 @@ from emisa.cli import fail
 from emisa.crypto import keyring
 from emisa.crypto.master import KEY_FILE_NAME
 from emisa.crypto.models import GroupKey
-from emisa.database import commit
 from emisa.extensions import db
 
 
@@ -64,7 +63,6 @@ def register(cli: click.Group) -> None:
             summary = create_backup(destination)
         except BackupError as error:
             fail(str(error))
-        commit()
         click.echo(
             f"backup written to {summary.path}: {summary.rows} rows, {summary.files} files, "
             f"{summary.bytes} bytes; it holds no master key, keep that apart"
@@ -84,7 +82,6 @@ def register(cli: click.Group) -> None:
             summary = restore_backup(source)
         except BackupError as error:
             fail(str(error))
-        commit()
         click.echo(f"restored {summary.rows} rows and {summary.blobs} files; {summary.audit}")
 
     @cli.group("master-key")
@@ -118,7 +115,6 @@ def register(cli: click.Group) -> None:
             "crypto.master_key_split",
             details={"version": installed.current, "shares": shares, "threshold": threshold},
         )
-        commit()
         click.echo(
             f"master key version {installed.current}: {shares} shares, any {threshold} of them "
             "rebuild it; give each custodian one share, never two to the same person or agency",
@@ -179,5 +175,4 @@ def register(cli: click.Group) -> None:
             leave_pending_record(data_dir, details)
         else:
             audit.record("crypto.master_key_recovered", details=details)
-            commit()
         click.echo(f"master key version {version} rebuilt, checked and written to {destination}")

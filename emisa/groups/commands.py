@@ -7,7 +7,6 @@ import click
 from emisa.access.roles import GroupRole, JoinPolicy
 from emisa.accounts.operations import find_user
 from emisa.cli import emisa_cli, fail
-from emisa.database import commit
 from emisa.extensions import db
 from emisa.groups.models import WorkingGroup
 from emisa.groups.operations import GroupError, add_member, create_group
@@ -28,7 +27,6 @@ def create_group_command(name, mandate, countries, join_policy) -> None:
         group = create_group(name, mandate, countries, join_policy)
     except GroupError as error:
         fail(str(error))
-    commit()
     click.echo(group.id)
 
 
@@ -48,5 +46,4 @@ def add_member_command(group_id, email, role) -> None:
         add_member(group, user, role, by=None)
     except GroupError as error:
         fail(str(error))
-    commit()
     click.echo(f"{user.email} is now {role} of {group.name}")

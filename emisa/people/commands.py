@@ -6,7 +6,6 @@ import click
 
 from emisa.accounts.operations import find_user
 from emisa.cli import emisa_cli, fail
-from emisa.database import commit
 from emisa.people.operations import ProfileError, add_network_coordinator, create_network
 
 
@@ -26,5 +25,4 @@ def create_network_command(name, description, countries, coordinators) -> None:
             add_network_coordinator(network, user)
     except ProfileError as error:
         fail(str(error))
-    commit()
     click.echo(network.id)

@@ -8,9 +8,9 @@ import stat
 
 import pytest
 import sqlalchemy as sa
-from flask.cli import AppGroup
 
 from emisa import create_app
+from emisa.cli import BoundaryGroup
 from emisa.crypto import (
     IntegrityFailure,
     Keyring,
@@ -487,7 +487,7 @@ def test_invalid_env_master_key_stops_start_up(app_config) -> None:
 
 @pytest.fixture
 def cli(app):
-    group = AppGroup("crypto-test")
+    group = BoundaryGroup("crypto-test")
     register_commands(group)
     app.cli.add_command(group)
     return app.test_cli_runner()
