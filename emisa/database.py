@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -143,8 +143,17 @@ def commit() -> None:
     from emisa.audit import flush_pending
 
     db.session.commit()
+    flask.g.pop("emisa_undo", None)
     flush_pending()
-    _run_separate_writes()
+    for effect in flask.g.pop("emisa_on_commit", []):
+        effect()
+
+
+def keep_before_refusal() -> None:
+    """Commit what the request wrote so far although it is about to answer with a refusal
+    (4xx, which rolls back): a second-factor code spent, a failed attempt counted, a session
+    ended must stay so. What the request does afterwards is a unit of work of its own."""
+    commit()
 
 
 def roll_back() -> None:
@@ -152,9 +161,17 @@ def roll_back() -> None:
     entries that stand on their own (denials, reads, failed sign-ins) are still written."""
     from emisa.audit import flush_pending
 
-    _separate_writes().clear()
+    flask.g.pop("emisa_on_commit", None)
     db.session.rollback()
+    for undo in flask.g.pop("emisa_undo", []):
+        undo()
     flush_pending(committed=False)
+
+
+def on_rollback(undo: Callable[[], None]) -> None:
+    """Undo work done outside the database (a blob made durable) should this unit of work
+    roll back, its commit included: nothing stays half-stored."""
+    flask.g.setdefault("emisa_undo", []).append(undo)
 
 
 def end_unit_of_work(succeeded: bool) -> None:
@@ -179,54 +196,48 @@ def unit_of_work() -> Iterator[None]:
     end_unit_of_work(True)
 
 
-def refuse_request() -> None:
-    """Mark this request as refused: its boundary rolls back even if the answer is a
-    redirect (a page that flashes the refusal and sends the person back)."""
-    flask.g.emisa_refused = True
-
-
-def _separate_writes() -> list[Executable]:
-    return flask.g.setdefault("emisa_separate_writes", [])
+def on_commit(effect: Callable[[], None]) -> None:
+    """Run ``effect`` once this unit of work committed (a broadcast, a mail): whoever it
+    reaches and asks the server sees the state that caused it; dropped on rollback."""
+    flask.g.setdefault("emisa_on_commit", []).append(effect)
 
 
 def write_after_commit(statement: Executable) -> None:
     """Queue a small idempotent write of a reading request (a "seen" marker).
 
     A GET's SQLite transaction is a reader: turning it into a writer half-way can fail when
-    another writer committed in between. The boundary runs these statements once the
-    request succeeded, in their own short transaction that begins IMMEDIATE (it queues
-    behind writers instead of failing).
+    another writer committed in between. The statement runs once the request committed,
+    in its own short transaction that begins IMMEDIATE (it queues behind writers instead
+    of failing).
     """
-    _separate_writes().append(statement)
 
-
-def _run_separate_writes() -> None:
-    statements = flask.g.pop("emisa_separate_writes", None) if flask.has_app_context() else None
-    if not statements:
-        return
-    with db.engine.connect() as connection:
-        connection = connection.execution_options(sqlite_immediate=True)
-        with connection.begin():
-            for statement in statements:
+    def write() -> None:
+        with db.engine.connect() as connection:
+            connection = connection.execution_options(sqlite_immediate=True)
+            with connection.begin():
                 connection.execute(statement)
+
+    on_commit(write)
 
 
 def _end_request(response: Response) -> Response:
-    """The request's boundary: commit when the view answered below 400 and nothing was
-    refused, roll back otherwise. A failing commit answers as the error it raised."""
-    if response.status_code >= 400 or flask.g.pop("emisa_refused", False):
-        _roll_back_request()
+    """The request's boundary: commit when the view answered below 400, roll back otherwise
+    (a refusal answered by a redirect was rolled back by its handler). A failing commit
+    answers as the error it raised."""
+    if response.status_code >= 400:
+        roll_back_request()
         return response
     try:
         commit()
     except Exception as error:
         log.warning("the commit at the end of %s failed: %r", flask.request.path, error)
-        _roll_back_request()
+        roll_back_request()
         return flask.current_app.make_response(flask.current_app.handle_user_exception(error))
     return response
 
 
-def _roll_back_request() -> None:
+def roll_back_request() -> None:
+    """Roll the request back; with the database gone, only say the audit entries are lost."""
     try:
         roll_back()
     except OperationalError:

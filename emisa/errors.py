@@ -12,10 +12,10 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from emisa.access import AccessDenied
-from emisa.database import refuse_request
+from emisa.database import roll_back_request
 from emisa.limits import body_too_large_message
 from emisa.operations import OperationError
-from emisa.web import refusal_page, wants_json
+from emisa.web import refusal_answer, wants_json
 
 log = logging.getLogger(__name__)
 
@@ -112,17 +112,20 @@ def handle_access_denied(error: AccessDenied):
 
 
 def handle_operation_error(error: OperationError):
-    """A refused operation: a JSON error for the API; for a page, the message flashed on the
-    page the view named (``emisa.web.refusal_returns_to``) or an error page with the status.
-    Either way the request's boundary rolls back what the operation had written."""
+    """A refused operation: a JSON error for the API; for a page, what the view asked
+    (``emisa.web.on_refusal``: back to a page or the form again, the message flashed) or an
+    error page with the status. What the request wrote is rolled back first, so that the
+    answer never shows it."""
+    roll_back_request()
     if wants_json():
         return json_error(error.status, error.message, error.code)
-    back = refusal_page()
-    if back is None:
+    answer = refusal_answer()
+    if answer is None:
         return error_response(error.status, error.message, error.code)
-    refuse_request()
     flash(str(error.message), "danger")
-    return redirect(back)
+    if isinstance(answer, str):
+        return redirect(answer, 303)
+    return answer(error.status)
 
 
 def handle_csrf(error: CSRFError):
