@@ -146,7 +146,11 @@ def commit() -> None:
     flask.g.pop("emisa_undo", None)
     flush_pending()
     for effect in flask.g.pop("emisa_on_commit", []):
-        effect()
+        try:
+            effect()
+        except Exception:
+            # The data is stored: a lost broadcast or "seen" marker must not answer an error.
+            log.exception("an effect after the commit failed")
 
 
 def keep_before_refusal() -> None:
@@ -174,26 +178,21 @@ def on_rollback(undo: Callable[[], None]) -> None:
     flask.g.setdefault("emisa_undo", []).append(undo)
 
 
-def end_unit_of_work(succeeded: bool) -> None:
-    """The end of one request, Socket.IO event or CLI command: commit or roll back."""
-    if succeeded:
-        commit()
-    else:
-        roll_back()
-
-
 @contextmanager
 def unit_of_work() -> Iterator[None]:
     """Commit what the block did if it ends normally (or exits 0), roll it back otherwise."""
     try:
         yield
     except SystemExit as exit_:
-        end_unit_of_work(exit_.code in (0, None))
+        if exit_.code in (0, None):
+            commit()
+        else:
+            roll_back()
         raise
     except BaseException:
         roll_back()
         raise
-    end_unit_of_work(True)
+    commit()
 
 
 def on_commit(effect: Callable[[], None]) -> None:
