@@ -28,7 +28,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -41,11 +41,13 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60) -> 
     raise RuntimeError(f"nothing listens on port {port}")
 
 
-def start_platform(env: dict, port: int, threads: int = 32) -> subprocess.Popen:
-    """``python app.py``: gunicorn, one gthread worker, exactly as the embedded default runs."""
+def start_platform(env: dict, port: int, threads: int = 32, root: Path = ROOT) -> subprocess.Popen:
+    """``python app.py``: gunicorn, one gthread worker, exactly as the embedded default runs.
+
+    ``root``: another checkout of the platform to serve (its own ``emisa`` is imported)."""
     process = subprocess.Popen(
         [sys.executable, "app.py", "--port", str(port), "--threads", str(threads)],
-        cwd=ROOT,
+        cwd=root,
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

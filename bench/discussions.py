@@ -6,7 +6,12 @@ baseline under the same gunicorn settings; load comes from separate client proce
 loopback with bounded request counts. Not part of the test suite.
 
     python -m bench.discussions [--requests 2000] [--posts 600] [--concurrency 16]
+    python -m bench.discussions --against ../old-checkout   # two versions side by side
     python -m bench.discussions --in-process   # CPU ms per request with the test client
+
+``--against DIR`` also serves another checkout of the platform (say, the commit before a
+change) on the same data, and its thread page and API take their turns with the others:
+both versions measured in one run, against the same baseline.
 
 ``--in-process`` is for profiling on a shared, loaded machine: it measures CPU time (best
 of ten rounds) of the same requests through Flask's test client, no server and no network.
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from contextlib import ExitStack
 from pathlib import Path
 
 import pyotp
@@ -24,9 +30,12 @@ from bench.api import PASSWORD, browser_cookie
 from bench.common import (
     bare_client,
     cpu_per_request,
+    free_port,
     interleaved,
     platform_and_baseline,
     signed_in_client,
+    start_platform,
+    stop,
     workspace,
 )
 
@@ -128,6 +137,7 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=600)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--in-process", action="store_true", help="test client, CPU time")
+    parser.add_argument("--against", type=Path, help="another checkout to serve side by side")
     args = parser.parse_args()
     if args.in_process:
         in_process()
@@ -138,40 +148,48 @@ def main() -> None:
     seeded = seed(data_dir, database_url)
 
     bearer = {"Authorization": f"Bearer {seeded['token']}"}
-    with platform_and_baseline(data_dir, database_url) as (platform_port, bare_port):
-        cookie = browser_cookie(platform_port, seeded["email"], seeded["secret"])
-        reads = {"total": args.requests, "concurrency": args.concurrency}
-        results = interleaved(
-            {
-                "bare Flask + one SQLite SELECT": {"port": bare_port, "path": "/bare", **reads},
-                f"GET /threads/{{id}} page (50 of {POSTS} posts)": {
-                    "port": platform_port,
-                    "path": f"/threads/{seeded['thread']}",
-                    "headers": {"Cookie": cookie},
-                    **reads,
-                },
-                f"GET /api/v1/threads/{{id}} ({POSTS} posts)": {
-                    "port": platform_port,
-                    "path": f"/api/v1/threads/{seeded['thread']}",
-                    "headers": bearer,
-                    **reads,
-                },
-                "POST /api/v1/threads/{id}/posts": {
-                    "port": platform_port,
-                    "path": f"/api/v1/threads/{seeded['target']}/posts",
-                    "method": "POST",
-                    "headers": {**bearer, "Content-Type": "application/json"},
-                    "body": json.dumps({"body": BODY}).encode(),
-                    "total": args.posts,
-                    "concurrency": args.concurrency,
-                },
-            }
+    env = {"EMISA_DATA_DIR": str(data_dir), "DATABASE_URL": database_url}
+    with ExitStack() as servers:
+        platform_port, bare_port = servers.enter_context(
+            platform_and_baseline(data_dir, database_url)
         )
+        reads = {"total": args.requests, "concurrency": args.concurrency}
+        runs = {"bare Flask + one SQLite SELECT": {"port": bare_port, "path": "/bare", **reads}}
+        versions = {"": platform_port}
+        if args.against is not None:
+            other_port = free_port()
+            other = start_platform(env, other_port, root=args.against.resolve())
+            servers.callback(stop, other)
+            versions[f"[{args.against.name}] "] = other_port
+        # One sign-in serves both versions: same data directory (secret key), same sessions.
+        cookie = browser_cookie(platform_port, seeded["email"], seeded["secret"])
+        for version, port in versions.items():
+            runs[f"{version}GET /threads/{{id}} page (50 of {POSTS} posts)"] = {
+                "port": port,
+                "path": f"/threads/{seeded['thread']}",
+                "headers": {"Cookie": cookie},
+                **reads,
+            }
+            runs[f"{version}GET /api/v1/threads/{{id}} ({POSTS} posts)"] = {
+                "port": port,
+                "path": f"/api/v1/threads/{seeded['thread']}",
+                "headers": bearer,
+                **reads,
+            }
+        runs["POST /api/v1/threads/{id}/posts"] = {
+            "port": platform_port,
+            "path": f"/api/v1/threads/{seeded['target']}/posts",
+            "method": "POST",
+            "headers": {**bearer, "Content-Type": "application/json"},
+            "body": json.dumps({"body": BODY}).encode(),
+            "total": args.posts,
+            "concurrency": args.concurrency,
+        }
+        results = interleaved(runs)
 
     baseline = results["bare Flask + one SQLite SELECT"].rps
     for label, stats in list(results.items())[1:]:
-        target = "  (target >= 0.25)" if label.startswith("GET") else ""
-        print(f"ratio {label:<40} / bare {stats.rps / baseline:5.2f}{target}")
+        print(f"ratio {label:<50} / bare {stats.rps / baseline:5.2f}")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     from emisa import admission, i18n, limits
     from emisa.accesslog import redact_werkzeug_log
     from emisa.crypto import keyring
-    from emisa.database import MIGRATIONS_DIR, init_database
+    from emisa.database import MIGRATIONS_DIR, init_boundary, init_database
     from emisa.errors import register_error_handlers
     from emisa.extensions import (
         api,
@@ -103,4 +103,6 @@ def create_app(config: dict | None = None) -> Flask:
     for feature in FEATURES:
         importlib.import_module(feature).init_app(app)
     skip_empty_limit_check(app)
+    # Last, so that it runs first among the after-request hooks: they see the committed state.
+    init_boundary(app)
     return app

@@ -3,14 +3,43 @@
 from __future__ import annotations
 
 import sys
+from functools import wraps
 
 import click
 from flask.cli import AppGroup
 
 from emisa import audit
-from emisa.database import commit, upgrade_schema
+from emisa.database import unit_of_work, upgrade_schema
 
-emisa_cli = AppGroup("emisa", help="Operate the EMISA platform.")
+
+class BoundaryGroup(AppGroup):
+    """Every command of the group is one unit of work: committed when it ends normally, exits
+    0 or reports findings by its exit status (``ctx.exit(1)``, e.g. fsck), rolled back when
+    it fails (``fail``, an exception); commands themselves never commit."""
+
+    def command(self, *args, **kwargs):
+        register = super().command(*args, **kwargs)
+
+        def decorator(fn):
+            @wraps(fn)
+            def in_unit_of_work(*fn_args, **fn_kwargs):
+                with unit_of_work():
+                    try:
+                        return fn(*fn_args, **fn_kwargs)
+                    except click.exceptions.Exit as report:
+                        findings = report
+                raise findings
+
+            return register(in_unit_of_work)
+
+        return decorator
+
+    def group(self, *args, **kwargs):
+        kwargs.setdefault("cls", BoundaryGroup)
+        return super().group(*args, **kwargs)
+
+
+emisa_cli = BoundaryGroup("emisa", help="Operate the EMISA platform.")
 
 
 def fail(message: str) -> None:
@@ -26,7 +55,6 @@ def init_db_command() -> None:
 
     upgrade_schema()
     made = seed_groups()
-    commit()
     click.echo(f"schema up to date; {made} working groups created")
 
 

@@ -1,18 +1,30 @@
-"""Database plumbing: SQLite pragmas and transactions, the commit boundary, schema upgrades."""
+"""Database plumbing: SQLite pragmas and transactions, the commit boundary, schema upgrades.
+
+One unit of work per request, Socket.IO event and CLI command, as Indico's request
+handler does: it commits once at its end when it succeeded and rolls back otherwise; the
+audit queue is written there. Nothing else commits.
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import flask
-from flask import Flask
+from flask import Flask, Response
 from flask_migrate import upgrade
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.sql.expression import Executable
 
 from emisa.extensions import db
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = str(Path(__file__).with_name("migrations"))
 _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -123,8 +135,116 @@ def upgrade_schema() -> None:
 
 
 def commit() -> None:
-    """The one commit at a request or command boundary; audit entries follow the data."""
+    """Commit the session, then write the audit entries that follow its data.
+
+    Called by the boundaries below only; views, API functions, events and operations never
+    commit (operations flush).
+    """
     from emisa.audit import flush_pending
 
     db.session.commit()
+    flask.g.pop("emisa_undo", None)
     flush_pending()
+    for effect in flask.g.pop("emisa_on_commit", []):
+        try:
+            effect()
+        except Exception:
+            # The data is stored: a lost broadcast or "seen" marker must not answer an error.
+            log.exception("an effect after the commit failed")
+
+
+def keep_before_refusal() -> None:
+    """Commit what the request wrote so far although it is about to answer with a refusal
+    (4xx, which rolls back): a second-factor code spent, a failed attempt counted, a session
+    ended must stay so. What the request does afterwards is a unit of work of its own."""
+    commit()
+
+
+def roll_back() -> None:
+    """Drop what the unit of work wrote and the audit entries that follow its data; the
+    entries that stand on their own (denials, reads, failed sign-ins) are still written."""
+    from emisa.audit import flush_pending
+
+    flask.g.pop("emisa_on_commit", None)
+    db.session.rollback()
+    for undo in flask.g.pop("emisa_undo", []):
+        undo()
+    flush_pending(committed=False)
+
+
+def on_rollback(undo: Callable[[], None]) -> None:
+    """Undo work done outside the database (a blob made durable) should this unit of work
+    roll back, its commit included: nothing stays half-stored."""
+    flask.g.setdefault("emisa_undo", []).append(undo)
+
+
+@contextmanager
+def unit_of_work() -> Iterator[None]:
+    """Commit what the block did if it ends normally (or exits 0), roll it back otherwise."""
+    try:
+        yield
+    except SystemExit as exit_:
+        if exit_.code in (0, None):
+            commit()
+        else:
+            roll_back()
+        raise
+    except BaseException:
+        roll_back()
+        raise
+    commit()
+
+
+def on_commit(effect: Callable[[], None]) -> None:
+    """Run ``effect`` once this unit of work committed (a broadcast, a mail): whoever it
+    reaches and asks the server sees the state that caused it; dropped on rollback."""
+    flask.g.setdefault("emisa_on_commit", []).append(effect)
+
+
+def write_after_commit(statement: Executable) -> None:
+    """Queue a small idempotent write of a reading request (a "seen" marker).
+
+    A GET's SQLite transaction is a reader: turning it into a writer half-way can fail when
+    another writer committed in between. The statement runs once the request committed,
+    in its own short transaction that begins IMMEDIATE (it queues behind writers instead
+    of failing).
+    """
+
+    def write() -> None:
+        with db.engine.connect() as connection:
+            connection = connection.execution_options(sqlite_immediate=True)
+            with connection.begin():
+                connection.execute(statement)
+
+    on_commit(write)
+
+
+def _end_request(response: Response) -> Response:
+    """The request's boundary: commit when the view answered below 400, roll back otherwise
+    (a refusal answered by a redirect was rolled back by its handler). A failing commit
+    answers as the error it raised."""
+    if response.status_code >= 400:
+        roll_back_request()
+        return response
+    try:
+        commit()
+    except Exception as error:
+        log.warning("the commit at the end of %s failed: %r", flask.request.path, error)
+        roll_back_request()
+        return flask.current_app.make_response(flask.current_app.handle_user_exception(error))
+    return response
+
+
+def roll_back_request() -> None:
+    """Roll the request back; with the database gone, only say the audit entries are lost."""
+    try:
+        roll_back()
+    except OperationalError:
+        # The database went away mid-request (answered 503): nowhere to write the entries.
+        log.exception("audit entries of a request not written: database unavailable")
+
+
+def init_boundary(app: Flask) -> None:
+    """Install the request boundary; registered last so that it runs before the other
+    ``after_request`` hooks (they see the committed state, e.g. mail sent after the commit)."""
+    app.after_request(_end_request)

@@ -12,9 +12,10 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from emisa.access import AccessDenied
-from emisa.audit import flush_pending
+from emisa.database import roll_back_request
 from emisa.limits import body_too_large_message
-from emisa.web import wants_json
+from emisa.operations import OperationError
+from emisa.web import refusal_answer, wants_json
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,23 @@ def handle_access_denied(error: AccessDenied):
     return error_response(decision.status, message, code)
 
 
+def handle_operation_error(error: OperationError):
+    """A refused operation: a JSON error for the API; for a page, what the view asked
+    (``emisa.web.on_refusal``: back to a page or the form again, the message flashed) or an
+    error page with the status. What the request wrote is rolled back first, so that the
+    answer never shows it."""
+    roll_back_request()
+    if wants_json():
+        return json_error(error.status, error.message, error.code)
+    answer = refusal_answer()
+    if answer is None:
+        return error_response(error.status, error.message, error.code)
+    flash(str(error.message), "danger")
+    if isinstance(answer, str):
+        return redirect(answer, 303)
+    return answer(error.status)
+
+
 def handle_csrf(error: CSRFError):
     return error_response(
         400, _("The form expired or was sent from elsewhere. Reload the page and try again.")
@@ -142,19 +160,10 @@ def handle_unexpected(error: Exception):
 
 
 def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(OperationError, handle_operation_error)
     app.register_error_handler(AccessDenied, handle_access_denied)
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(MethodNotAllowed, handle_method_not_allowed)
     app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)
-
-    @app.teardown_request
-    def _flush_audit(exception):
-        # Denials and reads are kept even when nothing was committed.
-        if exception is None:
-            try:
-                flush_pending(committed=False)
-            except OperationalError:
-                # The database went away mid-request (answered 503): nowhere to write them.
-                log.exception("audit entries of a request not written: database unavailable")

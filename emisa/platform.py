@@ -6,7 +6,7 @@ import click
 from flask import Flask
 
 from emisa.accounts.operations import count_admins
-from emisa.database import commit, upgrade_schema
+from emisa.database import unit_of_work, upgrade_schema
 from emisa.groups.operations import seed_groups
 
 
@@ -14,8 +14,8 @@ def prepare_platform(app: Flask) -> None:
     """Upgrade the schema in place (data is kept), add missing seed groups, guide the operator."""
     with app.app_context():
         upgrade_schema()
-        made = seed_groups()
-        commit()
+        with unit_of_work():
+            made = seed_groups()
         if made:
             click.echo(f"Created {made} EMISA working groups.")
         _warn_if_key_beside_data(app)

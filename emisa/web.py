@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from flask import abort, request, url_for
+from flask import abort, g, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
@@ -112,7 +114,21 @@ def month_arg(name: str) -> date | None:
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    """The one test of whether an answer is JSON: the API's paths, or a page's script that
+    asks for JSON only (the upload form's progress script)."""
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def on_refusal(answer: str | Callable[[int], ResponseReturnValue]) -> None:
+    """How this page answers should an operation refuse (``OperationError``): the address
+    to send the person back to, or a function that renders the page again with the given
+    status (a form and what was typed in it). Either way the message is flashed and nothing
+    the request wrote is kept; without it the refusal is an error page."""
+    g.emisa_on_refusal = answer
+
+
+def refusal_answer() -> str | Callable[[int], ResponseReturnValue] | None:
+    return g.get("emisa_on_refusal")
 
 
 def page_count(items: int, per_page: int) -> int:

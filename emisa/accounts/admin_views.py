@@ -19,12 +19,13 @@ from emisa.accounts import operations
 from emisa.accounts.forms import AccountDetailsForm, ExpiryForm, InviteForm, RoleForm
 from emisa.accounts.models import User
 from emisa.accounts.views import reauthenticated
-from emisa.database import commit
+from emisa.database import keep_before_refusal
 from emisa.extensions import db
 from emisa.forms import ConfirmForm
 from emisa.i18n import term
 from emisa.mail import mail_configured, send_mail
-from emisa.web import load
+from emisa.operations import OperationError
+from emisa.web import load, on_refusal
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -86,11 +87,10 @@ def invite():
         )
         try:
             user, token = operations.invite(details, current_user)
-        except operations.AccountError as error:
+        except OperationError as error:
             form.email.errors.append(str(error))
-            status = 409 if isinstance(error, operations.DuplicateAccount) else 400
+            status = error.status
         else:
-            commit()
             return _invitation_page(user, token)
     elif request.method == "POST":
         status = 400
@@ -136,10 +136,9 @@ def account_details(user_id: int):
             country=form.country.data,
             by=current_user,
         )
-    except operations.AccountError as error:
+    except OperationError as error:
         form.name.errors.append(str(error))
         return _account_page(user, 400, details_form=form)
-    commit()
     flash(_("The account's details were saved."), "success")
     return redirect(url_for("admin.account", user_id=user.id))
 
@@ -151,16 +150,15 @@ def account_role(user_id: int):
     user = load(User, user_id)
     require(current_user, "manage", user)
     form = RoleForm()
-    if not (form.validate_on_submit() and reauthenticated(form)):
-        commit()  # a spent code stays spent
+    present = form.validate_on_submit() and reauthenticated(form)
+    keep_before_refusal()  # a spent code stays spent, whatever follows
+    if not present:
         return _account_page(user, 400, role_form=form)
     try:
         operations.change_role(user, form.role.data, current_user)
-    except operations.AccountError as error:
+    except OperationError as error:
         form.role.errors.append(str(error))
-        commit()
         return _account_page(user, 409, role_form=form)
-    commit()
     flash(_("%(name)s is now %(role)s.", name=user.name, role=term(user.role)), "success")
     return redirect(url_for("admin.account", user_id=user.id))
 
@@ -186,13 +184,9 @@ def account_action(user_id: int, action: str):
         flash(_("The form expired; try again."), "danger")
         return redirect(url_for("admin.account", user_id=user.id))
     operation, done = _ACTIONS[action]
-    try:
-        operation(user, current_user)
-    except operations.AccountError as error:
-        flash(str(error), "danger")
-    else:
-        commit()
-        flash(done, "success")
+    on_refusal(url_for("admin.account", user_id=user.id))
+    operation(user, current_user)
+    flash(done, "success")
     return redirect(url_for("admin.account", user_id=user.id))
 
 
@@ -204,7 +198,6 @@ def account_expiry(user_id: int):
     form = ExpiryForm()
     if form.validate_on_submit():
         operations.set_expiry(user, _end_of_day(form.expires_on.data), current_user)
-        commit()
         flash(_("The expiry date was saved."), "success")
     else:
         flash(_("That is not a valid date."), "danger")
@@ -221,9 +214,8 @@ def reissue_invitation(user_id: int):
         return redirect(url_for("admin.account", user_id=user.id))
     try:
         token = operations.reissue_invitation(user, current_user)
-    except operations.AccountError as error:
+    except OperationError as error:
         audit.record_event("account.invitation_refused", outcome="denied", target=user)
         flash(str(error), "danger")
         return _account_page(user, 409)
-    commit()
     return _invitation_page(user, token)

@@ -7,9 +7,9 @@ import sys
 import click
 
 from emisa.access.roles import AccountKind, PlatformRole
-from emisa.accounts.operations import AccountDetails, AccountError, create_active_user
+from emisa.accounts.operations import AccountDetails, create_active_user
 from emisa.cli import emisa_cli, fail
-from emisa.database import commit
+from emisa.operations import OperationError
 
 
 @emisa_cli.command("create-user")
@@ -39,8 +39,7 @@ def create_user_command(email, name, country, organisation, kind, admin) -> None
     )
     try:
         user, uri = create_active_user(details, password)
-    except AccountError as error:
+    except OperationError as error:
         fail(str(error))
-    commit()
     click.echo(f"created {user.role} account {user.email} (id {user.id})")
     click.echo(uri)

@@ -24,24 +24,24 @@ from emisa.accounts.passwords import check_strength, hash_password
 from emisa.accounts.sessions import digest, end_all_access
 from emisa.extensions import db
 from emisa.i18n import term
+from emisa.operations import OperationError
 from emisa.signals import rights_narrowed
 from emisa.timeutil import utcnow
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
-class AccountError(ValueError):
-    """Bad input for an account operation; the message is for a person."""
+class DuplicateAccount(OperationError):
+    """The email is taken: a conflict (409), not bad input."""
 
-
-class DuplicateAccount(AccountError):
-    pass
+    def __init__(self, message: str):
+        super().__init__(message, 409)
 
 
 def normalise_email(email: str) -> str:
     value = (email or "").strip().lower()
     if len(value) > 254 or not _EMAIL.match(value):
-        raise AccountError(_("'%(email)s' is not a valid email address.", email=email))
+        raise OperationError(_("'%(email)s' is not a valid email address.", email=email))
     return value
 
 
@@ -64,13 +64,13 @@ def _new_user(details: AccountDetails, state: str) -> User:
     email = normalise_email(details.email)
     name, organisation = details.name.strip(), details.organisation.strip()
     if not name or not organisation:
-        raise AccountError(_("Name and organisation are required."))
+        raise OperationError(_("Name and organisation are required."))
     try:
         country = normalise_country(details.country)
         kind = parse_enum(AccountKind, details.kind)
         role = parse_enum(PlatformRole, details.role)
     except ValueError as error:
-        raise AccountError(str(error)) from None
+        raise OperationError(str(error)) from None
     if find_user(email) is not None:
         raise DuplicateAccount(
             _("An account with the email %(email)s already exists.", email=email)
@@ -93,7 +93,7 @@ def set_password(user: User, password: str) -> None:
     try:
         check_strength(password, email=user.email, name=user.name)
     except ValueError as error:
-        raise AccountError(str(error)) from None
+        raise OperationError(str(error)) from None
     user.password_hash = hash_password(password)
 
 
@@ -119,7 +119,7 @@ def invite(details: AccountDetails, invited_by: User | None) -> tuple[User, str]
 
 def reissue_invitation(user: User, invited_by: User | None) -> str:
     if user.state != AccountState.INVITED or user.is_claimed:
-        raise AccountError(
+        raise OperationError(
             _("Only an account whose owner never set a password gets an invitation link.")
         )
     token = secrets.token_urlsafe(32)
@@ -162,7 +162,7 @@ def accept_invitation(invitation: Invitation, password: str) -> User:
         .execution_options(synchronize_session=False)
     )
     if spent.rowcount != 1:
-        raise AccountError(_("This invitation was already used."))
+        raise OperationError(_("This invitation was already used."))
     audit.record("account.invitation_accepted", actor=user, target=user)
     return user
 
@@ -214,7 +214,7 @@ def change_password(user: User, new_password: str) -> None:
 
 def suspend(user: User, by: User) -> None:
     if user.id == by.id:
-        raise AccountError(_("You cannot suspend your own account."))
+        raise OperationError(_("You cannot suspend your own account."))
     user.state = AccountState.SUSPENDED
     end_all_access(user)
     audit.record("account.suspended", actor=by, target=user)
@@ -222,7 +222,7 @@ def suspend(user: User, by: User) -> None:
 
 def reactivate(user: User, by: User) -> None:
     if user.state not in (AccountState.SUSPENDED, AccountState.EXPIRED) and user.is_usable:
-        raise AccountError(_("The account is already active."))
+        raise OperationError(_("The account is already active."))
     # A claimed account comes back active: with its second factor reset, its owner enrols
     # again with their own password. Only one never claimed is invited again.
     user.state = AccountState.ACTIVE if user.is_claimed else AccountState.INVITED
@@ -262,11 +262,11 @@ def change_role(user: User, role: str, by: User) -> None:
     try:
         role = parse_enum(PlatformRole, role)
     except ValueError as error:
-        raise AccountError(str(error)) from None
+        raise OperationError(str(error)) from None
     if user.id == by.id:
-        raise AccountError(_("Another administrator must change your own platform role."))
+        raise OperationError(_("Another administrator must change your own platform role."))
     if role == user.role:
-        raise AccountError(
+        raise OperationError(
             _("%(name)s already has the role %(role)s.", name=user.name, role=term(role))
         )
     previous, user.role = user.role, role
@@ -284,11 +284,11 @@ def correct_details(user: User, *, name: str, organisation: str, country: str, b
     """
     name, organisation = (name or "").strip(), (organisation or "").strip()
     if not name or not organisation:
-        raise AccountError(_("Name and organisation are required."))
+        raise OperationError(_("Name and organisation are required."))
     try:
         country = normalise_country(country)
     except ValueError as error:
-        raise AccountError(str(error)) from None
+        raise OperationError(str(error)) from None
     changes = {
         field: {"from": getattr(user, field), "to": value}
         for field, value in (

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from emisa import audit
 from emisa.accounts.models import User
 from emisa.i18n import DIGITS, LANGUAGES
+from emisa.operations import OperationError
 
 _ZONES: list[str] = []
 
@@ -24,12 +25,12 @@ def time_zones() -> list[str]:
     return _ZONES
 
 
-class PreferenceError(ValueError):
-    """A refused value; ``field`` names the preference at fault."""
+class PreferenceError(OperationError):
+    """A refused value; ``field`` names the preference at fault (the form marks it)."""
 
     def __init__(self, field: str, message: str):
         super().__init__(message)
-        self.field, self.message = field, message
+        self.field = field
 
 
 def _checked(field: str, value) -> str:

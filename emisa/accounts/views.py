@@ -50,10 +50,11 @@ from emisa.accounts.sessions import (
     revoke,
     start_session,
 )
-from emisa.database import commit
+from emisa.database import keep_before_refusal
 from emisa.extensions import db, limiter
 from emisa.forms import ConfirmForm
 from emisa.i18n import LANGUAGE_COOKIE, LANGUAGES, term
+from emisa.operations import OperationError
 
 bp = Blueprint("auth", __name__)
 
@@ -133,12 +134,10 @@ def login():
         else:
             if user.totp_enrolled_at:
                 _sign_in(user, "password")
-                commit()
                 return redirect(url_for("auth.code", next=request.args.get("next")))
             if not user.totp_pending_secret:
                 operations.begin_enrolment(user)
             _sign_in(user, "enrol")
-            commit()
             return redirect(url_for("auth.enrol"))
     elif request.method == "POST":
         status = 400
@@ -164,12 +163,11 @@ def code():
             if status == 403:
                 # Both factors passed but the account is closed: this sign-in ends here.
                 revoke(session)
-                commit()
+                keep_before_refusal()
                 logout_user()
                 return render_template("auth/login.html", form=LoginForm()), status
         else:
             _advance("full")
-            commit()
             if method == "recovery-code":
                 left = totp.remaining_recovery_codes(current_user)
                 flash(
@@ -212,12 +210,11 @@ def enrol():
     if request.method == "POST" and "start-csrf_token" in request.form:
         if start_form.validate_on_submit():
             operations.begin_enrolment(current_user)
-            commit()
         return redirect(url_for("auth.enrol"))
     if form.validate_on_submit():
         codes = operations.confirm_enrolment(current_user, form.code.data)
         if codes is None:
-            commit()
+            keep_before_refusal()
             flash(_("That code does not match. Check your device's clock and try again."), "danger")
             return _enrolment_page(form, 400)
         first = session.stage != "full"
@@ -228,7 +225,6 @@ def enrol():
             )
         else:
             _advance("full")
-        commit()
         # A first enrolment goes on to confirm language and time zone; a new device does not.
         return render_template(
             "auth/recovery_codes.html",
@@ -252,7 +248,6 @@ def logout():
             audit.record("auth.logout", actor=user, target=user)
         elif user.auth_session is not None:
             revoke(user.auth_session)
-        commit()
         logout_user()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
@@ -270,13 +265,12 @@ def invitation(token: str):
     if form.validate_on_submit():
         try:
             user = operations.accept_invitation(invite, form.password.data)
-        except operations.AccountError as error:
+        except OperationError as error:
             form.password.errors.append(str(error))
             status = 400
         else:
             operations.begin_enrolment(user)
             _sign_in(user, "enrol")
-            commit()
             return redirect(url_for("auth.enrol"))
     elif request.method == "POST":
         status = 400
@@ -335,7 +329,6 @@ def _store_preferences(form: PreferencesForm) -> bool:
     except PreferenceError as error:
         getattr(form, error.field).errors.append(error.message)
         return False
-    commit()
     return True
 
 
@@ -381,7 +374,6 @@ def language():
     if current_user.is_authenticated and current_user.is_fully_authenticated:
         require(current_user, "use")
         set_preferences(current_user, language=chosen)
-        commit()
     response.set_cookie(
         LANGUAGE_COOKIE,
         chosen,
@@ -435,10 +427,9 @@ def change_password():
         else:
             try:
                 operations.change_password(current_user, form.password.data)
-            except operations.AccountError as error:
+            except OperationError as error:
                 form.password.errors.append(str(error))
             else:
-                commit()
                 flash(
                     _("Password changed. Every other session and all API tokens were ended."),
                     "success",
@@ -456,7 +447,7 @@ def _refused_reauthentication(prefix: str, form_name: str):
     form = ReauthForm(prefix=prefix)
     if _reauthenticated(form):
         return None
-    commit()
+    keep_before_refusal()
     return _account_page(400, **{form_name: form})
 
 
@@ -467,7 +458,6 @@ def regenerate_recovery_codes():
         return refused
     codes = totp.new_recovery_codes(current_user)
     audit.record("auth.recovery_codes_regenerated", target=current_user)
-    commit()
     return render_template("auth/recovery_codes.html", codes=codes)
 
 
@@ -478,7 +468,6 @@ def reenrol_totp():
         return refused
     operations.begin_enrolment(current_user)
     audit.record("auth.totp_reenrolment_started", target=current_user)
-    commit()
     return redirect(url_for("auth.enrol"))
 
 
@@ -495,7 +484,6 @@ def revoke_session(session_id: int):
         abort(404)
     revoke(target)
     audit.record("auth.session_revoked", target=current_user, details={"session_id": session_id})
-    commit()
     if target.id == current_user.auth_session.id:
         logout_user()
         return redirect(url_for("auth.login"))
@@ -512,7 +500,6 @@ def create_token():
         return _account_page(400, token_form=form)
     token, plain = issue_token(current_user, form.name.data)
     audit.record("auth.token_issued", target=current_user, details={"name": token.name})
-    commit()
     return render_template("account/token_created.html", token=token, plain=plain)
 
 
@@ -527,6 +514,5 @@ def revoke_token(token_id: int):
         abort(404)
     revoke(target)
     audit.record("auth.token_revoked", target=current_user, details={"token_id": token_id})
-    commit()
     flash(_("The token was revoked."), "success")
     return redirect(url_for("auth.account"))

@@ -14,7 +14,7 @@ from emisa.accounts.login import LoginFailed, check_code, check_password
 from emisa.accounts.preferences import PreferenceError, set_preferences, time_zones
 from emisa.accounts.sessions import issue_token, revoke
 from emisa.api.blueprint import api_blueprint, errors
-from emisa.database import commit
+from emisa.database import keep_before_refusal
 from emisa.errors import json_error
 from emisa.extensions import limiter
 from emisa.i18n import LANGUAGES
@@ -89,7 +89,7 @@ def create_token(body):
             )
         check_code(user, body["otp"])
     except LoginFailed as failure:
-        commit()
+        keep_before_refusal()  # the failed attempt is counted, a spent code stays spent
         headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else None
         if failure.status == 401:
             # Both factors arrive together: one answer for either, so the password's
@@ -99,7 +99,6 @@ def create_token(body):
         return json_error(failure.status, failure.message, code, headers)
     token, plain = issue_token(user, body["name"])
     audit.record("auth.token_issued", actor=user, target=user, details={"name": token.name})
-    commit()
     return {"token": plain, "expires_at": token.expires_at}
 
 
@@ -114,7 +113,6 @@ def delete_token():
         abort(401)
     revoke(token)
     audit.record("auth.token_revoked", target=current_user, details={"token_id": token.id})
-    commit()
 
 
 @blp.route("/me")
@@ -145,5 +143,4 @@ def update_me(body):
         set_preferences(current_user, **body)
     except PreferenceError as error:
         return json_error(400, f"{error.field}: {error.message}", "invalid_input")
-    commit()
     return current_user

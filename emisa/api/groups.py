@@ -14,7 +14,6 @@ from emisa.access.roles import GroupRole, JoinPolicy
 from emisa.accounts.operations import find_user
 from emisa.api.blueprint import api_blueprint, errors, links
 from emisa.api.pagination import Page, paginated
-from emisa.database import commit
 from emisa.extensions import db
 from emisa.groups import operations
 from emisa.groups.models import GroupListing, JoinRequest, WorkingGroup
@@ -105,17 +104,6 @@ class DecisionBody(Schema):
     reason = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
-def _run(operation, *args):
-    """Run a group operation; its refusal becomes the API error it names."""
-    try:
-        result = operation(*args)
-    except operations.GroupError as error:
-        db.session.rollback()
-        abort(error.status, description=str(error))
-    commit()
-    return result
-
-
 @blp.route("/groups")
 @paginated(blp, GroupSummary(many=True))
 @errors(blp, 400, 401)
@@ -153,8 +141,7 @@ def list_groups(page: Page):
 def create_group(body):
     """Create a working group (platform admins)."""
     require(current_user, "administer")
-    group = _run(
-        operations.create_group,
+    group = operations.create_group(
         body["name"],
         body["mandate"],
         body["allowed_countries"],
@@ -197,7 +184,7 @@ def add_member(body, gid: int):
     if user is None:
         abort(404, description="No account has this email address.")
     require(current_user, "assign", Seat(group, user.id))
-    return _run(operations.add_member, group, user, body["role"], current_user)
+    return operations.add_member(group, user, body["role"], current_user)
 
 
 @blp.route("/groups/<int:gid>/join-requests", methods=["POST"])
@@ -210,7 +197,7 @@ def add_member(body, gid: int):
 def create_join_request(body, gid: int):
     """Ask to join a group whose join policy is ``request``."""
     group = load_checked(WorkingGroup, gid, "request_join")
-    return _run(operations.request_to_join, group, current_user, body["motivation"])
+    return operations.request_to_join(group, current_user, body["motivation"])
 
 
 @blp.route("/groups/<int:gid>/join-requests")
@@ -228,7 +215,7 @@ def list_join_requests(gid: int, page: Page):
 @errors(blp, 401, 403, 404, 409)
 def approve(request_id: int):
     join_request = load_checked(JoinRequest, request_id, "decide")
-    _run(operations.decide_join_request, join_request, True, "", current_user)
+    operations.decide_join_request(join_request, True, "", current_user)
     return join_request
 
 
@@ -238,5 +225,5 @@ def approve(request_id: int):
 @errors(blp, 400, 401, 403, 404, 409)
 def reject(body, request_id: int):
     join_request = load_checked(JoinRequest, request_id, "decide")
-    _run(operations.decide_join_request, join_request, False, body["reason"], current_user)
+    operations.decide_join_request(join_request, False, body["reason"], current_user)
     return join_request

@@ -30,7 +30,6 @@ from emisa.cli import emisa_cli, fail
 from emisa.crypto import keyring
 from emisa.crypto.master import KEY_FILE_NAME
 from emisa.crypto.models import GroupKey
-from emisa.database import commit
 from emisa.extensions import db
 
 
@@ -63,7 +62,6 @@ def backup_command(destination: Path | None, to_verify: Path | None) -> None:
         summary = create_backup(destination)
     except BackupError as error:
         fail(str(error))
-    commit()
     click.echo(
         f"backup written to {summary.path}: {summary.rows} rows, {summary.files} files, "
         f"{summary.bytes} bytes; it holds no master key, keep that apart"
@@ -84,7 +82,6 @@ def restore_command(source: Path) -> None:
         summary = restore_backup(source)
     except BackupError as error:
         fail(str(error))
-    commit()
     click.echo(f"restored {summary.rows} rows and {summary.blobs} files; {summary.audit}")
 
 
@@ -120,7 +117,6 @@ def split_command(shares: int, threshold: int) -> None:
         "crypto.master_key_split",
         details={"version": installed.current, "shares": shares, "threshold": threshold},
     )
-    commit()
     click.echo(
         f"master key version {installed.current}: {shares} shares, any {threshold} of them "
         "rebuild it; give each custodian one share, never two to the same person or agency",
@@ -182,5 +178,4 @@ def recover_command(
         leave_pending_record(data_dir, details)
     else:
         audit.record("crypto.master_key_recovered", details=details)
-        commit()
     click.echo(f"master key version {version} rebuilt, checked and written to {destination}")

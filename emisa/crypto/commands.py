@@ -7,32 +7,22 @@ error and exit status 1, which is what operators' scripts rely on.
 
 from __future__ import annotations
 
-import sys
-from typing import NoReturn
-
 import click
 import sqlalchemy as sa
 
 from emisa import audit
-from emisa.cli import emisa_cli
+from emisa.cli import emisa_cli, fail
 from emisa.crypto import keyring
 from emisa.crypto.errors import CryptoError, UnknownGroup
 from emisa.crypto.models import GroupKey
-from emisa.database import commit
 from emisa.extensions import db
-
-
-def _fail(message: str) -> NoReturn:
-    db.session.rollback()
-    click.echo(f"error: {message}", err=True)
-    sys.exit(1)
 
 
 def _group_id(value: str | None) -> int:
     if value is None:
-        _fail("--group ID is required")
+        fail("--group ID is required")
     if not value.isdigit() or int(value) < 1:
-        _fail(f"--group must be a working group id (a positive integer), not {value!r}")
+        fail(f"--group must be a working group id (a positive integer), not {value!r}")
     return int(value)
 
 
@@ -44,9 +34,9 @@ def rotate_group_key_command(group: str | None) -> None:
     try:
         version = keyring.rotate_group_key(group_id)
     except UnknownGroup:
-        _fail(f"no working group with id {group_id}")
+        fail(f"no working group with id {group_id}")
     except CryptoError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     audit.record(
         "crypto.group_key_rotated",
         target_type="group",
@@ -54,7 +44,6 @@ def rotate_group_key_command(group: str | None) -> None:
         group_id=group_id,
         details={"version": version},
     )
-    commit()
     click.echo(f"group {group_id}: key version {version} is current")
 
 
@@ -64,12 +53,11 @@ def rotate_master_key_command() -> None:
     try:
         version = keyring.rotate_master_key()
     except CryptoError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     wrapped = db.session.scalar(
         sa.select(sa.func.count(GroupKey.id)).where(
             GroupKey.master_version == version, GroupKey.wrapped_key.is_not(None)
         )
     )
     audit.record("crypto.master_key_rotated", details={"version": version})
-    commit()
     click.echo(f"master key version {version} is current; {wrapped} group key(s) wrapped by it")

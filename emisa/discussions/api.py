@@ -14,17 +14,14 @@ from emisa.access.markings import Tlp
 from emisa.api.blueprint import api_blueprint, errors, links
 from emisa.api.pagination import Page, paginated
 from emisa.api.schemas import DatabaseId, written
-from emisa.database import commit
 from emisa.discussions import operations as ops
 from emisa.discussions.attachments import (
     MAX_ATTACHMENTS,
-    AttachmentError,
     attach,
     receive,
     wants_files,
 )
 from emisa.discussions.models import Post, Thread
-from emisa.extensions import db
 from emisa.groups.models import WorkingGroup
 from emisa.text.markdown import MAX_SOURCE_CHARS
 from emisa.timeutil import rfc3339
@@ -133,16 +130,6 @@ class ThreadOut(ThreadSummary):
     posts = fields.List(fields.Nested(PostOut))
 
 
-def _run(operation, *args, **kwargs):
-    try:
-        result = operation(*args, **kwargs)
-    except ops.DiscussionError as error:
-        db.session.rollback()
-        abort(error.status, description=str(error))
-    commit()
-    return result
-
-
 @blp.route("/groups/<int:gid>/threads", methods=["POST"])
 @links(blp, 201, "GET /threads/{tid}", "PATCH /threads/{tid}", "POST /threads/{tid}/posts")
 @blp.arguments(ThreadCreate)
@@ -151,8 +138,7 @@ def _run(operation, *args, **kwargs):
 def create_thread(body, gid: int):
     """Start a thread: title, Markdown body, TLP label, optional releasable-to countries."""
     group = load_checked(WorkingGroup, gid, "contribute")
-    thread = _run(
-        ops.create_thread,
+    thread = ops.create_thread(
         group,
         current_user,
         body["title"],
@@ -316,26 +302,11 @@ def create_post(tid: int):
     thread = load_checked(Thread, tid, "reply")
     uploads = None
     if wants_files():
-        try:
-            uploads = receive(thread.group_id)
-        except AttachmentError as error:
-            db.session.rollback()
-            abort(error.status, description=str(error))
+        uploads = receive(thread.group_id)
         thread = load_checked(Thread, tid, "reply")  # the body took a while: ask again
-    try:
-        body = _post_input()
-        post = ops.add_post(thread, current_user, body["body"], body["parent_id"])
-        documents = attach(post, thread, current_user, uploads) if uploads else []
-        commit()
-    except (ops.DiscussionError, AttachmentError) as error:
-        db.session.rollback()
-        if uploads:
-            uploads.discard()
-        abort(error.status, description=str(error))
-    except BaseException:
-        if uploads:
-            uploads.discard()
-        raise
+    body = _post_input()
+    post = ops.add_post(thread, current_user, body["body"], body["parent_id"])
+    documents = attach(post, thread, current_user, uploads) if uploads else []
     return {"id": post.id, "attachments": [d.id for d in documents]}
 
 
@@ -350,7 +321,6 @@ def update_thread(body, tid: int):
         ops.set_pinned(thread, body["pinned"], current_user)
     if "locked" in body:
         ops.set_locked(thread, body["locked"], current_user)
-    commit()
     return {"id": thread.id}
 
 
@@ -361,7 +331,7 @@ def update_thread(body, tid: int):
 def edit_post(body, pid: int):
     """Edit your own post; the earlier version is kept."""
     post = load_checked(Post, pid, "edit")
-    _run(ops.edit_post, post, body["body"], current_user)
+    ops.edit_post(post, body["body"], current_user)
     return {"id": post.id}
 
 
@@ -371,7 +341,7 @@ def edit_post(body, pid: int):
 def delete_post(pid: int):
     """Delete your own post; a tombstone keeps the thread readable."""
     post = load_checked(Post, pid, "delete")
-    _run(ops.delete_post, post, current_user)
+    ops.delete_post(post, current_user)
 
 
 @blp.route("/posts/<int:pid>/hide", methods=["POST"])
@@ -381,7 +351,7 @@ def delete_post(pid: int):
 def hide_post(body, pid: int):
     """Hide a post with a reason (coordinators); its author and coordinators still see it."""
     post = load_checked(Post, pid, "hide")
-    _run(ops.hide_post, post, body["reason"], current_user)
+    ops.hide_post(post, body["reason"], current_user)
     return {"id": post.id}
 
 

@@ -28,6 +28,7 @@ from emisa.documents.models import Document
 from emisa.documents.upload import UploadTarget, declare_upload, human_size
 from emisa.extensions import db
 from emisa.groups.models import WorkingGroup
+from emisa.operations import OperationError
 
 MAX_ATTACHMENTS = 10  # files per post
 ATTACH_HELP = _l(
@@ -35,12 +36,6 @@ ATTACH_HELP = _l(
     "thread's TLP label, releasable-to countries and recipients. Deleting the post keeps them.",
     num=MAX_ATTACHMENTS,
 )
-
-
-class AttachmentError(ValueError):
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.status = status
 
 
 class TooManyFiles(BadRequest):
@@ -86,29 +81,24 @@ def receive(group_id: int) -> AttachmentUploads:
 
     The caller checked that the user may post here and checks again afterwards
     (the body can take a while). Mirrors ``emisa.documents.http.receive_upload``
-    for several files: a slow upload holds no SQLite write lock or row lock.
+    for several files: a slow upload holds no SQLite write lock or row lock. Should the
+    request roll back, every file received is discarded.
     """
-    from emisa.database import commit
+    from emisa.database import commit, on_rollback
 
-    try:
-        # The size of the whole request is held to the upload limit, the quota checked.
-        first = documents.begin_upload(group_id, request.content_length)
-        targets = [first] + [
-            documents.begin_upload(group_id, None) for _ in range(MAX_ATTACHMENTS - 1)
-        ]
-    except documents.DocumentError as error:
-        raise AttachmentError(str(error), error.status) from None
+    # The size of the whole request is held to the upload limit, the quota checked.
+    first = documents.begin_upload(group_id, request.content_length)
+    targets = [first] + [documents.begin_upload(group_id, None) for _ in range(MAX_ATTACHMENTS - 1)]
     uploads = AttachmentUploads(targets)
     declare_upload(uploads)  # type: ignore[arg-type]
     commit()
+    on_rollback(uploads.discard)
     try:
         request.form  # noqa: B018  (parses the body: every file goes through a sink)
     except RequestEntityTooLarge as error:
-        uploads.discard()
-        raise AttachmentError(str(error.description), 413) from None
+        raise OperationError(str(error.description), 413) from None
     except HTTPException as error:
-        uploads.discard()
-        raise AttachmentError(str(error.description), error.code or 400) from None
+        raise OperationError(str(error.description), error.code or 400) from None
     return uploads
 
 
@@ -127,14 +117,14 @@ def _marking(thread: Thread, group: WorkingGroup) -> documents.MarkingInput:
 def attach(post: Post, thread: Thread, author: User, uploads: AttachmentUploads) -> list[Document]:
     """Store each received file as a document of the thread's group and link it to ``post``.
 
-    The caller commits, and on any failure calls ``uploads.discard()`` so that no
-    blob outlives a refused request.
+    Flushed, not committed: the request's boundary commits, or rolls back and discards the
+    files (``receive``), so that no blob outlives a refused request.
     """
     files = uploads.files
     if not files:
         return []
     if any(t.group_id != thread.group_id for t in files):
-        raise AttachmentError(
+        raise OperationError(
             "The thread was moved to another group while the files were sent; attach them again.",
             409,
         )
@@ -142,19 +132,16 @@ def attach(post: Post, thread: Thread, author: User, uploads: AttachmentUploads)
     marking = _marking(thread, group)
     attached = []
     for position, target in enumerate(files):
-        try:
-            documents.complete_upload(target)
-            document = documents.create_document(
-                group,
-                author,
-                target,
-                title=target.sink.filename,
-                description="",
-                tags=[],
-                marking=marking,
-            )
-        except documents.DocumentError as error:
-            raise AttachmentError(str(error), error.status) from None
+        documents.complete_upload(target)
+        document = documents.create_document(
+            group,
+            author,
+            target,
+            title=target.sink.filename,
+            description="",
+            tags=[],
+            marking=marking,
+        )
         db.session.add(PostAttachment(post_id=post.id, document_id=document.id, position=position))
         attached.append(document)
     db.session.flush()

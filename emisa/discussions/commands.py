@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from emisa.cli import emisa_cli
-from emisa.database import commit
 
 
 @emisa_cli.command("rerender-posts")
@@ -15,5 +14,4 @@ def rerender_posts_command() -> None:
     from emisa.text import SANITISER_VERSION
 
     done = rerender_stale()
-    commit()
     click.echo(f"{done} posts re-rendered with {SANITISER_VERSION}")

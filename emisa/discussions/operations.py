@@ -26,12 +26,14 @@ from emisa.access.markings import InvalidMarking
 from emisa.access.validation import apply_marking, validate_marking
 from emisa.accounts.models import User
 from emisa.crypto import keyring
+from emisa.database import write_after_commit
 from emisa.discussions.attachments import attachments_for, unlink_post
 from emisa.discussions.models import Post, PostAttachment, PostRevision, Thread, ThreadRead
 from emisa.extensions import db
 from emisa.groups.models import Membership, WorkingGroup
 from emisa.i18n import N_, format_datetime, format_number
 from emisa.notifications.operations import followers_of, notify_users
+from emisa.operations import OperationError
 from emisa.search import index as search_index
 from emisa.text import SANITISER_VERSION, extract_mentions, render_markdown, to_plain_text
 from emisa.text.markdown import MAX_SOURCE_CHARS
@@ -42,14 +44,6 @@ PAGE_SIZE = 50  # posts per thread page
 THREADS_PER_PAGE = 30
 MAX_INDENT = 4  # deeper replies are shown at this indentation
 MAX_TITLE = 200
-
-
-class DiscussionError(ValueError):
-    """A refused operation; ``status`` says how the web and API answer it."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.status = status
 
 
 LOCKED_MESSAGE = N_("This thread is locked by a coordinator: no new posts can be added.")
@@ -97,7 +91,7 @@ def _seal_body(post: Post, source: str) -> str:
 def _clean_title(title: str) -> str:
     title = " ".join((title or "").split())
     if not 3 <= len(title) <= MAX_TITLE:
-        raise DiscussionError(
+        raise OperationError(
             _("The title must be 3 to %(max_title)s characters long.", max_title=MAX_TITLE)
         )
     return title
@@ -106,9 +100,9 @@ def _clean_title(title: str) -> str:
 def _clean_body(body: str) -> str:
     body = (body or "").replace("\r\n", "\n").strip("\n")
     if not body.strip():
-        raise DiscussionError(_("Write something first: the post is empty."))
+        raise OperationError(_("Write something first: the post is empty."))
     if len(body) > MAX_SOURCE_CHARS:
-        raise DiscussionError(
+        raise OperationError(
             _("A post can hold at most %(max)s characters.", max=format_number(MAX_SOURCE_CHARS)),
             413,
         )
@@ -131,7 +125,7 @@ def _marking(group: WorkingGroup, author: User, tlp: str, releasable_to, recipie
             group, author, tlp=tlp, releasable_to=releasable_to, recipients=recipient_ids
         )
     except InvalidMarking as error:
-        raise DiscussionError(str(error)) from None
+        raise OperationError(str(error)) from None
 
 
 # Threads
@@ -249,7 +243,7 @@ def add_post(
     if parent_id is not None:
         parent = db.session.get(Post, parent_id)
         if parent is None or parent.thread_id != thread.id:
-            raise DiscussionError(_("You can only reply to a post of the same thread."), 404)
+            raise OperationError(_("You can only reply to a post of the same thread."), 404)
     now = utcnow()
     # Atomic: a lock that commits first wins; this UPDATE also serialises writers on the row.
     claimed = db.session.execute(
@@ -259,7 +253,7 @@ def add_post(
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:
-        raise DiscussionError(_(LOCKED_MESSAGE), 409)
+        raise OperationError(_(LOCKED_MESSAGE), 409)
     post = Post(
         thread_id=thread.id,
         group_id=thread.group_id,
@@ -316,9 +310,9 @@ def delete_post(post: Post, by: User) -> None:
 def hide_post(post: Post, reason: str, by: User) -> None:
     reason = " ".join((reason or "").split())
     if not 3 <= len(reason) <= 500:
-        raise DiscussionError(_("Give a reason for hiding the post (3 to 500 characters)."))
+        raise OperationError(_("Give a reason for hiding the post (3 to 500 characters)."))
     if post.deleted_at is not None:
-        raise DiscussionError(_("This post was deleted."), 409)
+        raise OperationError(_("This post was deleted."), 409)
     post.hidden_at, post.hidden_by_id = utcnow(), by.id
     post.hidden_reason_sealed = keyring.seal_text(post.group_id, reason, post.aad("hidden-reason"))
     # The reason is the coordinator's text about content: sealed here, never in the audit log.
@@ -634,39 +628,33 @@ def post_views(user: User, thread: Thread, page: int | None = None) -> tuple[lis
 
 
 def mark_seen(user: User, thread: Thread) -> None:
-    """Remember that ``user`` saw every post so far, in its own short write transaction.
+    """Remember that ``user`` saw every post so far, once the request succeeded.
 
-    Called from GET requests, whose SQLite transaction is a reader: the upsert
-    runs on its own connection that begins IMMEDIATE, so it queues behind
-    writers instead of failing, and is skipped when nothing changed (the usual case).
+    Called from reading requests: the upsert is left to the request's boundary
+    (``write_after_commit``), which runs it in its own short transaction; skipped when
+    nothing changed (the usual case).
     """
     current = db.session.execute(
         _statement("seen"), {"user_id": user.id, "thread_id": thread.id}
     ).scalar()
     if current is not None and current >= thread.post_count:
         return
-    values = {
-        "user_id": user.id,
-        "thread_id": thread.id,
-        "seen_count": thread.post_count,
-        "seen_at": utcnow(),
-    }
-    with db.engine.connect() as connection:
-        connection = connection.execution_options(sqlite_immediate=True)
-        if connection.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        statement = insert(ThreadRead).values(**values)
-        statement = statement.on_conflict_do_update(
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(ThreadRead).values(
+        user_id=user.id, thread_id=thread.id, seen_count=thread.post_count, seen_at=utcnow()
+    )
+    write_after_commit(
+        statement.on_conflict_do_update(
             index_elements=["user_id", "thread_id"],
             set_={
                 "seen_count": statement.excluded.seen_count,
                 "seen_at": statement.excluded.seen_at,
             },
         )
-        with connection.begin():
-            connection.execute(statement)
+    )
 
 
 def first_post(thread: Thread) -> Post | None:

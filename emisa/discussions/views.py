@@ -23,7 +23,6 @@ from emisa import audit
 from emisa.access import can, require
 from emisa.access.discussions import ThreadMove
 from emisa.access.validation import eligible_recipients
-from emisa.database import commit
 from emisa.discussions import attachments
 from emisa.discussions import operations as ops
 from emisa.discussions.attachments import wants_files
@@ -41,14 +40,9 @@ from emisa.forms import ConfirmForm
 from emisa.groups.models import WorkingGroup
 from emisa.groups.operations import visible_groups
 from emisa.notifications.operations import follows
-from emisa.web import load, load_checked, page_count, page_number, page_url
+from emisa.web import load, load_checked, on_refusal, page_count, page_number, page_url
 
 bp = Blueprint("discussions", __name__)
-
-
-def _fail(error: ops.DiscussionError) -> None:
-    db.session.rollback()
-    flash(str(error), "danger")
 
 
 @bp.route("/groups/<int:group_id>/discussions")
@@ -87,43 +81,30 @@ def _thread_form(group: WorkingGroup) -> ThreadForm:
 def new_thread(group_id: int):
     group = load_checked(WorkingGroup, group_id, "contribute")
     status = 400 if request.method == "POST" else 200
+    on_refusal(lambda status: _new_page(group, _thread_form(group), status))
     uploads = None
     if request.method == "POST" and wants_files():
-        try:
-            uploads = attachments.receive(group.id)
-        except attachments.AttachmentError as error:
-            _fail(error)
-            group = load_checked(WorkingGroup, group_id, "contribute")
-            return _new_page(group, _thread_form(group), error.status)
+        uploads = attachments.receive(group.id)
         group = load_checked(WorkingGroup, group_id, "contribute")
     form = _thread_form(group)
+    on_refusal(lambda status: _new_page(group, form, status))
     if form.validate_on_submit():
-        try:
-            thread = ops.create_thread(
-                group,
-                current_user,
-                form.title.data,
-                form.body.data,
-                form.tlp.data,
-                form.releasable_to.data,
-                form.recipients.data,
-            )
-            files = (
-                attachments.attach(ops.first_post(thread), thread, current_user, uploads)
-                if uploads
-                else []
-            )
-            commit()
-        except (ops.DiscussionError, attachments.AttachmentError) as error:
-            _discard(uploads)
-            _fail(error)
-            status = error.status
-        except BaseException:
-            _discard(uploads)
-            raise
-        else:
-            flash(_posted(_("Your thread was posted."), files), "success")
-            return redirect(url_for("discussions.thread", thread_id=thread.id))
+        thread = ops.create_thread(
+            group,
+            current_user,
+            form.title.data,
+            form.body.data,
+            form.tlp.data,
+            form.releasable_to.data,
+            form.recipients.data,
+        )
+        files = (
+            attachments.attach(ops.first_post(thread), thread, current_user, uploads)
+            if uploads
+            else []
+        )
+        flash(_posted(_("Your thread was posted."), files), "success")
+        return redirect(url_for("discussions.thread", thread_id=thread.id))
     return _new_page(group, form, status)
 
 
@@ -135,11 +116,6 @@ def _new_page(group: WorkingGroup, form: ThreadForm, status: int):
         body_help=BODY_HELP,
         attach_help=attachments.ATTACH_HELP,
     ), status
-
-
-def _discard(uploads) -> None:
-    if uploads is not None:
-        uploads.discard()
 
 
 def _posted(message: str, files: list) -> str:
@@ -169,10 +145,7 @@ def _thread_page(thread: Thread, status: int = 200, reply_form: ReplyForm | None
     if page > pages_total:
         abort(404)
     audit.record_event("thread.read", target=thread, details={"page": page})
-    if request.method == "GET":
-        # Not when a refused form is shown again: that request holds the write transaction
-        # (SQLite: BEGIN IMMEDIATE), which the seen marker's own connection would wait for.
-        ops.mark_seen(current_user, thread)
+    ops.mark_seen(current_user, thread)
     group = thread.group
     moderator = bool(can(current_user, "moderate", thread))
     return render_template(
@@ -213,34 +186,21 @@ def thread(thread_id: int):
 @login_required
 def reply(thread_id: int):
     thread = load_checked(Thread, thread_id, "reply")
+    on_refusal(lambda status: _thread_page(load_checked(Thread, thread_id, "read"), status))
     uploads = None
     if wants_files():
-        try:
-            uploads = attachments.receive(thread.group_id)
-        except attachments.AttachmentError as error:
-            _fail(error)
-            return _thread_page(load_checked(Thread, thread_id, "read"), error.status)
+        uploads = attachments.receive(thread.group_id)
         thread = load_checked(Thread, thread_id, "reply")  # the body took a while: ask again
     form = ReplyForm()
     if not form.validate_on_submit():
-        _discard(uploads)
         return _thread_page(thread, 400, form)
     try:
         parent_id = int(form.parent_id.data) if form.parent_id.data else None
     except ValueError:
-        _discard(uploads)
         abort(400)
-    try:
-        post = ops.add_post(thread, current_user, form.body.data, parent_id)
-        files = attachments.attach(post, thread, current_user, uploads) if uploads else []
-        commit()
-    except (ops.DiscussionError, attachments.AttachmentError) as error:
-        _discard(uploads)
-        _fail(error)
-        return _thread_page(db.session.get(Thread, thread_id), error.status, form)
-    except BaseException:
-        _discard(uploads)
-        raise
+    on_refusal(lambda status: _thread_page(db.session.get(Thread, thread_id), status, form))
+    post = ops.add_post(thread, current_user, form.body.data, parent_id)
+    files = attachments.attach(post, thread, current_user, uploads) if uploads else []
     if files:
         flash(_posted(_("Your reply was posted."), files), "success")
     return redirect(url_for("discussions.post_link", post_id=post.id))
@@ -280,15 +240,14 @@ def edit_post(post_id: int):
     if request.method == "GET":
         form.body.data = ops.post_source(post)
     elif form.validate_on_submit():
-        try:
-            ops.edit_post(post, form.body.data, current_user)
-        except ops.DiscussionError as error:
-            _fail(error)
-            status = error.status
-        else:
-            commit()
-            flash(_("Your post was updated."), "success")
-            return redirect(url_for("discussions.post_link", post_id=post.id))
+        on_refusal(lambda status: _edit_page(post, form, status))
+        ops.edit_post(post, form.body.data, current_user)
+        flash(_("Your post was updated."), "success")
+        return redirect(url_for("discussions.post_link", post_id=post.id))
+    return _edit_page(post, form, status)
+
+
+def _edit_page(post: Post, form: EditForm, status: int):
     return render_template(
         "discussions/edit.html",
         post=post,
@@ -305,7 +264,6 @@ def delete_post(post_id: int):
     post = load_checked(Post, post_id, "delete")
     if ConfirmForm().validate_on_submit():
         ops.delete_post(post, current_user)
-        commit()
         flash(
             _("Your post was deleted. Files attached to it stay in the group's documents."),
             "success",
@@ -321,13 +279,9 @@ def hide_post(post_id: int):
     if not form.validate_on_submit():
         flash(_("Give a reason for hiding the post (3 to 500 characters)."), "danger")
     else:
-        try:
-            ops.hide_post(post, form.reason.data, current_user)
-        except ops.DiscussionError as error:
-            _fail(error)
-        else:
-            commit()
-            flash(_("The post is hidden; its author and the coordinators still see it."), "success")
+        on_refusal(url_for("discussions.post_link", post_id=post.id))
+        ops.hide_post(post, form.reason.data, current_user)
+        flash(_("The post is hidden; its author and the coordinators still see it."), "success")
     return redirect(url_for("discussions.post_link", post_id=post.id))
 
 
@@ -337,7 +291,6 @@ def unhide_post(post_id: int):
     post = load_checked(Post, post_id, "hide")
     if ConfirmForm().validate_on_submit():
         ops.unhide_post(post, current_user)
-        commit()
         flash(_("The post is visible again."), "success")
     return redirect(url_for("discussions.post_link", post_id=post.id))
 
@@ -367,7 +320,6 @@ def moderate(thread_id: int, action: str):
             ops.set_pinned(thread, action == "pin", current_user)
         else:
             ops.set_locked(thread, action == "lock", current_user)
-        commit()
         flash(_MODERATED[action], "success")
     return redirect(url_for("discussions.thread", thread_id=thread.id))
 
@@ -386,7 +338,6 @@ def move(thread_id: int):
         target = load(WorkingGroup, form.target.data)
         require(current_user, "perform", ThreadMove(thread, target))
         ops.move_thread(thread, target, current_user)
-        commit()
         flash(_("The thread was moved to %(group)s.", group=target.name), "success")
         return redirect(url_for("discussions.thread", thread_id=thread.id))
     return render_template(
@@ -423,7 +374,6 @@ def follow(group_id: int, action: str):
     group = load_checked(WorkingGroup, group_id, "read_content")
     if ConfirmForm().validate_on_submit():
         set_follow(current_user.id, group.id, action == "follow")
-        commit()
         flash(
             _("You will be notified of new threads in this group.")
             if action == "follow"

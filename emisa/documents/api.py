@@ -13,13 +13,13 @@ from emisa.access.documents import ShareTarget
 from emisa.api.blueprint import api_blueprint, errors, links
 from emisa.api.pagination import Page, paginated
 from emisa.api.schemas import DatabaseId
-from emisa.database import commit
 from emisa.documents import operations
 from emisa.documents.http import create_from_upload, download_response, finish, receive_upload
 from emisa.documents.library import LibraryFilter, search
 from emisa.documents.models import Document
-from emisa.documents.operations import DocumentError, read_fields, read_title
+from emisa.documents.operations import read_fields, read_title
 from emisa.groups.models import WorkingGroup
+from emisa.operations import OperationError
 from emisa.web import load, load_checked, whole_number_arg
 
 blp = api_blueprint("api_documents", __name__, "Encrypted group documents")
@@ -207,7 +207,6 @@ def edit_document(body, document_id: int):
     """Change the title, description or tags (uploader or coordinator)."""
     document = load_checked(Document, document_id, "edit")
     operations.edit_document(document, current_user, **body)
-    commit()
     return document
 
 
@@ -230,7 +229,7 @@ def content(document_id: int):
     document = load_checked(Document, document_id, "download")
     version = document.version(_version_arg())
     if version is None:
-        raise DocumentError(_("This document has no such version."), 404, "not_found")
+        raise OperationError(_("This document has no such version."), 404, "not_found")
     return download_response(version, via="api")
 
 
@@ -258,7 +257,6 @@ def delete(document_id: int):
     """Delete a document: its data keys are destroyed with the rows, then its files."""
     document = load_checked(Document, document_id, "delete")
     operations.delete_document(document, current_user)
-    commit()
 
 
 @blp.route("/documents/<int:document_id>/shares", methods=["POST"])
@@ -272,7 +270,6 @@ def share(body, document_id: int):
     require(current_user, "view", group)
     require(current_user, "create", ShareTarget(document, group))
     operations.reshare(document, group, current_user)
-    commit()
     return document
 
 
@@ -284,7 +281,6 @@ def publish(body, document_id: int):
     """Show (or stop showing) a TLP:CLEAR document on the public library page."""
     document = load_checked(Document, document_id, "publish")
     operations.set_public(document, body["public"], current_user)
-    commit()
     return document
 
 

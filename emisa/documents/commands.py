@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from emisa import audit
 from emisa.cli import emisa_cli
 from emisa.crypto import keyring
-from emisa.database import commit
 from emisa.documents.models import Document, DocumentVersion
 from emisa.documents.operations import summed_usage, verify_version
 from emisa.extensions import db
@@ -90,7 +89,6 @@ def fsck_command(repair: bool, min_age: float) -> None:
             "repair": repair,
         },
     )
-    commit()
     click.echo(
         f"{len(key_problems)} group key problem(s), "
         f"{checked} document version(s) checked, {len(bad)} damaged or missing, "
@@ -98,7 +96,7 @@ def fsck_command(repair: bool, min_age: float) -> None:
         + (" removed" if repair and (orphans or temps) else "")
     )
     if bad or key_problems or (miscounted and not repair):
-        raise SystemExit(1)
+        click.get_current_context().exit(1)
 
 
 def _check_usage(repair: bool) -> list[int]:

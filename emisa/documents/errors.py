@@ -7,7 +7,7 @@ import logging
 from flask import Flask
 
 from emisa import audit
-from emisa.documents.operations import ContentUnavailable, DocumentError
+from emisa.documents.operations import ContentUnavailable
 from emisa.errors import error_response
 from emisa.storage import StorageFull
 
@@ -15,10 +15,6 @@ log = logging.getLogger(__name__)
 
 
 def register_error_handlers(app: Flask) -> None:
-    @app.errorhandler(DocumentError)
-    def _refused(error: DocumentError):
-        return error_response(error.status, str(error), error.code)
-
     @app.errorhandler(StorageFull)
     def _full(error: StorageFull):
         # 507: the request was fine; the server has no room for it now.

@@ -13,11 +13,11 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from emisa import audit
-from emisa.database import commit
+from emisa.database import commit, on_rollback
 from emisa.documents import operations
 from emisa.documents.models import DocumentVersion
-from emisa.documents.operations import DocumentError
 from emisa.documents.upload import PREVIEWABLE, UploadTarget
+from emisa.operations import OperationError
 
 PREVIEW_CSP = "sandbox; default-src 'none'; img-src 'self' data:; object-src 'none'"
 
@@ -25,8 +25,9 @@ PREVIEW_CSP = "sandbox; default-src 'none'; img-src 'self' data:; object-src 'no
 def receive_upload(group_id: int, before_parse: Callable[[], None] | None = None) -> UploadTarget:
     """Prepare the key, release the database, then read (and encrypt) the request body.
 
-    The caller has checked access. The transaction is committed before the body
-    is read so that a slow upload never holds SQLite's write lock or a row lock.
+    The caller has checked access. The key is committed before the body is read so that a
+    slow upload never holds SQLite's write lock or a row lock: the one place a request is
+    two units of work (the second ends at the request's boundary).
     """
     target = operations.begin_upload(group_id, request.content_length)
     commit()
@@ -35,21 +36,17 @@ def receive_upload(group_id: int, before_parse: Callable[[], None] | None = None
     try:
         request.form  # noqa: B018  (parses the body: the file goes through the sink)
     except RequestEntityTooLarge as error:
-        raise DocumentError(str(error.description), 413, "too_large") from None
+        raise OperationError(str(error.description), 413, "too_large") from None
     return target
 
 
 def finish(target: UploadTarget, store: Callable[[], object]):
-    """Make the blob durable, then commit the rows; on any failure nothing stays behind."""
-    try:
-        operations.complete_upload(target)
-        result = store()
-        commit()
-    except BaseException:
-        if target.sink is not None:
-            target.sink.discard()
-        raise
-    return result
+    """Make the blob durable, then store the rows; should the request roll back (its commit
+    included), the blob is discarded: nothing stays behind."""
+    if target.sink is not None:
+        on_rollback(target.sink.discard)
+    operations.complete_upload(target)
+    return store()
 
 
 def ascii_filename(name: str) -> str:
@@ -97,7 +94,7 @@ def download_response(version: DocumentVersion, via: str) -> Response:
 
 def preview_response(version: DocumentVersion) -> Response:
     if version.content_type not in PREVIEWABLE:
-        raise DocumentError(
+        raise OperationError(
             _("Only PDF files and images can be previewed; download it instead."), 415
         )
     response = _stream(version, inline=True)

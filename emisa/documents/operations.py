@@ -41,6 +41,7 @@ from emisa.documents.models import (
 from emisa.documents.upload import UploadTarget, declare_upload, human_size
 from emisa.extensions import db
 from emisa.groups.models import Membership, WorkingGroup
+from emisa.operations import OperationError
 from emisa.signals import content_changed, content_removed, notify
 from emisa.storage import BlobNotFound, blobs
 from emisa.timeutil import utcnow
@@ -50,15 +51,6 @@ _DOOMED = "emisa.documents.doomed_blobs"
 # Files up to this size are decrypted into memory in one pass; larger ones are verified first.
 SINGLE_PASS_LIMIT = 8 * 1024 * 1024
 READ_CHUNK = SEALED_SEGMENT_SIZE * 16
-
-
-class DocumentError(ValueError):
-    """A refused document operation; ``status`` says how the web and API answer it."""
-
-    def __init__(self, message: str, status: int = 400, code: str | None = None):
-        super().__init__(message)
-        self.status = status
-        self.code = code
 
 
 class ContentUnavailable(Exception):
@@ -119,7 +111,7 @@ def parse_tags(value) -> list[str]:
         if tag and tag not in tags:
             tags.append(tag)
     if len(tags) > 20:
-        raise DocumentError(_("Give at most 20 topic tags."))
+        raise OperationError(_("Give at most 20 topic tags."))
     return tags
 
 
@@ -139,10 +131,10 @@ def validate_marking(
             group, uploader, tlp=tlp, releasable_to=_split(releasable_to), recipients=recipients
         )
     except InvalidMarking as error:
-        raise DocumentError(str(error)) from None
+        raise OperationError(str(error)) from None
     code = (handling_code or "").strip().upper() or None
     if code is not None and code not in HANDLING_CODES:
-        raise DocumentError(
+        raise OperationError(
             _(
                 "'%(handling_code)s' is not a handling code; use H0, H1, H2 or H3.",
                 handling_code=handling_code,
@@ -150,11 +142,11 @@ def validate_marking(
         )
     conditions = (handling_conditions or "").strip()
     if code == "H3" and not conditions:
-        raise DocumentError(_("Handling code H3 needs the conditions written out."))
+        raise OperationError(_("Handling code H3 needs the conditions written out."))
     if code != "H3":
         conditions = ""
     if len(conditions) > 2000:
-        raise DocumentError(_("Handling conditions are limited to 2000 characters."))
+        raise OperationError(_("Handling conditions are limited to 2000 characters."))
     return MarkingInput(marking, code, conditions)
 
 
@@ -162,9 +154,9 @@ def validate_text(title: str | None, description: str | None) -> tuple[str, str]
     title = " ".join((title or "").split())
     description = (description or "").strip()
     if not 1 <= len(title) <= 200:
-        raise DocumentError(_("Give the document a title of 1 to 200 characters."))
+        raise OperationError(_("Give the document a title of 1 to 200 characters."))
     if len(description) > 5000:
-        raise DocumentError(_("The description is limited to 5000 characters."))
+        raise OperationError(_("The description is limited to 5000 characters."))
     return title, description
 
 
@@ -180,7 +172,7 @@ def begin_upload(group_id: int, declared_length: int | None) -> UploadTarget:
     config = current_app.config
     max_bytes = int(config["EMISA_MAX_UPLOAD_BYTES"])
     if declared_length is not None and declared_length > max_bytes + 64 * 1024:
-        raise DocumentError(
+        raise OperationError(
             _(
                 "The file is larger than the maximum upload size of %(max)s; nothing was stored.",
                 max=human_size(max_bytes),
@@ -237,7 +229,7 @@ def _check_quota(group_id: int, incoming: int) -> None:
     quota = int(current_app.config["EMISA_GROUP_QUOTA_BYTES"])
     used = group_usage(group_id)
     if used + incoming > quota:
-        raise DocumentError(
+        raise OperationError(
             _(
                 "This upload would exceed the group's storage quota of %(quota)s "
                 "(%(used)s used); nothing was stored. Delete old documents or ask "
@@ -253,7 +245,7 @@ def _check_quota(group_id: int, incoming: int) -> None:
 def _stored_sink(target: UploadTarget):
     sink = target.sink
     if sink is None or (sink.size == 0 and not sink.named):
-        raise DocumentError(_("Choose a file to upload."))
+        raise OperationError(_("Choose a file to upload."))
     return sink
 
 
@@ -279,7 +271,7 @@ def _bind_data_key(target: UploadTarget, version: DocumentVersion) -> None:
             new_aad=version.key_aad,
         )
     except CryptoError:
-        raise DocumentError(
+        raise OperationError(
             _("The group's keys were rotated while the file was being sent; upload it again."),
             409,
             "key_rotated",

@@ -28,7 +28,6 @@ from emisa.access.countries import localised_countries
 from emisa.access.documents import ShareTarget
 from emisa.access.markings import Tlp
 from emisa.access.validation import eligible_recipients
-from emisa.database import commit
 from emisa.documents import operations
 from emisa.documents.http import (
     create_from_upload,
@@ -38,17 +37,20 @@ from emisa.documents.http import (
     receive_upload,
 )
 from emisa.documents.models import HANDLING_CODES, Document, DocumentVersion
-from emisa.documents.operations import DocumentError, read_fields, read_title, version_filename
+from emisa.documents.operations import read_fields, read_title, version_filename
 from emisa.documents.upload import PREVIEWABLE, human_size
 from emisa.extensions import csrf
 from emisa.groups.models import WorkingGroup
+from emisa.operations import OperationError
 from emisa.web import (
     date_arg,
     load,
     load_checked,
+    on_refusal,
     page_count,
     page_number,
     page_url,
+    wants_json,
     whole_number_arg,
 )
 
@@ -74,10 +76,6 @@ TYPE_FAMILIES = {
     "text": (_l("Text"), lambda column: column.startswith("text/")),
     "archive": (_l("Archives"), _family("zip", "tar", "compressed")),
 }
-
-
-def wants_json_answer() -> bool:
-    return request.accept_mimetypes.best == "application/json"
 
 
 def _check_csrf_header() -> None:
@@ -171,15 +169,6 @@ def index(group_id: int):
     return _index_page(group)
 
 
-def _refused(error: DocumentError, back: str):
-    if wants_json_answer():
-        code = error.code or {413: "too_large", 409: "conflict"}.get(error.status, "invalid_input")
-        response = jsonify({"error": {"code": code, "message": str(error)}})
-        return response, error.status
-    flash(str(error), "danger")
-    return redirect(back), 303
-
-
 @bp.route("/groups/<int:group_id>/documents", methods=["POST"])
 @csrf.exempt
 @login_required
@@ -190,18 +179,15 @@ def upload(group_id: int):
     (and so receive the file) before the access check and the encryption are set up.
     """
     group = load_checked(WorkingGroup, group_id, "contribute")
-    back = url_for("documents.index", group_id=group_id)
+    on_refusal(url_for("documents.index", group_id=group_id))
     header_token = request.headers.get("X-CSRFToken")
-    try:
-        target = receive_upload(group.id, before_parse=_check_csrf_header)
-        if not header_token:
-            _validate_csrf(request.form.get("csrf_token"))
-        group = load_checked(WorkingGroup, group_id, "contribute")
-        document = create_from_upload(group, target, title_from_file=True)
-    except DocumentError as error:
-        return _refused(error, back)
+    target = receive_upload(group.id, before_parse=_check_csrf_header)
+    if not header_token:
+        _validate_csrf(request.form.get("csrf_token"))
+    group = load_checked(WorkingGroup, group_id, "contribute")
+    document = create_from_upload(group, target, title_from_file=True)
     link = url_for("documents.detail", document_id=document.id)
-    if wants_json_answer():
+    if wants_json():
         return jsonify({"id": document.id, "url": link, "tlp": document.tlp}), 201
     flash(_("The document was uploaded and encrypted."), "success")
     return redirect(link, 303)
@@ -258,7 +244,7 @@ def detail(document_id: int):
 def _version(document: Document):
     version = document.version(whole_number_arg("version"))
     if version is None:
-        raise DocumentError(_("This document has no such version."), 404)
+        raise OperationError(_("This document has no such version."), 404)
     return version
 
 
@@ -301,16 +287,14 @@ def preview(document_id: int):
 def upload_version(document_id: int):
     document = load_checked(Document, document_id, "upload_version")
     back = url_for("documents.detail", document_id=document_id)
+    on_refusal(back)
     header_token = request.headers.get("X-CSRFToken")
-    try:
-        target = receive_upload(document.group_id, before_parse=_check_csrf_header)
-        if not header_token:
-            _validate_csrf(request.form.get("csrf_token"))
-        document = load_checked(Document, document_id, "upload_version")
-        version = finish(target, lambda: operations.add_version(document, current_user, target))
-    except DocumentError as error:
-        return _refused(error, back)
-    if wants_json_answer():
+    target = receive_upload(document.group_id, before_parse=_check_csrf_header)
+    if not header_token:
+        _validate_csrf(request.form.get("csrf_token"))
+    document = load_checked(Document, document_id, "upload_version")
+    version = finish(target, lambda: operations.add_version(document, current_user, target))
+    if wants_json():
         return jsonify({"id": document.id, "version": version.number, "url": back}), 201
     flash(_("Version %(number)d was uploaded.", number=version.number), "success")
     return redirect(back, 303)
@@ -320,18 +304,14 @@ def upload_version(document_id: int):
 @login_required
 def edit(document_id: int):
     document = load_checked(Document, document_id, "edit")
-    try:
-        operations.edit_document(
-            document,
-            current_user,
-            title=request.form.get("title"),
-            description=request.form.get("description"),
-            tags=request.form.get("tags"),
-        )
-    except DocumentError as error:
-        flash(str(error), "danger")
-        return _detail_page(document, error.status)
-    commit()
+    on_refusal(lambda status: _detail_page(document, status))
+    operations.edit_document(
+        document,
+        current_user,
+        title=request.form.get("title"),
+        description=request.form.get("description"),
+        tags=request.form.get("tags"),
+    )
     flash(_("The document was saved."), "success")
     return redirect(url_for("documents.detail", document_id=document_id), 303)
 
@@ -343,7 +323,6 @@ def delete(document_id: int):
     group_id = document.group_id
     title = read_fields(document).title
     operations.delete_document(document, current_user)
-    commit()
     flash(_("“%(title)s” was deleted; its files and keys were destroyed.", title=title), "success")
     return redirect(url_for("documents.index", group_id=group_id), 303)
 
@@ -357,7 +336,6 @@ def share(document_id: int):
     require(current_user, "view", group)
     require(current_user, "create", ShareTarget(document, group))
     operations.reshare(document, group, current_user)
-    commit()
     flash(_("The document is now shared with %(group)s.", group=group.name), "success")
     return redirect(url_for("documents.detail", document_id=document_id), 303)
 
@@ -368,7 +346,6 @@ def publish(document_id: int):
     document = load_checked(Document, document_id, "publish")
     make_public = request.form.get("public") == "1"
     operations.set_public(document, make_public, current_user)
-    commit()
     flash(
         _("The document is on the public library page.")
         if make_public

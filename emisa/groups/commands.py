@@ -7,10 +7,10 @@ import click
 from emisa.access.roles import GroupRole, JoinPolicy
 from emisa.accounts.operations import find_user
 from emisa.cli import emisa_cli, fail
-from emisa.database import commit
 from emisa.extensions import db
 from emisa.groups.models import WorkingGroup
-from emisa.groups.operations import GroupError, add_member, create_group
+from emisa.groups.operations import add_member, create_group
+from emisa.operations import OperationError
 
 
 @emisa_cli.command("create-group")
@@ -26,9 +26,8 @@ def create_group_command(name, mandate, countries, join_policy) -> None:
     """Create a working group; prints its id as the last line."""
     try:
         group = create_group(name, mandate, countries, join_policy)
-    except GroupError as error:
+    except OperationError as error:
         fail(str(error))
-    commit()
     click.echo(group.id)
 
 
@@ -46,7 +45,6 @@ def add_member_command(group_id, email, role) -> None:
         fail(f"no account with the email {email}")
     try:
         add_member(group, user, role, by=None)
-    except GroupError as error:
+    except OperationError as error:
         fail(str(error))
-    commit()
     click.echo(f"{user.email} is now {role} of {group.name}")

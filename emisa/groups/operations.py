@@ -25,6 +25,7 @@ from emisa.accounts.models import User
 from emisa.crypto import keyring
 from emisa.extensions import db
 from emisa.groups.models import GroupListing, JoinRequest, Membership, WorkingGroup
+from emisa.operations import OperationError
 from emisa.signals import group_deleting, membership_ended, notify, rights_narrowed
 from emisa.timeutil import utcnow
 
@@ -70,14 +71,6 @@ SEED_GROUPS = [
 ]
 
 
-class GroupError(ValueError):
-    """A refused group operation; ``status`` says how the web and API answer it."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.status = status
-
-
 def slugify(name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:80] or "group"
@@ -86,12 +79,12 @@ def slugify(name: str) -> str:
 def _validated(name: str, allowed_countries, join_policy: str) -> tuple[str, list[str], str]:
     name = (name or "").strip()
     if not 3 <= len(name) <= 120:
-        raise GroupError(_("The group name must be 3 to 120 characters long."))
+        raise OperationError(_("The group name must be 3 to 120 characters long."))
     try:
         countries = normalise_countries(allowed_countries)
         policy = parse_enum(JoinPolicy, join_policy or JoinPolicy.REQUEST)
     except ValueError as error:
-        raise GroupError(str(error)) from None
+        raise OperationError(str(error)) from None
     return name, countries, policy
 
 
@@ -100,7 +93,7 @@ def _ensure_unique(name: str, slug: str, exclude_id: int | None = None) -> None:
         select(WorkingGroup).where((WorkingGroup.name == name) | (WorkingGroup.slug == slug))
     )
     if clash is not None and clash.id != exclude_id:
-        raise GroupError(_("A group named '%(name)s' already exists.", name=name), status=409)
+        raise OperationError(_("A group named '%(name)s' already exists.", name=name), status=409)
 
 
 def create_group(
@@ -149,7 +142,7 @@ def delete_group(group: WorkingGroup, confirm_name: str, by: User) -> None:
     be decrypted once the keys are gone from every live copy.
     """
     if confirm_name.strip() != group.name:
-        raise GroupError(_("Type the group's exact name to confirm the deletion."))
+        raise OperationError(_("Type the group's exact name to confirm the deletion."))
     group_id, name = group.id, group.name
     group_deleting.send(current_app._get_current_object(), group_id=group_id)
     keyring.shred_group(group_id)
@@ -203,7 +196,7 @@ def _parse_role(role: str) -> str:
     try:
         return parse_enum(GroupRole, role)
     except ValueError as error:
-        raise GroupError(str(error)) from None
+        raise OperationError(str(error)) from None
 
 
 def _coordinator_count(group: WorkingGroup) -> int:
@@ -216,7 +209,7 @@ def add_member(
     """Seat ``user``; ``tell`` notifies them (a join request's decision tells them instead)."""
     role = _parse_role(role)
     if group.allowed_countries and user.country not in group.allowed_countries:
-        raise GroupError(
+        raise OperationError(
             _(
                 "%(name)s is from %(country)s, which this group is not open to.",
                 name=user.name,
@@ -227,7 +220,7 @@ def add_member(
     if db.session.scalar(
         select(Membership).where(Membership.group_id == group.id, Membership.user_id == user.id)
     ):
-        raise GroupError(_("%(name)s is already a member of this group.", name=user.name), 409)
+        raise OperationError(_("%(name)s is already a member of this group.", name=user.name), 409)
     membership = Membership(group=group, user=user, role=role)
     db.session.add(membership)
     for pending in db.session.scalars(
@@ -265,7 +258,9 @@ def change_role(membership: Membership, role: str, by: User) -> None:
         and role != GroupRole.COORDINATOR
         and _coordinator_count(membership.group) == 1
     ):
-        raise GroupError(_("A group needs at least one coordinator; appoint another first."), 409)
+        raise OperationError(
+            _("A group needs at least one coordinator; appoint another first."), 409
+        )
     previous, membership.role = membership.role, role
     forget_memberships()
     audit.record(
@@ -282,7 +277,7 @@ def change_role(membership: Membership, role: str, by: User) -> None:
 def remove_member(membership: Membership, by: User) -> None:
     group, user_id = membership.group, membership.user_id
     if membership.role == GroupRole.COORDINATOR and _coordinator_count(group) == 1:
-        raise GroupError(
+        raise OperationError(
             _("The last coordinator cannot leave or be removed; appoint another first."), 409
         )
     action = "membership.left" if by.id == user_id else "membership.removed"
@@ -296,7 +291,9 @@ def remove_member(membership: Membership, by: User) -> None:
 def request_to_join(group: WorkingGroup, user: User, motivation: str) -> JoinRequest:
     motivation = (motivation or "").strip()
     if not 10 <= len(motivation) <= 2000:
-        raise GroupError(_("Tell the coordinators why you want to join (10 to 2000 characters)."))
+        raise OperationError(
+            _("Tell the coordinators why you want to join (10 to 2000 characters).")
+        )
     if db.session.scalar(
         select(JoinRequest).where(
             JoinRequest.group_id == group.id,
@@ -304,7 +301,9 @@ def request_to_join(group: WorkingGroup, user: User, motivation: str) -> JoinReq
             JoinRequest.status == "pending",
         )
     ):
-        raise GroupError(_("You already asked to join this group; a coordinator will decide."), 409)
+        raise OperationError(
+            _("You already asked to join this group; a coordinator will decide."), 409
+        )
     join_request = JoinRequest(group=group, user=user, motivation_sealed=b"")
     db.session.add(join_request)
     db.session.flush()
@@ -337,7 +336,7 @@ def _notify_deciders(join_request: JoinRequest) -> None:
 
 def decide_join_request(join_request: JoinRequest, approve: bool, reason: str, by: User) -> None:
     if join_request.status != "pending":
-        raise GroupError(
+        raise OperationError(
             _("This request was already approved.")
             if join_request.status == "approved"
             else _("This request was already rejected."),
@@ -345,7 +344,7 @@ def decide_join_request(join_request: JoinRequest, approve: bool, reason: str, b
         )
     reason = (reason or "").strip()
     if not approve and not reason:
-        raise GroupError(_("Give the requester a reason for the rejection."))
+        raise OperationError(_("Give the requester a reason for the rejection."))
     if approve:
         add_member(join_request.group, join_request.user, GroupRole.MEMBER, by, tell=False)
     join_request.status = "approved" if approve else "rejected"

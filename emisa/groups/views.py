@@ -10,7 +10,6 @@ from emisa import dashboard as lists
 from emisa.access import can, filter_allowed, require
 from emisa.access.membership import Seat, membership_of, memberships_of
 from emisa.accounts.operations import find_user
-from emisa.database import commit
 from emisa.groups import operations
 from emisa.groups.forms import (
     AddMemberForm,
@@ -23,7 +22,8 @@ from emisa.groups.forms import (
 from emisa.groups.models import JoinRequest, Membership, WorkingGroup
 from emisa.i18n import term
 from emisa.notifications.operations import text_of
-from emisa.web import load, load_checked
+from emisa.operations import OperationError
+from emisa.web import load, load_checked, on_refusal
 
 bp = Blueprint("groups", __name__)
 
@@ -123,10 +123,9 @@ def _save_group(form: GroupForm, group: WorkingGroup | None):
                 join_policy=form.join_policy.data,
                 by=current_user,
             )
-    except operations.GroupError as error:
+    except OperationError as error:
         form.name.errors.append(str(error))
         return None, error.status
-    commit()
     return group, 200
 
 
@@ -168,10 +167,9 @@ def delete(group_id: int):
     if form.validate_on_submit():
         try:
             operations.delete_group(group, form.confirm_name.data, current_user)
-        except operations.GroupError as error:
+        except OperationError as error:
             form.confirm_name.errors.append(str(error))
         else:
-            commit()
             flash(_("The group was deleted and its keys destroyed."), "success")
             return redirect(url_for("groups.index"))
     return render_template(
@@ -185,12 +183,8 @@ def request_join(group_id: int):
     group = load_checked(WorkingGroup, group_id, "request_join")
     form = JoinForm()
     if form.validate_on_submit():
-        try:
-            operations.request_to_join(group, current_user, form.motivation.data)
-        except operations.GroupError as error:
-            flash(str(error), "danger")
-            return _group_page(group, error.status, join_form=form)
-        commit()
+        on_refusal(lambda status: _group_page(group, status, join_form=form))
+        operations.request_to_join(group, current_user, form.motivation.data)
         flash(_("Your request was sent to the group's coordinators."), "success")
         return redirect(url_for("groups.detail", group_id=group.id))
     return _group_page(group, 400, join_form=form)
@@ -204,14 +198,10 @@ def decide(request_id: int, decision: str):
     if not form.validate_on_submit():
         flash(_("The form expired; try again."), "danger")
     else:
-        try:
-            operations.decide_join_request(
-                join_request, decision == "approve", form.reason.data, current_user
-            )
-        except operations.GroupError as error:
-            flash(str(error), "danger")
-            return _group_page(join_request.group, error.status)
-        commit()
+        on_refusal(lambda status: _group_page(join_request.group, status))
+        operations.decide_join_request(
+            join_request, decision == "approve", form.reason.data, current_user
+        )
         flash(
             _("The request of %(name)s was approved.", name=join_request.user.name)
             if join_request.status == "approved"
@@ -235,10 +225,9 @@ def add_member(group_id: int):
     require(current_user, "assign", Seat(group, user.id))
     try:
         operations.add_member(group, user, form.role.data, current_user)
-    except operations.GroupError as error:
+    except OperationError as error:
         form.email.errors.append(str(error))
         return _group_page(group, error.status, add_form=form)
-    commit()
     flash(
         _("%(name)s was added as %(role)s.", name=user.name, role=term(form.role.data)), "success"
     )
@@ -260,12 +249,8 @@ def change_role(group_id: int, membership_id: int):
     require(current_user, "assign", Seat(group, membership.user_id))
     form = RoleForm()
     if form.validate_on_submit():
-        try:
-            operations.change_role(membership, form.role.data, current_user)
-        except operations.GroupError as error:
-            flash(str(error), "danger")
-            return _group_page(group, error.status)
-        commit()
+        on_refusal(lambda status: _group_page(group, status))
+        operations.change_role(membership, form.role.data, current_user)
         flash(
             _("%(name)s is now %(role)s.", name=membership.user.name, role=term(membership.role)),
             "success",
@@ -280,12 +265,8 @@ def remove_member(group_id: int, membership_id: int):
     membership = _membership_in(group, membership_id)
     name = membership.user.name
     if DecisionForm().validate_on_submit():
-        try:
-            operations.remove_member(membership, current_user)
-        except operations.GroupError as error:
-            flash(str(error), "danger")
-            return _group_page(group, error.status)
-        commit()
+        on_refusal(lambda status: _group_page(group, status))
+        operations.remove_member(membership, current_user)
         flash(_("%(name)s was removed from the group.", name=name), "success")
     return redirect(url_for("groups.detail", group_id=group.id))
 
@@ -295,11 +276,7 @@ def remove_member(group_id: int, membership_id: int):
 def leave(group_id: int):
     group = load_checked(WorkingGroup, group_id, "leave")
     if DecisionForm().validate_on_submit():
-        try:
-            operations.remove_member(membership_of(current_user, group), current_user)
-        except operations.GroupError as error:
-            flash(str(error), "danger")
-            return _group_page(group, error.status)
-        commit()
+        on_refusal(lambda status: _group_page(group, status))
+        operations.remove_member(membership_of(current_user, group), current_user)
         flash(_("You left %(group)s.", group=group.name), "success")
     return redirect(url_for("groups.index"))

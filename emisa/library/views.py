@@ -13,10 +13,11 @@ from emisa.access.documents import public_read
 from emisa.documents.http import content_disposition
 from emisa.documents.library import PER_PAGE, LibraryFilter, public_documents, search
 from emisa.documents.models import Document
-from emisa.documents.operations import DocumentError, open_content, read_fields, version_filename
+from emisa.documents.operations import open_content, read_fields, version_filename
 from emisa.documents.upload import human_size
 from emisa.extensions import db
 from emisa.groups.operations import visible_groups
+from emisa.operations import OperationError
 from emisa.web import page_count, page_number, page_url
 
 bp = Blueprint("library", __name__)
@@ -68,7 +69,7 @@ def public_download(document_id: int):
 
     document = db.session.get(Document, document_id)
     if document is None or not public_read(document):
-        raise DocumentError(_("Nothing was found here, or it is not public."), 404, "not_found")
+        raise OperationError(_("Nothing was found here, or it is not public."), 404, "not_found")
     version = document.latest
     size, body = open_content(None, version)
     response = Response(body, mimetype="application/octet-stream")

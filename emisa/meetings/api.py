@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort
+from flask import Response
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -12,8 +12,6 @@ from emisa.access.markings import Tlp
 from emisa.api.blueprint import api_blueprint, errors, links
 from emisa.api.pagination import Page, paginated
 from emisa.api.schemas import DatabaseId, written
-from emisa.database import commit
-from emisa.extensions import db
 from emisa.groups.models import WorkingGroup
 from emisa.meetings import events, ics, operations
 from emisa.meetings.models import Meeting
@@ -102,16 +100,6 @@ def _input(body) -> operations.MeetingInput:
     )
 
 
-def _run(operation, *args):
-    try:
-        result = operation(*args)
-    except operations.MeetingError as refusal:
-        db.session.rollback()
-        abort(refusal.status, description=str(refusal))
-    commit()
-    return result
-
-
 @blp.route("/groups/<int:gid>/meetings", methods=["POST"])
 @links(
     blp,
@@ -128,7 +116,7 @@ def _run(operation, *args):
 def create_meeting(body, gid: int):
     """Schedule a meeting (the group's coordinators)."""
     group = load_checked(WorkingGroup, gid, "schedule_meeting")
-    return _run(lambda: operations.create_meeting(group, _input(body), current_user))
+    return operations.create_meeting(group, _input(body), current_user)
 
 
 @blp.route("/groups/<int:gid>/meetings")
@@ -157,7 +145,7 @@ def get_meeting(meeting_id: int):
 def update_meeting(body, meeting_id: int):
     """Change a meeting (coordinators); invitees are notified."""
     meeting = load_checked(Meeting, meeting_id, "edit")
-    _run(lambda: operations.update_meeting(meeting, _input(body), current_user))
+    operations.update_meeting(meeting, _input(body), current_user)
     return meeting
 
 
@@ -167,7 +155,7 @@ def update_meeting(body, meeting_id: int):
 def cancel_meeting(meeting_id: int):
     """Cancel a meeting (coordinators); invitees are notified, the room closes."""
     meeting = load_checked(Meeting, meeting_id, "cancel")
-    sids = _run(lambda: operations.cancel_meeting(meeting, current_user))
+    sids = operations.cancel_meeting(meeting, current_user)
     events.broadcast_state(meeting, sids)
     return meeting
 

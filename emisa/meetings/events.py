@@ -32,13 +32,14 @@ from emisa.access import can
 from emisa.access.policy import actor_decision
 from emisa.accounts.models import ApiToken, AuthSession, User
 from emisa.accounts.sessions import user_for_token
-from emisa.database import commit
+from emisa.database import on_commit, roll_back, unit_of_work
 from emisa.extensions import db, windows
 from emisa.i18n import N_
 from emisa.meetings import operations, sfu
 from emisa.meetings.ice import ice_servers_for
 from emisa.meetings.janus import JanusError
 from emisa.meetings.models import Meeting, Participant, ParticipantState
+from emisa.operations import OperationError
 
 log = logging.getLogger(__name__)
 
@@ -162,9 +163,11 @@ def actor_for(stay: Participant) -> User | None:
 def room_event(action: str | None, *, in_room: bool = True):
     """Wrap a handler: reload and check the actor, the stay and ``action`` on the meeting.
 
-    ``action`` None: the handler needs no meeting (join, leave). Refusals answer
-    ``{"ok": false, "error": ...}`` and are audited; losing the right to see the
-    meeting ends the stay and the connection.
+    ``action`` None: the handler needs no meeting (join, leave). The event is one unit of
+    work (``emisa.database.unit_of_work``): committed when the handler returns, rolled back
+    when it raises; an ``OperationError`` answers ``{"ok": false, "error": ..., "status"}``
+    here, for every event. Refusals are audited; losing the right to see the meeting ends
+    the stay and the connection. Effects run once the event committed.
     """
 
     def decorate(fn):
@@ -172,36 +175,32 @@ def room_event(action: str | None, *, in_room: bool = True):
         def handler(self, data=None):
             sid = request.sid
             data = data if isinstance(data, dict) else {}
-            turn = None
+            effects: list[Callable[[], None]] = []
             try:
-                begin_writing()
-                stay = self._stay(sid)
-                user = actor_for(stay) if stay is not None else None
-                if user is None:
-                    db.session.rollback()
-                    self._server().disconnect(sid, namespace=NAMESPACE)
-                    return error(_("Your session has ended; sign in again."))
-                meeting = stay.meeting if stay.state in operations.LIVE else None
-                turn = Turn(sid, user, stay, meeting, self._server())
-                if action is not None:
-                    wanted = ParticipantState.IN if in_room else None
-                    if meeting is None or (wanted and stay.state != wanted):
-                        return error(_("Join the meeting first."))
-                    decision = can(user, action, meeting)
-                    if not decision:
-                        return self._refused(turn, action, decision)
-                result = fn(self, turn, data)
-                commit()
-            except operations.MeetingError as refusal:
-                db.session.rollback()
-                audit.flush_pending(committed=False)
+                with unit_of_work():
+                    begin_writing()
+                    stay = self._stay(sid)
+                    user = actor_for(stay) if stay is not None else None
+                    if user is None:
+                        roll_back()
+                        self._server().disconnect(sid, namespace=NAMESPACE)
+                        return error(_("Your session has ended; sign in again."))
+                    meeting = stay.meeting if stay.state in operations.LIVE else None
+                    turn = Turn(sid, user, stay, meeting, self._server(), effects)
+                    if action is not None:
+                        wanted = ParticipantState.IN if in_room else None
+                        if meeting is None or (wanted and stay.state != wanted):
+                            return error(_("Join the meeting first."))
+                        decision = can(user, action, meeting)
+                        if not decision:
+                            return self._refused(turn, action, decision)
+                    result = fn(self, turn, data)
+            except OperationError as refusal:
                 return error(str(refusal), refusal.status)
             except Exception:
                 log.exception("meeting event %s failed", fn.__name__)
-                db.session.rollback()
-                audit.flush_pending(committed=False)
                 return error(_(GENERIC_ERROR))
-            for effect in turn.effects:
+            for effect in effects:
                 effect()
             return result
 
@@ -231,38 +230,35 @@ class MeetingNamespace(Namespace):
             environ[self._ENV_KEY] = participant.id
 
     def _refused(self, turn: Turn, action: str, decision) -> dict:
-        db.session.rollback()
+        """Drop what the event wrote and record the denial (the event's boundary commits
+        it); one no longer allowed in the room at all (removed, marking changed, meeting
+        ended) leaves it."""
+        roll_back()
         audit.record_denial(turn.user, action, turn.meeting, decision)
-        audit.flush_pending(committed=False)
         if turn.meeting is not None and not can(turn.user, "attend", turn.meeting):
-            # No longer allowed in the room at all (removed, marking changed, meeting ended).
             self._kick(turn)
         return error(_(decision.reason))
 
     def _kick(self, turn: Turn) -> None:
         operations.leave(turn.stay, state=ParticipantState.REFUSED)
-        commit()
         meeting = turn.meeting
         turn.effects.append(lambda: sfu.kick(meeting.id, turn.stay.id))
         turn.leave(turn.sid, room(meeting.id))
         turn.presence(meeting)
         turn.disconnect(turn.sid)
-        for effect in turn.effects:
-            effect()
 
     # Connection
 
     def on_connect(self, auth=None):
-        user, kind, credential_id = _authenticate(auth)
-        if user is None or not actor_decision(user):
-            audit.record_event("meeting.connect_refused", outcome="denied")
-            audit.flush_pending(committed=False)
-            raise ConnectionRefusedError(
-                _("Sign in first: connect with your browser session or an API token.")
-            )
-        begin_writing()
-        participant = operations.connect(user, request.sid, kind, credential_id)
-        commit()
+        with unit_of_work():
+            user, kind, credential_id = _authenticate(auth)
+            if user is None or not actor_decision(user):
+                audit.record_event("meeting.connect_refused", outcome="denied")
+                raise ConnectionRefusedError(
+                    _("Sign in first: connect with your browser session or an API token.")
+                )
+            begin_writing()
+            participant = operations.connect(user, request.sid, kind, credential_id)
         self._remember(request.sid, participant)
         # Imported here: the re-checks are built on this module's helpers.
         from emisa.meetings.revocation import keep_checking
@@ -272,16 +268,16 @@ class MeetingNamespace(Namespace):
     def on_disconnect(self, reason=None):
         sid = request.sid
         try:
-            begin_writing()
-            ended = operations.disconnected(sid)
-            for stay in ended:
-                audit.record(
-                    "meeting.left",
-                    actor=stay.user,
-                    target=stay.meeting,
-                    details={"participant": stay.id},
-                )
-            commit()
+            with unit_of_work():
+                begin_writing()
+                ended = operations.disconnected(sid)
+                for stay in ended:
+                    audit.record(
+                        "meeting.left",
+                        actor=stay.user,
+                        target=stay.meeting,
+                        details={"participant": stay.id},
+                    )
             sfu.release(sid)
             for stay in ended:
                 self.server.emit(
@@ -298,7 +294,6 @@ class MeetingNamespace(Namespace):
                 )
         except Exception:
             log.exception("meeting disconnect of %s failed", sid)
-            db.session.rollback()
 
     # Joining and leaving
 
@@ -313,9 +308,8 @@ class MeetingNamespace(Namespace):
             return error(_("There is no such meeting, or you may not attend it."))
         decision = can(turn.user, "attend", meeting)
         if not decision:
-            db.session.rollback()
+            roll_back()
             audit.record_denial(turn.user, "attend", meeting, decision)
-            audit.flush_pending(committed=False)
             hidden = decision.status == 404
             return error(
                 _("There is no such meeting, or you may not attend it.")
@@ -605,7 +599,7 @@ class MeetingNamespace(Namespace):
 
     def _link(self, turn: Turn) -> sfu.Link:
         if not sfu.enabled():
-            raise operations.MeetingError(
+            raise OperationError(
                 _("This room connects participants directly; there is no media server to use."),
                 409,
             )
@@ -615,7 +609,7 @@ class MeetingNamespace(Namespace):
         """The (participant, kind) streams asked for, each of someone in this meeting's room."""
         wanted = data.get("feeds")
         if not isinstance(wanted, list) or not 0 < len(wanted) <= 200:
-            raise operations.MeetingError(_("Name the streams: a list of participant and kind."))
+            raise OperationError(_("Name the streams: a list of participant and kind."))
         keys = []
         for item in wanted:
             item = item if isinstance(item, dict) else {}
@@ -625,7 +619,7 @@ class MeetingNamespace(Namespace):
                 or target.state != ParticipantState.IN
                 or item.get("kind") not in sfu.KINDS
             ):
-                raise operations.MeetingError(_("That participant is not in this meeting."), 404)
+                raise OperationError(_("That participant is not in this meeting."), 404)
             keys.append((target.id, item["kind"]))
         return keys
 
@@ -691,7 +685,7 @@ class MeetingNamespace(Namespace):
     def _target(self, turn: Turn, data: dict, state: str) -> Participant:
         target = operations.in_room(turn.meeting, data.get("participant"))
         if target is None or target.state != state:
-            raise operations.MeetingError(
+            raise OperationError(
                 _("That participant is not in the lobby.")
                 if state == ParticipantState.LOBBY
                 else _("That participant is not in the meeting."),
@@ -708,7 +702,7 @@ def _after_commit(turn: Turn, work: Callable[[], dict | None]) -> dict:
     def run() -> None:
         try:
             answer.update(work() or {})
-        except sfu.MediaError as refusal:
+        except OperationError as refusal:
             answer.update(error(str(refusal)))
         except JanusError as failure:
             log.warning("Janus refused %s: %s", turn.sid, failure)
@@ -745,13 +739,19 @@ def _waiting_message(meeting: Meeting) -> str:
 
 
 def broadcast_state(meeting: Meeting, sids: list[str]) -> None:
-    """From a page (cancel): tell everyone who was in or waiting that the meeting ended."""
+    """From a page or the API (cancel): once the request committed, tell everyone who was in
+    or waiting that the meeting ended."""
     server = current_app.extensions.get(SERVER_KEY)
     if server is None:
         return
     view = _meeting_view(meeting)
-    _janus_safely(lambda: sfu.destroy_room(meeting.id))
-    for sid in sids:
-        server.emit("meeting", view, to=sid, namespace=NAMESPACE)
-        server.leave_room(sid, room(meeting.id), namespace=NAMESPACE)
-        server.leave_room(sid, chair_room(meeting.id), namespace=NAMESPACE)
+    meeting_id = meeting.id
+
+    def tell() -> None:
+        _janus_safely(lambda: sfu.destroy_room(meeting_id))
+        for sid in sids:
+            server.emit("meeting", view, to=sid, namespace=NAMESPACE)
+            server.leave_room(sid, room(meeting_id), namespace=NAMESPACE)
+            server.leave_room(sid, chair_room(meeting_id), namespace=NAMESPACE)
+
+    on_commit(tell)

@@ -42,6 +42,7 @@ from emisa.meetings.models import (
     Poll,
     PollVote,
 )
+from emisa.operations import OperationError
 from emisa.signals import notify, rights_narrowed
 from emisa.timeutil import utcnow
 
@@ -57,14 +58,6 @@ MINUTES_MAX = 100_000
 LIVE = (ParticipantState.LOBBY, ParticipantState.IN)
 # Back within this long after the connection dropped, a raised hand keeps its place.
 RECONNECT_GRACE = timedelta(minutes=2)
-
-
-class MeetingError(ValueError):
-    """A refused meeting operation; ``status`` says how the web and API answer it."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.status = status
 
 
 # Time
@@ -108,7 +101,7 @@ def parse_instant(text: str, zone_name: str | None = "UTC") -> datetime:
     try:
         value = datetime.fromisoformat((text or "").strip().replace("Z", "+00:00"))
     except ValueError:
-        raise MeetingError(_("'%(text)s' is not an ISO 8601 date and time.", text=text)) from None
+        raise OperationError(_("'%(text)s' is not an ISO 8601 date and time.", text=text)) from None
     return to_utc(value, zone_name)
 
 
@@ -169,14 +162,14 @@ def _clean_agenda(agenda: Iterable[str] | str | None) -> list[str]:
     items = [_LIST_MARKER.sub("", " ".join(str(item).split())) for item in agenda]
     items = [item for item in items if item]
     if len(items) > AGENDA_ITEMS_MAX:
-        raise MeetingError(
+        raise OperationError(
             _(
                 "An agenda has at most %(agenda_items_max)s items.",
                 agenda_items_max=AGENDA_ITEMS_MAX,
             )
         )
     if any(len(item) > AGENDA_ITEM_MAX for item in items):
-        raise MeetingError(
+        raise OperationError(
             _(
                 "An agenda item has at most %(agenda_item_max)s characters.",
                 agenda_item_max=AGENDA_ITEM_MAX,
@@ -190,13 +183,13 @@ def _validated(
 ) -> ValidMarking:
     data.title = " ".join((data.title or "").split())
     if not 3 <= len(data.title) <= TITLE_MAX:
-        raise MeetingError(
+        raise OperationError(
             _("The title must be 3 to %(title_max)s characters long.", title_max=TITLE_MAX)
         )
     if data.ends_at <= data.starts_at:
-        raise MeetingError(_("The meeting must end after it starts."))
+        raise OperationError(_("The meeting must end after it starts."))
     if data.ends_at - data.starts_at > MAX_DURATION:
-        raise MeetingError(
+        raise OperationError(
             _("A meeting lasts at most 24 hours; schedule several for longer events.")
         )
     try:
@@ -209,7 +202,7 @@ def _validated(
             carried=carried,
         )
     except InvalidMarking as error:
-        raise MeetingError(str(error)) from None
+        raise OperationError(str(error)) from None
     data.agenda = _clean_agenda(data.agenda)
     return marking
 
@@ -217,7 +210,7 @@ def _validated(
 def create_meeting(group: WorkingGroup, data: MeetingInput, by: User) -> Meeting:
     marking = _validated(group, data, by)
     if data.starts_at < utcnow() - timedelta(minutes=5):
-        raise MeetingError(_("The meeting cannot start in the past."))
+        raise OperationError(_("The meeting cannot start in the past."))
     meeting = Meeting(
         group=group,
         group_id=group.id,
@@ -488,7 +481,7 @@ def _previously(meeting: Meeting, user: User) -> str | None:
 def join(participant: Participant, meeting: Meeting, user: User) -> Participant:
     """Enter the room, or wait in the lobby. Returns the stay (a new row on a reused connection)."""
     if participant.state in LIVE:
-        raise MeetingError(_("This connection is already in a meeting; leave it first."), 409)
+        raise OperationError(_("This connection is already in a meeting; leave it first."), 409)
     if participant.meeting_id is not None:
         participant = Participant(
             id=new_participant_id(),
@@ -709,7 +702,7 @@ def _admit_waiting(meeting: Meeting, by: User) -> list[Participant]:
 
 def admit(participant: Participant, meeting: Meeting, by: User) -> None:
     if participant.state != ParticipantState.LOBBY:
-        raise MeetingError(_("This person is not waiting in the lobby."), 409)
+        raise OperationError(_("This person is not waiting in the lobby."), 409)
     _enter(participant)
     db.session.flush()
     audit.record(
@@ -719,7 +712,7 @@ def admit(participant: Participant, meeting: Meeting, by: User) -> None:
 
 def refuse(participant: Participant, meeting: Meeting, by: User, *, removal: bool) -> None:
     if participant.state not in LIVE:
-        raise MeetingError(_("This person is no longer in the meeting."), 409)
+        raise OperationError(_("This person is no longer in the meeting."), 409)
     leave(participant, state=ParticipantState.REFUSED)
     audit.record(
         "meeting.removed" if removal else "meeting.refused",
@@ -758,9 +751,9 @@ def close_meeting(meeting: Meeting, by: User) -> list[str]:
 def post_chat(participant: Participant, meeting: Meeting, text: str) -> ChatMessage:
     text = (text or "").strip() if isinstance(text, str) else ""
     if not text:
-        raise MeetingError(_("Write something first."))
+        raise OperationError(_("Write something first."))
     if len(text) > CHAT_MAX:
-        raise MeetingError(
+        raise OperationError(
             _(
                 "A chat message has at most %(max)d characters (this one has %(count)d).",
                 max=CHAT_MAX,
@@ -820,22 +813,22 @@ def chat_history(meeting: Meeting, limit: int = CHAT_HISTORY) -> list[dict]:
 def create_poll(meeting: Meeting, question: str, options: list, by: User) -> Poll:
     question = " ".join(str(question or "").split())
     if not isinstance(options, list):
-        raise MeetingError(_("Options must be a list."))
+        raise OperationError(_("Options must be a list."))
     options = [" ".join(str(option).split()) for option in options]
     options = [option for option in options if option]
     if not 1 <= len(question) <= POLL_TEXT_MAX:
-        raise MeetingError(
+        raise OperationError(
             _(
                 "Ask a question of at most %(poll_text_max)s characters.",
                 poll_text_max=POLL_TEXT_MAX,
             )
         )
     if not 2 <= len(options) <= POLL_OPTIONS_MAX:
-        raise MeetingError(
+        raise OperationError(
             _("A poll has 2 to %(poll_options_max)s options.", poll_options_max=POLL_OPTIONS_MAX)
         )
     if any(len(option) > POLL_TEXT_MAX for option in options):
-        raise MeetingError(
+        raise OperationError(
             _("An option has at most %(poll_text_max)s characters.", poll_text_max=POLL_TEXT_MAX)
         )
     poll = Poll(
@@ -852,16 +845,16 @@ def create_poll(meeting: Meeting, question: str, options: list, by: User) -> Pol
 
 def vote(poll: Poll, user: User, option) -> None:
     if poll.state != "open":
-        raise MeetingError(_("This poll is closed."), 409)
+        raise OperationError(_("This poll is closed."), 409)
     if isinstance(option, bool) or not isinstance(option, int):
-        raise MeetingError(_("Choose one of the options."))
+        raise OperationError(_("Choose one of the options."))
     if not 0 <= option < poll.option_count:
-        raise MeetingError(_("Choose one of the options."))
+        raise OperationError(_("Choose one of the options."))
     try:
         with db.session.begin_nested():
             db.session.add(PollVote(poll_id=poll.id, user_id=user.id, option=option))
     except IntegrityError:
-        raise MeetingError(_("You already voted in this poll."), 409) from None
+        raise OperationError(_("You already voted in this poll."), 409) from None
 
 
 def vote_count(poll: Poll) -> int:
@@ -870,7 +863,7 @@ def vote_count(poll: Poll) -> int:
 
 def close_poll(poll: Poll, meeting: Meeting, by: User) -> None:
     if poll.state != "open":
-        raise MeetingError(_("This poll is already closed."), 409)
+        raise OperationError(_("This poll is already closed."), 409)
     poll.state, poll.closed_at = "closed", utcnow()
     db.session.flush()
     audit.record("meeting.poll_closed", actor=by, target=meeting, details={"poll": poll.id})
@@ -914,7 +907,7 @@ def poll_of(meeting: Meeting, poll_id) -> Poll:
     valid = isinstance(poll_id, int) and not isinstance(poll_id, bool)
     poll = db.session.get(Poll, poll_id) if valid else None
     if poll is None or poll.meeting_id != meeting.id:
-        raise MeetingError(_("There is no such poll in this meeting."), 404)
+        raise OperationError(_("There is no such poll in this meeting."), 404)
     return poll
 
 
@@ -924,7 +917,7 @@ def poll_of(meeting: Meeting, poll_id) -> Poll:
 def save_minutes(meeting: Meeting, text: str, by: User) -> None:
     text = text if isinstance(text, str) else ""
     if len(text) > MINUTES_MAX:
-        raise MeetingError(
+        raise OperationError(
             _("Minutes have at most %(minutes_max)s characters.", minutes_max=MINUTES_MAX)
         )
     meeting.minutes_sealed = _seal(meeting, "minutes", text)

@@ -19,7 +19,7 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from emisa import audit
-from emisa.database import commit
+from emisa.database import unit_of_work
 from emisa.extensions import db
 from emisa.meetings.models import Participant, ParticipantState
 from emisa.timeutil import utcnow
@@ -82,11 +82,11 @@ def beat(app: Flask, server) -> None:
     from emisa.meetings.operations import lobby, presence
 
     with app.app_context():
-        begin_writing()
-        heartbeat()
-        ended = end_ghosts(app)
-        meetings = {stay.meeting_id: stay.meeting for stay in ended}
-        commit()
+        with unit_of_work():
+            begin_writing()
+            heartbeat()
+            ended = end_ghosts(app)
+            meetings = {stay.meeting_id: stay.meeting for stay in ended}
         for meeting_id, meeting in meetings.items():
             server.emit(
                 "presence",

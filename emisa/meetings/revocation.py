@@ -36,7 +36,7 @@ from emisa import audit
 from emisa.access import can
 from emisa.access.membership import preload_memberships
 from emisa.accounts.models import ApiToken, AuthSession, User
-from emisa.database import commit
+from emisa.database import unit_of_work
 from emisa.extensions import db
 from emisa.i18n import N_
 from emisa.meetings import operations, presence
@@ -95,12 +95,10 @@ class Recheck:
         # not run SQL from inside its commit.
         with self.app.app_context():
             try:
-                effects = self._decide(server)
-                commit()
+                with unit_of_work():
+                    effects = self._decide(server)
             except Exception:
                 log.exception("re-checking live meeting connections failed")
-                db.session.rollback()
-                audit.flush_pending(committed=False)
                 effects = [lambda sid=sid: _close(server, sid) for sid in sorted(self.closing)]
             for effect in effects:
                 effect()

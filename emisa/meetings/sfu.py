@@ -34,6 +34,7 @@ from flask_babel import gettext as _
 
 from emisa.i18n import N_
 from emisa.meetings.janus import NO_SUCH_ROOM, ROOM_EXISTS, Janus, JanusError, Session
+from emisa.operations import OperationError
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +44,6 @@ SUBSTREAMS = (0, 1, 2)
 SDP_MAX = 64 * 1024
 MID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 UNAVAILABLE = N_("The media server is not answering; audio and video are unavailable for now.")
-
-
-class MediaError(ValueError):
-    """A media request refused with a sentence for the participant."""
 
 
 @dataclass(frozen=True)
@@ -314,7 +311,7 @@ def _checked_jsep(jsep, expected: str) -> dict:
         or not isinstance(jsep.get("sdp"), str)
         or len(jsep["sdp"]) > SDP_MAX
     ):
-        raise MediaError(_("Send a WebRTC %(expected)s (type and sdp).", expected=expected))
+        raise OperationError(_("Send a WebRTC %(expected)s (type and sdp).", expected=expected))
     return {"type": expected, "sdp": jsep["sdp"]}
 
 
@@ -340,7 +337,7 @@ def _audio_mid(sdp: str) -> str | None:
 def publish(link: Link, kind: str, jsep) -> dict:
     """Join the room as a publisher with this connection's token and the browser's offer."""
     if kind not in KINDS:
-        raise MediaError(_("Publish a camera or a screen."))
+        raise OperationError(_("Publish a camera or a screen."))
     offer = _checked_jsep(jsep, "offer")
     room = ensure_room(link.meeting_id)
     token = publish_token(link.meeting_id, link.participant_id, kind)
@@ -364,7 +361,7 @@ def publish(link: Link, kind: str, jsep) -> dict:
         data, answer = session.send(handle, body, offer)
         link.publisher_ids[kind] = data.get("id")
     if not answer:
-        raise MediaError(_("The media server did not accept this offer."))
+        raise OperationError(_("The media server did not accept this offer."))
     return _for_browser(answer)
 
 
@@ -448,20 +445,20 @@ def answer(link: Link, jsep) -> None:
     answer_jsep = _checked_jsep(jsep, "answer")
     with link.lock:
         if not link.subscriber or link.session is None:
-            raise MediaError(_("Subscribe to someone first."))
+            raise OperationError(_("Subscribe to someone first."))
         link.session.send(link.subscriber, {"request": "start"}, answer_jsep)
 
 
 def configure(link: Link, mid, *, video: bool, substream) -> None:
     """Forward a subscribed video or not (tiles out of view) and pick its simulcast layer."""
     if not isinstance(mid, str) or not MID_PATTERN.match(mid):
-        raise MediaError(_("Name one of your subscription's streams."))
+        raise OperationError(_("Name one of your subscription's streams."))
     stream: dict = {"mid": mid, "send": bool(video)}
     if substream in SUBSTREAMS:
         stream["substream"] = substream
     with link.lock:
         if not link.subscriber or link.session is None:
-            raise MediaError(_("Subscribe to someone first."))
+            raise OperationError(_("Subscribe to someone first."))
         link.session.send(link.subscriber, {"request": "configure", "streams": [stream]})
 
 
@@ -472,11 +469,11 @@ def trickle(link: Link, pc, candidate) -> None:
         or not isinstance(candidate.get("candidate"), str)
         or len(candidate["candidate"]) > 1024
     ):
-        raise MediaError(_("A candidate is an object with a candidate line."))
+        raise OperationError(_("A candidate is an object with a candidate line."))
     with link.lock:
         handle = link.subscriber if pc == "subscriber" else link.publishing.get(pc)
         if not handle or link.session is None:
-            raise MediaError(_("That peer connection is not set up."))
+            raise OperationError(_("That peer connection is not set up."))
         session = link.session
     if candidate is not None:
         candidate = {

@@ -26,8 +26,7 @@ from wtforms import SelectChoice
 from emisa import audit
 from emisa.access import can, require
 from emisa.access.validation import eligible_recipients
-from emisa.database import commit
-from emisa.extensions import db, limiter
+from emisa.extensions import limiter
 from emisa.groups.models import WorkingGroup
 from emisa.i18n import DEFAULT_LANGUAGE, term
 from emisa.meetings import events, feeds, ics, operations
@@ -35,7 +34,7 @@ from emisa.meetings.forms import MeetingForm, TimeZoneForm
 from emisa.meetings.ice import ice_servers_for
 from emisa.meetings.models import Meeting
 from emisa.timeutil import utcnow
-from emisa.web import load, load_checked, month_arg, page_count, page_number, page_url
+from emisa.web import load, load_checked, month_arg, on_refusal, page_count, page_number, page_url
 
 bp = Blueprint("meetings", __name__)
 
@@ -80,7 +79,6 @@ def time_zone():
     if form.validate_on_submit() and operations.valid_zone(form.time_zone.data):
         current_user.time_zone = form.time_zone.data
         audit.record("account.time_zone_set", target=current_user)
-        commit()
         flash(_("Times are now shown in %(zone)s.", zone=form.time_zone.data), "success")
     else:
         flash(_("Choose a time zone from the list."), "danger")
@@ -92,7 +90,6 @@ def time_zone():
 def issue_feed():
     require(current_user, "use")
     plain = feeds.issue_feed(current_user)
-    commit()
     meetings = operations.user_meetings(current_user)
     upcoming, past = operations.split_upcoming(meetings)
     flash(
@@ -115,7 +112,6 @@ def revoke_feed():
     require(current_user, "use")
     if feeds.revoke_feed(current_user):
         flash(_("Your calendar feed address no longer works."), "success")
-    commit()
     return redirect(url_for("meetings.index"))
 
 
@@ -137,7 +133,6 @@ def feed(token: str):
             zone=user.time_zone or "UTC",
         )
     audit.record_event("meeting.feed_read", actor=user, target=user)
-    commit()
     return Response(body, mimetype="text/calendar", headers={"Cache-Control": "no-store"})
 
 
@@ -232,23 +227,23 @@ def new(group_id: int):
         start = start.replace(minute=0, second=0, microsecond=0, tzinfo=None)
         form.starts_at.data, form.ends_at.data = start, start + timedelta(hours=2)
     if form.validate_on_submit():
-        try:
-            meeting = operations.create_meeting(group, _form_input(form), current_user)
-        except operations.MeetingError as refusal:
-            db.session.rollback()
-            flash(str(refusal), "danger")
-        else:
-            commit()
-            flash(_("The meeting is scheduled."), "success")
-            _warn_left_out(meeting)
-            return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+        on_refusal(lambda status: _form_page(group, form, None, status))
+        meeting = operations.create_meeting(group, _form_input(form), current_user)
+        flash(_("The meeting is scheduled."), "success")
+        _warn_left_out(meeting)
+        return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+    return _form_page(group, form, None)
+
+
+def _form_page(group: WorkingGroup, form: MeetingForm, meeting: Meeting | None, status: int = 200):
+    """The scheduling form, for a new meeting or to edit ``meeting``."""
     return render_template(
         "meetings/form.html",
         group=group,
         form=form,
-        meeting=None,
+        meeting=meeting,
         partners=operations.partner_members(group),
-    )
+    ), status
 
 
 def _warn_left_out(meeting) -> None:
@@ -309,23 +304,12 @@ def edit(meeting_id: int):
         form.invitees.data = list(meeting.recipient_ids)
         form.releasable_to.data = list(meeting.releasable_to or [])
     if form.validate_on_submit():
-        try:
-            operations.update_meeting(meeting, _form_input(form), current_user)
-        except operations.MeetingError as refusal:
-            db.session.rollback()
-            flash(str(refusal), "danger")
-        else:
-            commit()
-            flash(_("The meeting was updated; invitees were notified."), "success")
-            _warn_left_out(meeting)
-            return redirect(url_for("meetings.detail", meeting_id=meeting.id))
-    return render_template(
-        "meetings/form.html",
-        group=group,
-        form=form,
-        meeting=meeting,
-        partners=operations.partner_members(group),
-    )
+        on_refusal(lambda status: _form_page(group, form, meeting, status))
+        operations.update_meeting(meeting, _form_input(form), current_user)
+        flash(_("The meeting was updated; invitees were notified."), "success")
+        _warn_left_out(meeting)
+        return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+    return _form_page(group, form, meeting)
 
 
 @bp.route("/meetings/<int:meeting_id>/cancel", methods=["POST"])
@@ -333,7 +317,6 @@ def edit(meeting_id: int):
 def cancel(meeting_id: int):
     meeting = load_checked(Meeting, meeting_id, "cancel")
     sids = operations.cancel_meeting(meeting, current_user)
-    commit()
     events.broadcast_state(meeting, sids)
     flash(_("The meeting was cancelled; invitees were notified."), "success")
     return redirect(url_for("meetings.group_meetings", group_id=meeting.group_id))

@@ -8,7 +8,6 @@ from __future__ import annotations
 import click
 
 from emisa.cli import emisa_cli
-from emisa.database import commit
 
 
 @emisa_cli.command("send-digests")
@@ -21,5 +20,4 @@ def send_digests_command() -> None:
         click.echo("EMISA_SMTP_URL is not set: no digest sent")
         return
     sent = send_digests()
-    commit()
     click.echo(f"{sent} digest(s) sent")

@@ -364,19 +364,19 @@ def deliver_immediate(ids: Iterable[int]) -> int:
 
 
 def deliver_after_commit() -> None:
-    """Mail the immediate notices the last commit made (after a request; never raises)."""
-    from emisa.database import commit
+    """Mail the immediate notices the last commit made (after a request, as a unit of work
+    of its own: marking them mailed; never raises)."""
+    from emisa.database import unit_of_work
 
     ids = db.session.info.pop(_COMMITTED_MAIL, None)
     if not ids:
         return
     try:
-        if deliver_immediate(ids):
-            commit()
+        with unit_of_work():
+            deliver_immediate(ids)
     except Exception:
         # The notices are stored; the next send-digests run mails what is left.
         log.exception("immediate notification mail failed")
-        db.session.rollback()
 
 
 def send_digests() -> int:

@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from emisa.access import require
-from emisa.database import commit
 from emisa.extensions import db
 from emisa.forms import ConfirmForm
 from emisa.mail import mail_configured
@@ -57,7 +56,6 @@ def open_one(notification_id: int):
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for("notifications.index"))
     ops.mark_read(current_user.id, row.id)
-    commit()
     return redirect(row.link or url_for("notifications.index"))
 
 
@@ -67,7 +65,6 @@ def read_all():
     require(current_user, "use")
     if ConfirmForm().validate_on_submit():
         ops.mark_read(current_user.id)
-        commit()
         flash(_("All notifications are marked as read."), "success")
     return redirect(url_for("notifications.index"))
 
@@ -84,7 +81,6 @@ def settings():
         current.new_threads = form.new_threads.data
         db.session.merge(current)
         ops.set_email_modes(current_user.id, form.email.data)
-        commit()
         flash(_("Your notification settings were saved."), "success")
         return redirect(url_for("notifications.settings"))
     return render_template(

@@ -14,11 +14,10 @@ from emisa.accounts.models import User
 from emisa.api.blueprint import api_blueprint, errors, links
 from emisa.api.pagination import Page, paginated
 from emisa.api.schemas import DatabaseId, written
-from emisa.database import commit
 from emisa.extensions import db
 from emisa.people import operations, photo
 from emisa.people.models import AgencyType, ContactPoint, Network
-from emisa.people.operations import LIMITS, DirectoryFilter, ProfileError
+from emisa.people.operations import LIMITS, DirectoryFilter
 from emisa.people.views import (
     directory_filter,
     lookup_limit,
@@ -116,11 +115,6 @@ class DesignateIn(Schema):
     )
 
 
-def _refused(error: ProfileError):
-    db.session.rollback()
-    abort(error.status, description=str(error))
-
-
 @blp.route("/me/profile")
 @blp.response(200, OwnProfileOut)
 @errors(blp, 401)
@@ -138,11 +132,7 @@ def put_my_profile(body):
     """Change my profile; fields left out keep their value."""
     user = current_user._get_current_object()
     require(user, "edit", operations.profile_of(user))
-    try:
-        profile = operations.update_profile(user, body)
-    except ProfileError as error:
-        _refused(error)
-    commit()
+    profile = operations.update_profile(user, body)
     return operations.own_profile(user, profile)
 
 
@@ -168,12 +158,8 @@ def put_my_photo():
     require(user, "edit", operations.profile_of(user))
     request.max_content_length = photo.MAX_BYTES + 64 * 1024
     upload = request.files.get("photo")
-    try:
-        data, width, height = photo.reencode(upload.read() if upload else b"")
-        operations.store_photo(user, data, width, height)
-    except ProfileError as error:
-        _refused(error)
-    commit()
+    data, width, height = photo.reencode(upload.read() if upload else b"")
+    operations.store_photo(user, data, width, height)
     return operations.own_profile(user, operations.profile_of(user))
 
 
@@ -185,7 +171,6 @@ def delete_my_photo():
     user = current_user._get_current_object()
     require(user, "edit", operations.profile_of(user))
     operations.remove_photo(user)
-    commit()
 
 
 @blp.route("/people/<int:person_id>/photo")
@@ -217,10 +202,7 @@ def list_people(page: Page):
     """The directory: profiles visible to the caller, at most 50 a page. Rate limited."""
     require(current_user, "search_people")
     page = Page(page.number, min(page.size, MAX_DIRECTORY_PAGE))
-    try:
-        wanted: DirectoryFilter = directory_filter(request.args)
-    except ProfileError as error:
-        _refused(error)
+    wanted: DirectoryFilter = directory_filter(request.args)
     profiles, total = operations.directory(current_user, wanted, page.number, page.size)
     audit.record_event(
         "people.searched", details={**wanted.audit_details(), "page": page.number, "via": "api"}
@@ -323,17 +305,13 @@ def designate(body, network_id: int):
     network = load_checked(Network, network_id, "designate")
     person = load(User, body["user_id"])
     require(current_user, "view", operations.profile_of(person))
-    try:
-        point = operations.designate(
-            network,
-            body["country"],
-            body["agency_type"],
-            person,
-            current_user._get_current_object(),
-        )
-    except ProfileError as error:
-        _refused(error)
-    commit()
+    point = operations.designate(
+        network,
+        body["country"],
+        body["agency_type"],
+        person,
+        current_user._get_current_object(),
+    )
     return _point(point)
 
 
@@ -345,4 +323,3 @@ def remove_contact_point(point_id: int):
     point = load(ContactPoint, point_id)
     require(current_user, "designate", point.network)
     operations.remove_contact_point(point)
-    commit()

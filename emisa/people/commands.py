@@ -6,8 +6,8 @@ import click
 
 from emisa.accounts.operations import find_user
 from emisa.cli import emisa_cli, fail
-from emisa.database import commit
-from emisa.people.operations import ProfileError, add_network_coordinator, create_network
+from emisa.operations import OperationError
+from emisa.people.operations import add_network_coordinator, create_network
 
 
 @emisa_cli.command("create-network")
@@ -24,7 +24,6 @@ def create_network_command(name, description, countries, coordinators) -> None:
             if user is None:
                 fail(f"no account with the email {email}")
             add_network_coordinator(network, user)
-    except ProfileError as error:
+    except OperationError as error:
         fail(str(error))
-    commit()
     click.echo(network.id)

@@ -26,6 +26,7 @@ from emisa.access.visibility import FIELD_DEFAULTS, FIELDS, Visibility
 from emisa.accounts.models import User
 from emisa.extensions import db
 from emisa.groups.operations import slugify
+from emisa.operations import OperationError
 from emisa.people.models import (
     AgencyType,
     ContactPoint,
@@ -62,14 +63,6 @@ _PHONE = re.compile(r"\+?[0-9 ()./-]{3,50}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
-class ProfileError(Exception):
-    """A refusal with a sentence for a person and the HTTP status it answers with."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.status = status
-
-
 # Profiles
 
 
@@ -82,14 +75,14 @@ def _clean_text(value, what: str, limit: int, *, multiline: bool = False) -> str
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ProfileError(_("%(field)s must be text.", field=what))
+        raise OperationError(_("%(field)s must be text.", field=what))
     text = unicodedata.normalize("NFC", value.replace("\r\n", "\n")).strip()
     if _BIDI_CONTROLS.search(text) or any(
         unicodedata.category(ch) == "Cc" and not (multiline and ch == "\n") for ch in text
     ):
-        raise ProfileError(_("%(field)s contains control characters.", field=what))
+        raise OperationError(_("%(field)s contains control characters.", field=what))
     if len(text) > limit:
-        raise ProfileError(
+        raise OperationError(
             _("%(field)s is longer than %(limit)d characters.", field=what, limit=limit)
         )
     return text
@@ -102,14 +95,14 @@ def clean_tags(values, known: dict[str, str]) -> list[str]:
     if isinstance(values, str):
         values = values.split(",")
     if not isinstance(values, list):
-        raise ProfileError(_("Expertise must be a list of tags."))
+        raise OperationError(_("Expertise must be a list of tags."))
     tags: dict[str, str] = {}
     for value in values:
         tag = " ".join(_clean_text(value, _l("A tag"), LIMITS["tag"]).split())
         if tag:
             tags.setdefault(tag.casefold(), known.get(tag.casefold(), tag))
     if len(tags) > MAX_TAGS:
-        raise ProfileError(_("At most %(count)d areas of expertise.", count=MAX_TAGS))
+        raise OperationError(_("At most %(count)d areas of expertise.", count=MAX_TAGS))
     return list(tags.values())
 
 
@@ -119,18 +112,18 @@ def clean_languages(values) -> list[str]:
     if isinstance(values, str):
         values = values.split(",")
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise ProfileError(_("Languages must be a list of ISO 639-1 codes."))
+        raise OperationError(_("Languages must be a list of ISO 639-1 codes."))
     codes = []
     for value in values:
         code = value.strip().lower()
         if not code:
             continue
         if code not in LANGUAGES:
-            raise ProfileError(_("'%(code)s' is not an ISO 639-1 language code.", code=value))
+            raise OperationError(_("'%(code)s' is not an ISO 639-1 language code.", code=value))
         if code not in codes:
             codes.append(code)
     if len(codes) > MAX_LANGUAGES:
-        raise ProfileError(_("At most %(count)d languages.", count=MAX_LANGUAGES))
+        raise OperationError(_("At most %(count)d languages.", count=MAX_LANGUAGES))
     return codes
 
 
@@ -138,15 +131,15 @@ def clean_visibility(values) -> dict[str, Visibility]:
     if values is None:
         return {}
     if not isinstance(values, dict):
-        raise ProfileError(_("visibility must be an object of field names and levels."))
+        raise OperationError(_("visibility must be an object of field names and levels."))
     levels = {}
     for name, word in values.items():
         if name not in FIELD_DEFAULTS:
-            raise ProfileError(_("'%(field)s' has no visibility of its own.", field=name))
+            raise OperationError(_("'%(field)s' has no visibility of its own.", field=name))
         try:
             levels[name] = Visibility.from_word(word)
         except ValueError:
-            raise ProfileError(
+            raise OperationError(
                 _("Visibility must be nobody, co-members or platform, not '%(value)s'.", value=word)
             ) from None
     return levels
@@ -172,14 +165,14 @@ def update_profile(user: User, values: dict) -> Profile:
     if "name" in values:
         name = _clean_text(values["name"], _l("Name"), LIMITS["name"])
         if not name:
-            raise ProfileError(_("Your name cannot be empty."))
+            raise OperationError(_("Your name cannot be empty."))
         put(user, "name", name)
     if "organisation" in values:
         organisation = _clean_text(
             values["organisation"], _l("Organisation"), LIMITS["organisation"]
         )
         if not organisation:
-            raise ProfileError(_("Your organisation cannot be empty."))
+            raise OperationError(_("Your organisation cannot be empty."))
         put(user, "organisation", organisation)
     for name, label, multiline in (
         ("position", _l("Position"), False),
@@ -191,17 +184,17 @@ def update_profile(user: User, values: dict) -> Profile:
     if "phone" in values:
         phone = _clean_text(values["phone"], _l("Work phone"), LIMITS["phone"])
         if phone and not _PHONE.fullmatch(phone):
-            raise ProfileError(_("A phone number has digits, spaces and + ( ) . / - only."))
+            raise OperationError(_("A phone number has digits, spaces and + ( ) . / - only."))
         put(profile, "phone", phone)
     if "secure_email" in values:
         email = _clean_text(values["secure_email"], _l("Secure email"), LIMITS["secure_email"])
         if email and not _EMAIL.fullmatch(email):
-            raise ProfileError(_("'%(value)s' is not an email address.", value=email))
+            raise OperationError(_("'%(value)s' is not an email address.", value=email))
         put(profile, "secure_email", email)
     if "agency_type" in values:
         agency = values["agency_type"] or None
         if agency is not None and agency not in {a.value for a in AgencyType}:
-            raise ProfileError(
+            raise OperationError(
                 _(
                     "Unknown agency type '%(value)s'; use one of: %(accepted)s.",
                     value=agency,
@@ -309,7 +302,7 @@ class DirectoryFilter:
         def arg(name: str, limit: int = 100) -> str:
             value = (args.get(name) or "").strip()
             if len(value) > limit:
-                raise ProfileError(_("The %(name)s filter is too long.", name=name))
+                raise OperationError(_("The %(name)s filter is too long.", name=name))
             return value
 
         country = arg("country", 2).upper()
@@ -317,13 +310,13 @@ class DirectoryFilter:
             try:
                 country = normalise_country(country)
             except UnknownCountry as error:
-                raise ProfileError(str(error)) from None
+                raise OperationError(str(error)) from None
         agency = arg("agency_type", 30)
         if agency and agency not in {a.value for a in AgencyType}:
-            raise ProfileError(_("Unknown agency type '%(value)s'.", value=agency))
+            raise OperationError(_("Unknown agency type '%(value)s'.", value=agency))
         language = arg("language", 3).lower()
         if language and language not in LANGUAGES:
-            raise ProfileError(_("'%(code)s' is not an ISO 639-1 language code.", code=language))
+            raise OperationError(_("'%(code)s' is not an ISO 639-1 language code.", code=language))
         return cls(
             q=arg("q"),
             country=country,
@@ -430,9 +423,9 @@ def directory(
 def add_term(label: str) -> ExpertiseTerm:
     label = " ".join(_clean_text(label, _l("A tag"), LIMITS["tag"]).split())
     if not label:
-        raise ProfileError(_("A tag cannot be empty."))
+        raise OperationError(_("A tag cannot be empty."))
     if label.casefold() in {term.casefold() for term in vocabulary()}:
-        raise ProfileError(_("'%(tag)s' is already in the vocabulary.", tag=label), 409)
+        raise OperationError(_("'%(tag)s' is already in the vocabulary.", tag=label), 409)
     term = ExpertiseTerm(label=label)
     db.session.add(term)
     db.session.flush()
@@ -453,17 +446,17 @@ def remove_term(term: ExpertiseTerm) -> None:
 def create_network(name: str, description: str = "", countries=()) -> Network:
     name = " ".join(_clean_text(name, _l("Name"), 120).split())
     if len(name) < 2:
-        raise ProfileError(_("A network needs a name."))
+        raise OperationError(_("A network needs a name."))
     try:
         codes = normalise_countries(countries)
     except UnknownCountry as error:
-        raise ProfileError(str(error)) from None
+        raise OperationError(str(error)) from None
     slug = slugify(name)
     taken = db.session.scalar(
         sa.select(Network.id).where(sa.or_(Network.name == name, Network.slug == slug))
     )
     if taken is not None:
-        raise ProfileError(_("A network named %(name)s exists already.", name=name), 409)
+        raise OperationError(_("A network named %(name)s exists already.", name=name), 409)
     network = Network(
         name=name,
         slug=slug,
@@ -480,7 +473,7 @@ def set_network_countries(network: Network, countries) -> None:
     try:
         network.countries = normalise_countries(countries)
     except UnknownCountry as error:
-        raise ProfileError(str(error)) from None
+        raise OperationError(str(error)) from None
     audit.record(
         "network.countries_set",
         target_type="network",
@@ -492,9 +485,9 @@ def set_network_countries(network: Network, countries) -> None:
 
 def add_network_coordinator(network: Network, user: User) -> None:
     if not user.is_usable:
-        raise ProfileError(_("%(name)s cannot sign in at the moment.", name=user.name), 409)
+        raise OperationError(_("%(name)s cannot sign in at the moment.", name=user.name), 409)
     if user.id in network.coordinator_ids():
-        raise ProfileError(
+        raise OperationError(
             _("%(name)s already coordinates this network.", name=user.name), 409, "exists"
         )
     network.coordinators.append(NetworkCoordinator(user_id=user.id))
@@ -527,13 +520,13 @@ def designate(
     try:
         country = normalise_country(country)
     except UnknownCountry as error:
-        raise ProfileError(str(error)) from None
+        raise OperationError(str(error)) from None
     if agency_type not in {a.value for a in AgencyType}:
-        raise ProfileError(_("Unknown agency type '%(value)s'.", value=agency_type))
+        raise OperationError(_("Unknown agency type '%(value)s'.", value=agency_type))
     if not person.is_usable:
-        raise ProfileError(_("%(name)s cannot sign in at the moment.", name=person.name), 409)
+        raise OperationError(_("%(name)s cannot sign in at the moment.", name=person.name), 409)
     if person.country != country:
-        raise ProfileError(
+        raise OperationError(
             _(
                 "A national contact point is from the country they serve; %(name)s is from "
                 "%(country)s.",
@@ -551,7 +544,7 @@ def designate(
         )
     )
     if exists is not None:
-        raise ProfileError(_("%(name)s is already this contact point.", name=person.name), 409)
+        raise OperationError(_("%(name)s is already this contact point.", name=person.name), 409)
     point = ContactPoint(
         network_id=network.id,
         country=country,

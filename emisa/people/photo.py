@@ -15,7 +15,7 @@ import warnings
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from emisa.people.operations import ProfileError
+from emisa.operations import OperationError
 
 MAX_BYTES = 4 * 1024 * 1024
 MAX_PIXELS = 40_000_000
@@ -24,11 +24,11 @@ FORMATS = ("JPEG", "PNG", "WEBP")
 
 
 def reencode(data: bytes) -> tuple[bytes, int, int]:
-    """The photo as a fresh JPEG (bytes, width, height), or ProfileError with a sentence."""
+    """The photo as a fresh JPEG (bytes, width, height), or OperationError with a sentence."""
     if not data:
-        raise ProfileError(_("Choose a photo to upload."))
+        raise OperationError(_("Choose a photo to upload."))
     if len(data) > MAX_BYTES:
-        raise ProfileError(
+        raise OperationError(
             _("The photo is larger than %(size)d MiB.", size=MAX_BYTES // (1024 * 1024)), 413
         )
     try:
@@ -38,16 +38,18 @@ def reencode(data: bytes) -> tuple[bytes, int, int]:
             with Image.open(io.BytesIO(data), formats=FORMATS) as image:
                 width, height = image.size
                 if width * height > MAX_PIXELS:
-                    raise ProfileError(_bomb_message(), 413)
+                    raise OperationError(_bomb_message(), 413)
                 image.draft("RGB", (MAX_SIDE * 2, MAX_SIDE * 2))  # JPEG: decode at lower scale
                 image.load()
                 picture = ImageOps.exif_transpose(image)
                 picture = _flatten(picture)
                 picture.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ProfileError(_bomb_message(), 413) from None
+        raise OperationError(_bomb_message(), 413) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ProfileError(_("This file is not a JPEG, PNG or WebP picture we can read.")) from None
+        raise OperationError(
+            _("This file is not a JPEG, PNG or WebP picture we can read.")
+        ) from None
     # Pixels only: a new image from the raw bytes has no ``info`` for the encoder to copy
     # (Pillow writes a JPEG comment, ICC profile or EXIF it finds there).
     clean = Image.frombytes("RGB", picture.size, picture.tobytes())

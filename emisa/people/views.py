@@ -24,9 +24,9 @@ from emisa.access.people import ProfileField, shared_group_ids, viewer_group_ids
 from emisa.access.visibility import FIELD_DEFAULTS
 from emisa.accounts.models import User
 from emisa.accounts.operations import find_user
-from emisa.database import commit
 from emisa.extensions import csrf, db, limiter
 from emisa.groups.models import WorkingGroup
+from emisa.operations import OperationError
 from emisa.people import operations, photo, tilemap, vcard
 from emisa.people.forms import (
     FIELD_LABELS,
@@ -40,8 +40,16 @@ from emisa.people.forms import (
     agency_choices,
 )
 from emisa.people.models import AGENCY_LABELS, ContactPoint, ExpertiseTerm, Network, agency_label
-from emisa.people.operations import PER_PAGE, DirectoryFilter, ProfileError
-from emisa.web import load, load_checked, page_count, page_number, page_url, whole_number_arg
+from emisa.people.operations import PER_PAGE, DirectoryFilter
+from emisa.web import (
+    load,
+    load_checked,
+    on_refusal,
+    page_count,
+    page_number,
+    page_url,
+    whole_number_arg,
+)
 
 bp = Blueprint("people", __name__)
 
@@ -135,25 +143,22 @@ def edit_profile():
             )
         }
         values["visibility"] = {f: getattr(form, f"vis_{f}").data for f in FIELD_DEFAULTS}
-        try:
-            operations.update_profile(user, values)
-        except ProfileError as error:
-            db.session.rollback()
-            flash(str(error), "danger")
-            status = error.status
-        else:
-            commit()
-            flash(_("Your profile is saved."), "success")
-            return redirect(url_for("people.edit_profile"))
+        on_refusal(lambda status: _profile_page(user, form, status))
+        operations.update_profile(user, values)
+        flash(_("Your profile is saved."), "success")
+        return redirect(url_for("people.edit_profile"))
     elif request.method == "POST":
         status = 400
-    profile = operations.profile_of(user)
+    return _profile_page(user, form, status)
+
+
+def _profile_page(user: User, form: ProfileForm, status: int):
     return (
         render_template(
             "people/edit.html",
             form=form,
             photo_form=PhotoForm(prefix="photo"),
-            profile=profile,
+            profile=operations.profile_of(user),
             field_labels=FIELD_LABELS,
             vocabulary=operations.vocabulary(),
             contact_fields=("phone", "secure_email", "other_contact"),
@@ -175,14 +180,9 @@ def upload_photo():
     if not form.validate_on_submit():
         abort(400, description=_("The form expired; reload the page and try again."))
     upload = form.photo.data
-    try:
-        data, width, height = photo.reencode(upload.read() if upload else b"")
-        operations.store_photo(user, data, width, height)
-    except ProfileError as error:
-        db.session.rollback()
-        flash(str(error), "danger")
-        return redirect(url_for("people.edit_profile"))
-    commit()
+    on_refusal(url_for("people.edit_profile"))
+    data, width, height = photo.reencode(upload.read() if upload else b"")
+    operations.store_photo(user, data, width, height)
     flash(_("Your photo is saved."), "success")
     return redirect(url_for("people.edit_profile"))
 
@@ -193,7 +193,6 @@ def remove_photo():
     user = current_user._get_current_object()
     require(user, "edit", operations.profile_of(user))
     operations.remove_photo(user)
-    commit()
     flash(_("Your photo is removed."), "success")
     return redirect(url_for("people.edit_profile"))
 
@@ -209,7 +208,7 @@ def directory():
     page = page_number()
     try:
         wanted = directory_filter(request.args)
-    except ProfileError as error:
+    except OperationError as error:
         abort(400, description=str(error))
     profiles, total = operations.directory(current_user, wanted, page)
     pages = page_count(total, PER_PAGE)
@@ -328,18 +327,16 @@ def expertise():
     form = TermForm()
     status = 200
     if form.validate_on_submit():
-        try:
-            operations.add_term(form.label.data)
-        except ProfileError as error:
-            db.session.rollback()
-            flash(str(error), "danger")
-            status = error.status
-        else:
-            commit()
-            flash(_("The tag is added to the vocabulary."), "success")
-            return redirect(url_for("people.expertise"))
+        on_refusal(lambda status: _expertise_page(form, status))
+        operations.add_term(form.label.data)
+        flash(_("The tag is added to the vocabulary."), "success")
+        return redirect(url_for("people.expertise"))
     elif request.method == "POST":
         status = 400
+    return _expertise_page(form, status)
+
+
+def _expertise_page(form: TermForm, status: int):
     terms = db.session.scalars(db.select(ExpertiseTerm).order_by(ExpertiseTerm.label)).all()
     return render_template("people/expertise.html", form=form, terms=terms), status
 
@@ -349,7 +346,6 @@ def expertise():
 def remove_term(term_id: int):
     require(current_user, "curate_expertise")
     operations.remove_term(load(ExpertiseTerm, term_id))
-    commit()
     flash(_("The tag is removed from the vocabulary; profiles keep it as a free tag."), "success")
     return redirect(url_for("people.expertise"))
 
@@ -366,19 +362,16 @@ def networks():
     if request.method == "POST":
         require(current_user, "administer")
         if form.validate_on_submit():
-            try:
-                network = operations.create_network(
-                    form.name.data, form.description.data or "", form.countries.data
-                )
-            except ProfileError as error:
-                db.session.rollback()
-                flash(str(error), "danger")
-                status = error.status
-            else:
-                commit()
-                return redirect(url_for("people.network", network_id=network.id))
-        else:
-            status = 400
+            on_refusal(lambda status: _networks_page(form, status))
+            network = operations.create_network(
+                form.name.data, form.description.data or "", form.countries.data
+            )
+            return redirect(url_for("people.network", network_id=network.id))
+        status = 400
+    return _networks_page(form, status)
+
+
+def _networks_page(form: NetworkForm | None, status: int):
     rows = db.session.scalars(db.select(Network).order_by(Network.name)).all()
     return render_template("people/networks.html", networks=rows, form=form), status
 
@@ -428,14 +421,9 @@ def network_countries(network_id: int):
     form = CountriesForm(prefix="countries")
     if not form.validate_on_submit():
         abort(400, description=_("The form expired; reload the page and try again."))
-    try:
-        operations.set_network_countries(network, form.countries.data)
-    except ProfileError as error:
-        db.session.rollback()
-        flash(str(error), "danger")
-    else:
-        commit()
-        flash(_("The network's countries are saved."), "success")
+    on_refusal(url_for("people.network", network_id=network.id))
+    operations.set_network_countries(network, form.countries.data)
+    flash(_("The network's countries are saved."), "success")
     return redirect(url_for("people.network", network_id=network.id))
 
 
@@ -447,16 +435,11 @@ def add_coordinator(network_id: int):
     if not form.validate_on_submit():
         abort(400, description=_("Give the email of an account."))
     user = find_user(form.email.data)
-    try:
-        if user is None:
-            raise ProfileError(_("No account has this email address."), 404)
-        operations.add_network_coordinator(network, user)
-    except ProfileError as error:
-        db.session.rollback()
-        flash(str(error), "danger")
-    else:
-        commit()
-        flash(_("%(name)s now coordinates this network.", name=user.name), "success")
+    on_refusal(url_for("people.network", network_id=network.id))
+    if user is None:
+        raise OperationError(_("No account has this email address."), 404)
+    operations.add_network_coordinator(network, user)
+    flash(_("%(name)s now coordinates this network.", name=user.name), "success")
     return redirect(url_for("people.network", network_id=network.id))
 
 
@@ -465,7 +448,6 @@ def add_coordinator(network_id: int):
 def remove_coordinator(network_id: int, user_id: int):
     network = load_checked(Network, network_id, "edit")
     operations.remove_network_coordinator(network, user_id)
-    commit()
     flash(_("The coordinator is removed."), "success")
     return redirect(url_for("people.network", network_id=network.id))
 
@@ -482,19 +464,14 @@ def designate(person_id: int):
     if not form.validate_on_submit():
         abort(400, description=_("Choose a network and an agency type."))
     network = load_checked(Network, form.network.data, "designate")
-    try:
-        operations.designate(
-            network,
-            profile.user.country,
-            form.agency_type.data,
-            profile.user,
-            current_user._get_current_object(),
-        )
-    except ProfileError as error:
-        db.session.rollback()
-        flash(str(error), "danger")
-        return redirect(url_for("people.person", person_id=person_id))
-    commit()
+    on_refusal(url_for("people.person", person_id=person_id))
+    operations.designate(
+        network,
+        profile.user.country,
+        form.agency_type.data,
+        profile.user,
+        current_user._get_current_object(),
+    )
     flash(_("The contact point is designated."), "success")
     return redirect(url_for("people.network", network_id=network.id))
 
@@ -506,6 +483,5 @@ def remove_contact_point(point_id: int):
     require(current_user, "designate", point.network)
     network_id = point.network_id
     operations.remove_contact_point(point)
-    commit()
     flash(_("The contact point is removed."), "success")
     return redirect(url_for("people.network", network_id=network_id))
