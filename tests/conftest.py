@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -54,9 +55,7 @@ def pytest_collection_modifyitems(config, items):
         items[:] = [item for item in items if not _left_out(item)]
 
 
-def database_url(tmp_path) -> str:
-    """The engine under test: a platform a test module shares builds its own with this and
-    ``reset_schema``, as the ``app`` fixture does."""
+def _database_url(tmp_path) -> str:
     return os.environ.get("EMISA_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'emisa.db'}"
 
 
@@ -66,7 +65,7 @@ def _build_schema() -> None:
     db.create_all()
 
 
-def reset_schema(app, url: str, template: Path) -> None:
+def _reset_schema(app, url: str, template: Path) -> None:
     """SQLite: copy a migrated template file. PostgreSQL: migrate once, then empty the tables."""
     if url.startswith("sqlite"):
         database = Path(url.removeprefix("sqlite:///"))
@@ -93,6 +92,30 @@ def reset_schema(app, url: str, template: Path) -> None:
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
+def _platform_config(root: Path) -> dict:
+    return {
+        "TESTING": True,
+        "EMISA_DATA_DIR": root / "data",
+        "SQLALCHEMY_DATABASE_URI": _database_url(root),
+        "SERVER_NAME": "emisa.test",
+    }
+
+
+@contextmanager
+def module_platform(tmp_path_factory, schema_template, name: str):
+    """``(app, config)`` of a platform a whole test module shares (a module-scoped fixture
+    builds its scene once), made like the ``app`` fixture's and disposed of at the end."""
+    config = _platform_config(tmp_path_factory.mktemp(name))
+    application = create_app(config)
+    _reset_schema(application, config["SQLALCHEMY_DATABASE_URI"], schema_template)
+    try:
+        yield application, config
+    finally:
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def schema_template(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("schema") / "template.db"
@@ -101,19 +124,14 @@ def schema_template(tmp_path_factory) -> Path:
 @pytest.fixture
 def app_config(tmp_path):
     """Overrides for create_app; a test may change them before asking for ``app``."""
-    return {
-        "TESTING": True,
-        "EMISA_DATA_DIR": tmp_path / "data",
-        "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
-        "SERVER_NAME": "emisa.test",
-    }
+    return _platform_config(tmp_path)
 
 
 @pytest.fixture
 def app(app_config, schema_template):
     """A fresh platform. No app context stays pushed: each request gets its own, like production."""
     application = create_app(app_config)
-    reset_schema(application, app_config["SQLALCHEMY_DATABASE_URI"], schema_template)
+    _reset_schema(application, app_config["SQLALCHEMY_DATABASE_URI"], schema_template)
     yield application
     with application.app_context():
         db.session.remove()

@@ -358,26 +358,13 @@ def _probe_blueprint() -> Blueprint:
 @pytest.fixture(scope="module")
 def matrix(tmp_path_factory, schema_template):
     """One platform for the whole table: rows that change state get fresh targets."""
-    from emisa import create_app
-    from emisa.extensions import db
-    from tests.conftest import database_url, reset_schema
+    from tests.conftest import module_platform
 
-    tmp = tmp_path_factory.mktemp("matrix")
-    config = {
-        "TESTING": True,
-        "EMISA_DATA_DIR": tmp / "data",
-        "SQLALCHEMY_DATABASE_URI": database_url(tmp),
-        "SERVER_NAME": "emisa.test",
-    }
-    app = create_app(config)
-    reset_schema(app, config["SQLALCHEMY_DATABASE_URI"], schema_template)
-    app.register_blueprint(_probe_blueprint())
-    world = World.build(app)
-    clients, tokens = world.sign_everyone_in()
-    yield world, clients, tokens
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with module_platform(tmp_path_factory, schema_template, "matrix") as (app, _config):
+        app.register_blueprint(_probe_blueprint())
+        world = World.build(app)
+        clients, tokens = world.sign_everyone_in()
+        yield world, clients, tokens
 
 
 def _request(client, row: Row, path: str, body: dict | None, *, csrf=None, token=None):

@@ -17,9 +17,8 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events
 
-from emisa import create_app
 from emisa.extensions import db
-from tests.conftest import bearer, database_url, group_factory, reset_schema, user_factory
+from tests.conftest import bearer, group_factory, module_platform, user_factory
 
 # About two minutes on SQLite on two cores: it runs in the PostgreSQL pass only.
 pytestmark = pytest.mark.postgresql
@@ -91,19 +90,8 @@ def seed(app) -> Platform:
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory, schema_template):
-    tmp_path = tmp_path_factory.mktemp("conformance")
-    config = {
-        "TESTING": True,
-        "EMISA_DATA_DIR": tmp_path / "data",
-        "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
-        "SERVER_NAME": "emisa.test",
-    }
-    app = create_app(config)
-    reset_schema(app, config["SQLALCHEMY_DATABASE_URI"], schema_template)
-    yield seed(app)
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with module_platform(tmp_path_factory, schema_template, "conformance") as (app, _config):
+        yield seed(app)
 
 
 @pytest.fixture(scope="module")

@@ -23,10 +23,9 @@ from emisa.i18n import language_names
 from tests.conftest import (
     bearer,
     browser_login,
-    database_url,
     free_port,
     group_factory,
-    reset_schema,
+    module_platform,
     start_server,
     stop_server,
     user_factory,
@@ -317,37 +316,23 @@ def _build_scene(app) -> tuple[dict, dict, dict, dict]:
 @pytest.fixture(scope="module")
 def scene(tmp_path_factory, schema_template):
     """One platform, served by one ``python app.py``, with one scene, for the whole tour."""
-    from emisa import create_app
-    from emisa.extensions import db
-
-    root = tmp_path_factory.mktemp("languages")
-    config = {
-        "TESTING": True,
-        "EMISA_DATA_DIR": root / "data",
-        "SQLALCHEMY_DATABASE_URI": database_url(root),
-        "SERVER_NAME": "emisa.test",
-    }
-    app = create_app(config)
-    reset_schema(app, config["SQLALCHEMY_DATABASE_URI"], schema_template)
-    pages, admin_pages, members, admins, coordinator, more_pages = _build_scene(app)
-    port = free_port()
-    server = start_server(config, port)
-    try:
-        yield Scene(
-            app,
-            f"http://127.0.0.1:{port}",
-            pages,
-            admin_pages,
-            members,
-            admins,
-            coordinator,
-            more_pages,
-        )
-    finally:
-        stop_server(server)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with module_platform(tmp_path_factory, schema_template, "languages") as (app, config):
+        pages, admin_pages, members, admins, coordinator, more_pages = _build_scene(app)
+        port = free_port()
+        server = start_server(config, port)
+        try:
+            yield Scene(
+                app,
+                f"http://127.0.0.1:{port}",
+                pages,
+                admin_pages,
+                members,
+                admins,
+                coordinator,
+                more_pages,
+            )
+        finally:
+            stop_server(server)
 
 
 def _visit(page, url: str, then=None) -> Visit:
