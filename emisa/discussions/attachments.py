@@ -15,6 +15,7 @@ from functools import cache
 
 import sqlalchemy as sa
 from flask import request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 
@@ -40,7 +41,12 @@ ATTACH_HELP = _l(
 
 class TooManyFiles(BadRequest):
     def __init__(self) -> None:
-        super().__init__(f"Attach at most {MAX_ATTACHMENTS} files to one post; nothing was stored.")
+        super().__init__(
+            _(
+                "Attach at most %(num)s files to one post; nothing was stored.",
+                num=MAX_ATTACHMENTS,
+            )
+        )
 
 
 class AttachmentUploads:
