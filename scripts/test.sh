@@ -53,7 +53,14 @@ ruff format --check .
 database="emisa_test_$(date +%s)_$$"
 logs="$(mktemp -d)"
 cleanup() {
-  psql -h 127.0.0.1 -U postgres -q -c "DROP DATABASE IF EXISTS $database" >/dev/null 2>&1 || true
+  # The run's database and those tests made beside it (<name>_restore, <name>_to_postgresql).
+  local made
+  made="$(psql -h 127.0.0.1 -U postgres -Atq \
+    -c "SELECT datname FROM pg_database WHERE datname LIKE '${database}%'" 2>/dev/null)" || true
+  for name in $made; do
+    psql -h 127.0.0.1 -U postgres -q -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" \
+      >/dev/null 2>&1 || true
+  done
   rm -rf "$logs"
 }
 trap cleanup EXIT
