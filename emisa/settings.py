@@ -148,6 +148,10 @@ def build_config(overrides: dict | None = None) -> dict:
         "EMISA_SOCKETS_PER_ADDRESS": int(os.environ.get("EMISA_SOCKETS_PER_ADDRESS", "16")),
         "EMISA_SOCKET_SIGN_IN_SECONDS": float(os.environ.get("EMISA_SOCKET_SIGN_IN_SECONDS", "10")),
         "EMISA_GROUP_QUOTA_BYTES": int(os.environ.get("EMISA_GROUP_QUOTA_BYTES", 50 * 1024**3)),
+        # One budget per account for directory and contact-point lookups, pages and API together.
+        "EMISA_PEOPLE_LOOKUP_LIMIT": (
+            os.environ.get("EMISA_PEOPLE_LOOKUP_LIMIT") or "60 per minute;1000 per day"
+        ),
         # Each process says this often that it still holds its meeting connections; the
         # stays of a process silent for the timeout are ended (emisa/meetings/presence.py).
         "EMISA_MEETING_HEARTBEAT_SECONDS": float(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from flask import Flask
 
 
@@ -14,11 +12,6 @@ def init_app(app: Flask) -> None:
     from emisa.people import api, commands, views  # noqa: F401  (commands registers the CLI)
     from emisa.ui import register_nav
 
-    # One budget per account for directory and contact-point lookups, pages and API together.
-    app.config.setdefault(
-        "EMISA_PEOPLE_LOOKUP_LIMIT",
-        os.environ.get("EMISA_PEOPLE_LOOKUP_LIMIT") or "60 per minute;1000 per day",
-    )
     app.register_blueprint(views.bp)
     register_api_blueprint(api.blp)
     register_nav("people.directory", _l("People"))
