@@ -108,7 +108,7 @@ class Turn:
         self.effects.append(lambda: self.server.disconnect(sid, namespace=NAMESPACE))
 
     def presence(self, meeting: Meeting) -> None:
-        self.emit("presence", {"participants": operations.presence(meeting)}, room(meeting.id))
+        self.emit("presence", operations.presence_update(meeting), room(meeting.id))
 
     def lobby(self, meeting: Meeting) -> None:
         self.emit("lobby", {"waiting": operations.lobby(meeting)}, chair_room(meeting.id))
@@ -312,7 +312,7 @@ class MeetingNamespace(Namespace):
             for stay in ended:
                 self.server.emit(
                     "presence",
-                    {"participants": operations.presence(stay.meeting)},
+                    operations.presence_update(stay.meeting),
                     to=room(stay.meeting_id),
                     namespace=NAMESPACE,
                 )

@@ -28,6 +28,8 @@ def test_a_raised_hand_keeps_its_place_across_a_dropped_connection(
     back = peers(sio_server, token=api_token(people["ann"]))
     rejoined = back.join(meeting)
     assert rejoined["hands"] == [back.you, bob.you]
+    # The others' queue shows her back in her place, under her new connection's id.
+    chair.wait_for("presence", lambda d: d["hands"] == [back.you, bob.you])
     assert next(p for p in rejoined["participants"] if p["id"] == back.you)["hand"] is True
 
     # Leaving on purpose lowers it: coming back starts with the hand down.
