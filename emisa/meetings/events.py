@@ -135,8 +135,9 @@ _CONNECTION_LOCKS_GUARD = threading.Lock()
 
 @contextmanager
 def one_event_at_a_time(sid: str):
-    """Run this connection's events one after the other, Janus requests included; each
-    event's thread starts in the order the events arrived, and takes its turn here."""
+    """Run this connection's events one after the other, Janus requests included. Their
+    threads are started in the order the events arrived and reach this lock within a moment
+    of starting, so they take it in that order (the lock itself promises no order)."""
     with _CONNECTION_LOCKS_GUARD:
         lock = _CONNECTION_LOCKS.setdefault(sid, threading.Lock())
     with lock:
