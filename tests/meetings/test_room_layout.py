@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import browser_login
+from tests.meetings.conftest import drop_and_recover
 
 pytestmark = pytest.mark.browser
 
@@ -73,11 +74,7 @@ def test_chat_beside_the_video_on_a_desktop_below_it_on_a_phone(
         page.wait_for_selector("#btn-mic:not([disabled])")
         expect(page.locator("#btn-media")).to_be_hidden()
         assert page.locator("#btn-media").bounding_box() is None
-        context.set_offline(True)
-        page.wait_for_selector("#room[data-connection=reconnecting]", timeout=30_000)
-        context.set_offline(False)
-        page.wait_for_selector("#room[data-connection=connected]", timeout=30_000)
-        page.wait_for_selector("#reconnecting", state="hidden")
+        drop_and_recover(page)
         expect(page.locator("#btn-media")).to_be_hidden()
         expect(page.locator("#btn-mic")).to_be_enabled()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import browser_login
+from tests.meetings.conftest import drop_keeping_chat_and_hand
 
 
 def test_a_raised_hand_keeps_its_place_across_a_dropped_connection(
@@ -47,21 +48,7 @@ def test_reconnecting_keeps_chat_and_hand(
     browser_login(page, live_server, chair, app)
     page.goto(f"{live_server}/meetings/{meeting}/room")
     page.wait_for_selector("#room-body:not([hidden])")
-    page.fill("#chat-text", "Before the tunnel")
-    page.press("#chat-text", "Enter")
-    page.wait_for_selector("#chat-log li:has-text('Before the tunnel')")
-    page.click("#btn-hand")
-    page.wait_for_selector("#hand-queue li:has-text('Chair Amman')")
-
-    page.context.set_offline(True)
-    page.wait_for_selector("#room[data-connection=reconnecting]", timeout=30_000)
-    assert page.is_visible("#reconnecting")
-    page.context.set_offline(False)
-    page.wait_for_selector("#room[data-connection=connected]", timeout=30_000)
-    page.wait_for_selector("#reconnecting", state="hidden")
-    assert page.locator("#chat-log li:has-text('Before the tunnel')").count() == 1
-    page.wait_for_selector("#hand-queue li:has-text('Chair Amman')")
-    assert page.get_attribute("#btn-hand", "aria-pressed") == "true"
+    drop_keeping_chat_and_hand(page, page, "Chair Amman")
 
 
 @pytest.mark.browser

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.conftest import browser_login
+from tests.meetings.conftest import drop_keeping_chat_and_hand
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("sfu_config")]
 
@@ -143,21 +144,33 @@ def participant_id(page, name: str) -> str:
     return page.get_attribute(f"#people li:has-text('{name}')", "data-participant")
 
 
+NAMES = ["Chair Amman", "Ann Nairobi", "Bob Tunis", "Cem Ankara"]
+
+
+def plenary(make_user, make_group, make_meeting) -> tuple[list, int]:
+    """Four people of one group (a coordinator and three members) and their open meeting."""
+    people = [
+        make_user(name=n, country=c) for n, c in zip(NAMES, ["JO", "KE", "TN", "TR"], strict=True)
+    ]
+    group = make_group(members={people[0]: "coordinator", **{p: "member" for p in people[1:]}})
+    return people, make_meeting(group, by=people[0], title="Plenary")
+
+
+def recorded_pages(contexts) -> list:
+    """One page per context, each recording its peer connections and warnings."""
+    for context in contexts:
+        context.add_init_script(RECORD_PEER_CONNECTIONS)
+    return [context.new_page() for context in contexts]
+
+
 @pytest.mark.media_load
 def test_four_participants_through_the_sfu(
     app, sfu_live_server, speaking_browser, make_user, make_group, make_meeting
 ):
-    names = ["Chair Amman", "Ann Nairobi", "Bob Tunis", "Cem Ankara"]
-    people = [
-        make_user(name=n, country=c) for n, c in zip(names, ["JO", "KE", "TN", "TR"], strict=True)
-    ]
-    group = make_group(members={people[0]: "coordinator", **{p: "member" for p in people[1:]}})
-    meeting = make_meeting(group, by=people[0], title="Plenary")
+    people, meeting = plenary(make_user, make_group, make_meeting)
     room = f"{sfu_live_server}/meetings/{meeting}/room"
     contexts = [speaking_browser.new_context() for _ in people]
-    for context in contexts:
-        context.add_init_script(RECORD_PEER_CONNECTIONS)
-    pages = [context.new_page() for context in contexts]
+    pages = recorded_pages(contexts)
     try:
         for page, person in zip(pages, people, strict=True):
             enter(page, sfu_live_server, person, app, room)
@@ -346,19 +359,12 @@ def wait_until(check, timeout: float = 10.0) -> None:
 def test_gallery_pages_and_a_dropped_connection_through_the_sfu(
     app, sfu_live_server, browser, make_user, make_group, make_meeting
 ):
-    names = ["Chair Amman", "Ann Nairobi", "Bob Tunis", "Cem Ankara"]
-    people = [
-        make_user(name=n, country=c) for n, c in zip(names, ["JO", "KE", "TN", "TR"], strict=True)
-    ]
-    group = make_group(members={people[0]: "coordinator", **{p: "member" for p in people[1:]}})
-    meeting = make_meeting(group, by=people[0], title="Plenary")
+    people, meeting = plenary(make_user, make_group, make_meeting)
     room = f"{sfu_live_server}/meetings/{meeting}/room"
     # Cem follows on a phone: its gallery holds two tiles a page, one fewer than the others.
     contexts = [browser.new_context() for _ in people[:3]]
     contexts.append(browser.new_context(viewport={"width": 390, "height": 844}))
-    for context in contexts:
-        context.add_init_script(RECORD_PEER_CONNECTIONS)
-    pages = [context.new_page() for context in contexts]
+    pages = recorded_pages(contexts)
     try:
         for page, person in zip(pages, people, strict=True):
             enter(page, sfu_live_server, person, app, room)
@@ -386,22 +392,9 @@ def test_gallery_pages_and_a_dropped_connection_through_the_sfu(
         wait_video_arriving(cem, off_page)
         assert_video_paused_audio_flowing(cem, shown[0])
 
-        # Ann's network drops with a chat line sent and her hand up, then comes back.
-        ann.fill("#chat-text", "Before the tunnel")
-        ann.press("#chat-text", "Enter")
-        chair.wait_for_selector("#chat-log li:has-text('Before the tunnel')")
-        ann.click("#btn-hand")
-        chair.wait_for_selector("#hand-queue li:has-text('Ann Nairobi')")
-        ann.context.set_offline(True)
-        ann.wait_for_selector("#room[data-connection=reconnecting]", timeout=30_000)
-        assert ann.is_visible("#reconnecting")
-        ann.context.set_offline(False)
-        ann.wait_for_selector("#room[data-connection=connected]", timeout=30_000)
-        ann.wait_for_selector("#reconnecting", state="hidden")
-        # Her chat and her raised hand are kept, for her and for the room.
-        assert ann.locator("#chat-log li:has-text('Before the tunnel')").count() == 1
-        assert ann.get_attribute("#btn-hand", "aria-pressed") == "true"
-        chair.wait_for_selector("#hand-queue li:has-text('Ann Nairobi')")
+        # Ann's network drops with a chat line sent and her hand up, then comes back: both
+        # are kept, for her and for the room.
+        drop_keeping_chat_and_hand(ann, chair, "Ann Nairobi")
         # Her media comes back both ways: she decodes the three others, and the others
         # decode her again, on one tile each (her old stream gone from every page).
         wait_decoding(ann, 3, senders=pages)
@@ -412,7 +405,7 @@ def test_gallery_pages_and_a_dropped_connection_through_the_sfu(
         cem.wait_for_selector(f".tile.camera[data-participant='{ann_now}']", state="attached")
         assert cem.locator(".tile.camera[data-participant]").count() == 3
         # On Janus too, her old connection's streams are gone: one camera per person present.
-        cameras = sorted(participant_id(chair, name) for name in names)
+        cameras = sorted(participant_id(chair, name) for name in NAMES)
         wait_until(lambda: sorted(janus_cameras(app, meeting)) == cameras)
     finally:
         for context in contexts:
