@@ -16,7 +16,9 @@ receives an event and asks the server sees the state that caused it.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
@@ -106,7 +108,7 @@ class Turn:
         self.effects.append(lambda: self.server.disconnect(sid, namespace=NAMESPACE))
 
     def presence(self, meeting: Meeting) -> None:
-        self.emit("presence", {"participants": operations.presence(meeting)}, room(meeting.id))
+        self.emit("presence", operations.presence_update(meeting), room(meeting.id))
 
     def lobby(self, meeting: Meeting) -> None:
         self.emit("lobby", {"waiting": operations.lobby(meeting)}, chair_room(meeting.id))
@@ -121,6 +123,30 @@ def _chat_limit() -> tuple[RateLimitItemPerSecond, str]:
         seconds=seconds,
     )
     return RateLimitItemPerSecond(count, seconds), message
+
+
+# One lock per connection. Socket.IO runs each event in its own thread, so two events of one
+# connection sent back to back (an offer and its first candidate, a camera started and stopped)
+# could reach the database and Janus in either order: a candidate refused before its peer
+# connection existed, a stopped camera published after all.
+_CONNECTION_LOCKS: dict[str, threading.Lock] = {}
+_CONNECTION_LOCKS_GUARD = threading.Lock()
+
+
+@contextmanager
+def one_event_at_a_time(sid: str):
+    """Run this connection's events one after the other, Janus requests included. Their
+    threads are started in the order the events arrived and reach this lock within a moment
+    of starting, so they take it in that order (the lock itself promises no order)."""
+    with _CONNECTION_LOCKS_GUARD:
+        lock = _CONNECTION_LOCKS.setdefault(sid, threading.Lock())
+    with lock:
+        yield
+
+
+def forget_connection(sid: str) -> None:
+    with _CONNECTION_LOCKS_GUARD:
+        _CONNECTION_LOCKS.pop(sid, None)
 
 
 def begin_writing() -> None:
@@ -175,6 +201,10 @@ def room_event(action: str | None, *, in_room: bool = True):
         def handler(self, data=None):
             sid = request.sid
             data = data if isinstance(data, dict) else {}
+            with one_event_at_a_time(sid):
+                return run(self, sid, data)
+
+        def run(self, sid: str, data: dict):
             effects: list[Callable[[], None]] = []
             try:
                 with unit_of_work():
@@ -279,10 +309,11 @@ class MeetingNamespace(Namespace):
                         details={"participant": stay.id},
                     )
             sfu.release(sid)
+            forget_connection(sid)
             for stay in ended:
                 self.server.emit(
                     "presence",
-                    {"participants": operations.presence(stay.meeting)},
+                    operations.presence_update(stay.meeting),
                     to=room(stay.meeting_id),
                     namespace=NAMESPACE,
                 )

@@ -638,6 +638,12 @@ def presence(meeting: Meeting) -> list[dict]:
     return [participant_view(p, meeting) for p in stays(meeting, ParticipantState.IN)]
 
 
+def presence_update(meeting: Meeting) -> dict:
+    """The ``presence`` event: who is in, and the queue of raised hands, which a join or a
+    leave changes too (a hand kept across a dropped connection comes back under a new id)."""
+    return {"participants": presence(meeting), "hands": hand_queue(meeting)}
+
+
 def lobby(meeting: Meeting) -> list[dict]:
     return [participant_view(p, meeting) for p in stays(meeting, ParticipantState.LOBBY)]
 

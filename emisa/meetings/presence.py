@@ -79,7 +79,7 @@ def beat(app: Flask, server) -> None:
     """One turn of the loop: say this process is alive, end the stays of dead ones and tell
     their rooms (through the message queue, every process's participants hear it)."""
     from emisa.meetings.events import NAMESPACE, begin_writing, chair_room, room
-    from emisa.meetings.operations import lobby, presence
+    from emisa.meetings.operations import lobby, presence_update
 
     with app.app_context():
         with unit_of_work():
@@ -90,7 +90,7 @@ def beat(app: Flask, server) -> None:
         for meeting_id, meeting in meetings.items():
             server.emit(
                 "presence",
-                {"participants": presence(meeting)},
+                presence_update(meeting),
                 to=room(meeting_id),
                 namespace=NAMESPACE,
             )

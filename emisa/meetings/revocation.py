@@ -152,7 +152,7 @@ def _recheck(server, connection: Participant, closing: set[str]) -> list[Callabl
             details={"participant": connection.id},
         )
         closing.add(sid)
-        presence = {"participants": operations.presence(meeting)}
+        presence = operations.presence_update(meeting)
         waiting = {"waiting": operations.lobby(meeting)}
         removed = {"message": _(NO_LONGER_ALLOWED)}
         return [

@@ -256,3 +256,27 @@ def speaking_browser(browser, tmp_path_factory):
     instance = browser.browser_type.launch(executable_path=shutil.which("chromium"), args=args)
     yield instance
     instance.close()
+
+
+def drop_and_recover(page) -> None:
+    """The page's network drops: it says it is reconnecting; back online, it is in again."""
+    page.context.set_offline(True)
+    page.wait_for_selector("#room[data-connection=reconnecting]", timeout=30_000)
+    assert page.is_visible("#reconnecting")
+    page.context.set_offline(False)
+    page.wait_for_selector("#room[data-connection=connected]", timeout=30_000)
+    page.wait_for_selector("#reconnecting", state="hidden")
+
+
+def drop_keeping_chat_and_hand(page, watcher, name: str) -> None:
+    """``name``'s page sends a chat line and raises a hand, then its network drops and comes
+    back: the line is there once, the hand still up, and ``watcher``'s queue still has it."""
+    page.fill("#chat-text", "Before the tunnel")
+    page.press("#chat-text", "Enter")
+    watcher.wait_for_selector("#chat-log li:has-text('Before the tunnel')")
+    page.click("#btn-hand")
+    watcher.wait_for_selector(f"#hand-queue li:has-text('{name}')")
+    drop_and_recover(page)
+    assert page.locator("#chat-log li:has-text('Before the tunnel')").count() == 1
+    assert page.get_attribute("#btn-hand", "aria-pressed") == "true"
+    watcher.wait_for_selector(f"#hand-queue li:has-text('{name}')")

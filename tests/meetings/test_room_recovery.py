@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import browser_login
+from tests.meetings.conftest import drop_keeping_chat_and_hand
 
 
 def test_a_raised_hand_keeps_its_place_across_a_dropped_connection(
@@ -28,6 +29,8 @@ def test_a_raised_hand_keeps_its_place_across_a_dropped_connection(
     back = peers(sio_server, token=api_token(people["ann"]))
     rejoined = back.join(meeting)
     assert rejoined["hands"] == [back.you, bob.you]
+    # The others' queue shows her back in her place, under her new connection's id.
+    chair.wait_for("presence", lambda d: d["hands"] == [back.you, bob.you])
     assert next(p for p in rejoined["participants"] if p["id"] == back.you)["hand"] is True
 
     # Leaving on purpose lowers it: coming back starts with the hand down.
@@ -45,21 +48,7 @@ def test_reconnecting_keeps_chat_and_hand(
     browser_login(page, live_server, chair, app)
     page.goto(f"{live_server}/meetings/{meeting}/room")
     page.wait_for_selector("#room-body:not([hidden])")
-    page.fill("#chat-text", "Before the tunnel")
-    page.press("#chat-text", "Enter")
-    page.wait_for_selector("#chat-log li:has-text('Before the tunnel')")
-    page.click("#btn-hand")
-    page.wait_for_selector("#hand-queue li:has-text('Chair Amman')")
-
-    page.context.set_offline(True)
-    page.wait_for_selector("#room[data-connection=reconnecting]", timeout=30_000)
-    assert page.is_visible("#reconnecting")
-    page.context.set_offline(False)
-    page.wait_for_selector("#room[data-connection=connected]", timeout=30_000)
-    page.wait_for_selector("#reconnecting", state="hidden")
-    assert page.locator("#chat-log li:has-text('Before the tunnel')").count() == 1
-    page.wait_for_selector("#hand-queue li:has-text('Chair Amman')")
-    assert page.get_attribute("#btn-hand", "aria-pressed") == "true"
+    drop_keeping_chat_and_hand(page, page, "Chair Amman")
 
 
 @pytest.mark.browser

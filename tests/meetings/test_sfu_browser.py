@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.conftest import browser_login
+from tests.meetings.conftest import drop_keeping_chat_and_hand
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("sfu_config")]
 
@@ -141,21 +144,33 @@ def participant_id(page, name: str) -> str:
     return page.get_attribute(f"#people li:has-text('{name}')", "data-participant")
 
 
+NAMES = ["Chair Amman", "Ann Nairobi", "Bob Tunis", "Cem Ankara"]
+
+
+def plenary(make_user, make_group, make_meeting) -> tuple[list, int]:
+    """Four people of one group (a coordinator and three members) and their open meeting."""
+    people = [
+        make_user(name=n, country=c) for n, c in zip(NAMES, ["JO", "KE", "TN", "TR"], strict=True)
+    ]
+    group = make_group(members={people[0]: "coordinator", **{p: "member" for p in people[1:]}})
+    return people, make_meeting(group, by=people[0], title="Plenary")
+
+
+def recorded_pages(contexts) -> list:
+    """One page per context, each recording its peer connections and warnings."""
+    for context in contexts:
+        context.add_init_script(RECORD_PEER_CONNECTIONS)
+    return [context.new_page() for context in contexts]
+
+
 @pytest.mark.media_load
 def test_four_participants_through_the_sfu(
     app, sfu_live_server, speaking_browser, make_user, make_group, make_meeting
 ):
-    names = ["Chair Amman", "Ann Nairobi", "Bob Tunis", "Cem Ankara"]
-    people = [
-        make_user(name=n, country=c) for n, c in zip(names, ["JO", "KE", "TN", "TR"], strict=True)
-    ]
-    group = make_group(members={people[0]: "coordinator", **{p: "member" for p in people[1:]}})
-    meeting = make_meeting(group, by=people[0], title="Plenary")
+    people, meeting = plenary(make_user, make_group, make_meeting)
     room = f"{sfu_live_server}/meetings/{meeting}/room"
     contexts = [speaking_browser.new_context() for _ in people]
-    for context in contexts:
-        context.add_init_script(RECORD_PEER_CONNECTIONS)
-    pages = [context.new_page() for context in contexts]
+    pages = recorded_pages(contexts)
     try:
         for page, person in zip(pages, people, strict=True):
             enter(page, sfu_live_server, person, app, room)
@@ -267,3 +282,131 @@ def test_observer_receives_but_cannot_publish(
         assert page.query_selector(".tile[data-participant]") is None
     finally:
         observer_context.close()
+
+
+# What arrives for one person's camera on this page: packets of its audio and video, and
+# video frames decoded, from the receivers of the tracks shown on that person's tile.
+ARRIVING = """async (participant) => {
+  const figure = document.querySelector(`.tile.camera[data-participant='${participant}']`);
+  const stream = figure && figure.querySelector("video").srcObject;
+  const kinds = Object.fromEntries((stream ? stream.getTracks() : []).map((t) => [t.id, t.kind]));
+  const seen = { audio: 0, video: 0, frames: 0, hidden: figure ? figure.hidden : null };
+  for (const pc of window.peerConnections) {
+    for (const r of (await pc.getStats()).values()) {
+      if (r.type === "inbound-rtp" && kinds[r.trackIdentifier]) {
+        seen[kinds[r.trackIdentifier]] = r.packetsReceived;
+        if (r.kind === "video") seen.frames = r.framesDecoded || 0;
+      }
+    }
+  }
+  return seen;
+}"""
+
+
+def arriving(page, participant: str) -> dict:
+    return page.evaluate(ARRIVING, participant)
+
+
+def gallery_camera_ids(page, *, hidden: bool) -> list[str]:
+    return page.evaluate(
+        "(hidden) => [...document.querySelectorAll('#gallery .tile.camera[data-participant]')]"
+        ".filter((t) => t.hidden === hidden).map((t) => t.dataset.participant)",
+        hidden,
+    )
+
+
+def assert_video_paused_audio_flowing(page, participant: str) -> None:
+    """Off this page's screen, a person's video stops arriving; their voice does not."""
+    page.wait_for_timeout(1500)  # what Janus forwarded before it was told settles
+    before = arriving(page, participant)
+    page.wait_for_timeout(3000)
+    after = arriving(page, participant)
+    assert after["hidden"] is True, after
+    assert after["video"] == before["video"], (before, after)
+    assert after["audio"] > before["audio"], (before, after)
+
+
+def wait_video_arriving(page, participant: str) -> None:
+    before = arriving(page, participant)
+    try:
+        page.wait_for_function(
+            f"async (args) => {{ const now = await ({ARRIVING})(args[0]);"
+            " return now.hidden === false && now.frames > args[1].frames + 10; }",
+            arg=[participant, before],
+            timeout=MEDIA_TIMEOUT,
+        )
+    except PlaywrightTimeout:
+        raise AssertionError(f"no video on the shown tile: {page.evaluate(TILES)}") from None
+
+
+def janus_cameras(app, meeting_id: int) -> list[str]:
+    """Whose cameras Janus holds in the meeting's room, negotiating or live."""
+    from emisa.meetings import sfu
+
+    with app.app_context():
+        found = sfu.publishers(meeting_id, live=False)
+    return [p["participant"] for p in found if p["kind"] == "camera"]
+
+
+def wait_until(check, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.2)
+
+
+@pytest.mark.media_load
+def test_gallery_pages_and_a_dropped_connection_through_the_sfu(
+    app, sfu_live_server, browser, make_user, make_group, make_meeting
+):
+    people, meeting = plenary(make_user, make_group, make_meeting)
+    room = f"{sfu_live_server}/meetings/{meeting}/room"
+    # Cem follows on a phone: its gallery holds two tiles a page, one fewer than the others.
+    contexts = [browser.new_context() for _ in people[:3]]
+    contexts.append(browser.new_context(viewport={"width": 390, "height": 844}))
+    pages = recorded_pages(contexts)
+    try:
+        for page, person in zip(pages, people, strict=True):
+            enter(page, sfu_live_server, person, app, room)
+        chair, ann, bob, cem = pages
+        for page in (chair, ann, bob):
+            wait_decoding(page, 3, senders=pages)
+
+        # On the phone, one of the three is on the second page of the gallery.
+        cem.wait_for_selector("#pager:not([hidden])", timeout=MEDIA_TIMEOUT)
+        assert cem.text_content("#page-of") == "1 / 2"
+        assert cem.is_hidden("#stage"), "nobody speaks: no one is on the stage"
+        shown, (off_page,) = (
+            gallery_camera_ids(cem, hidden=False),
+            gallery_camera_ids(cem, hidden=True),
+        )
+        assert len(shown) == 2
+        for participant in shown:
+            wait_video_arriving(cem, participant)
+        # The hidden tile's video is not forwarded to this page at all; its voice is.
+        assert_video_paused_audio_flowing(cem, off_page)
+
+        # Paging to it shows it decoding; the tiles left behind stop receiving video.
+        cem.click("#page-next")
+        assert cem.text_content("#page-of") == "2 / 2"
+        wait_video_arriving(cem, off_page)
+        assert_video_paused_audio_flowing(cem, shown[0])
+
+        # Ann's network drops with a chat line sent and her hand up, then comes back: both
+        # are kept, for her and for the room.
+        drop_keeping_chat_and_hand(ann, chair, "Ann Nairobi")
+        # Her media comes back both ways: she decodes the three others, and the others
+        # decode her again, on one tile each (her old stream gone from every page).
+        wait_decoding(ann, 3, senders=pages)
+        ann.wait_for_selector("#room[data-camera-state=connected]", timeout=MEDIA_TIMEOUT)
+        for page in (chair, bob):
+            wait_decoding(page, 3, senders=pages)
+        ann_now = participant_id(chair, "Ann Nairobi")
+        cem.wait_for_selector(f".tile.camera[data-participant='{ann_now}']", state="attached")
+        assert cem.locator(".tile.camera[data-participant]").count() == 3
+        # On Janus too, her old connection's streams are gone: one camera per person present.
+        cameras = sorted(participant_id(chair, name) for name in NAMES)
+        wait_until(lambda: sorted(janus_cameras(app, meeting)) == cameras)
+    finally:
+        for context in contexts:
+            context.close()

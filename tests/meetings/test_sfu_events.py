@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
 import time
 
 import pytest
 
 from emisa.meetings.janus import UNAUTHORIZED, Janus, JanusError
+from tests.meetings.conftest import NS
 
 pytestmark = pytest.mark.usefixtures("sfu_config")
 
@@ -311,3 +313,45 @@ def test_chair_mute_is_enforced_on_janus_and_lifted_by_the_speaker(
     assert ann.call("mute_request", {"participant": bob.you})["ok"] is False
     assert ann.call("media_muted", {"muted": False}) == {"ok": True}
     chair.wait_for("muted", lambda d: d["participant"] == ann.you and d["muted"] is False)
+
+
+def test_one_connection_s_media_events_are_handled_in_the_order_sent(
+    app,
+    sio_server,
+    cast,
+    make_meeting,
+    api_token,
+    peers,
+):
+    """A client that does not wait for each answer (a candidate right after its offer, a
+    camera stopped at once) gets what it asked for, in its order: each event of a connection
+    runs after the one before it, Janus requests included."""
+    group, people = cast
+    meeting = make_meeting(group, by=people["chair"])
+    ann = peers(sio_server, token=api_token(people["ann"]))
+    ann.join(meeting)
+    for _round in range(3):
+        answers: dict[str, list] = {}
+        done = threading.Event()
+
+        def keep(name, answer, answers=answers, done=done):
+            answers[name] = answer
+            if len(answers) == 3:
+                done.set()
+
+        sent = (
+            ("media_publish", {"kind": "camera", "jsep": offer()}),
+            ("media_trickle", {"pc": "camera", "candidate": None}),
+            ("media_unpublish", {"kind": "camera"}),
+        )
+        for name, data in sent:
+            ann.client.emit(
+                name, data, namespace=NS, callback=lambda answer, name=name: keep(name, answer)
+            )
+        assert done.wait(20), answers
+        assert answers["media_publish"]["ok"] is True, answers
+        # The candidate reached the peer connection the offer before it set up.
+        assert answers["media_trickle"] == {"ok": True}
+        # Stopped last, so nothing of Ann's stays in the room.
+        assert answers["media_unpublish"] == {"ok": True}
+        wait_until(lambda: in_room(app, meeting) == [], 5.0)

@@ -66,7 +66,8 @@ socket.on("disconnect", (reason) => {
   }
 });
 
-socket.on("presence", ({ participants }) => {
+socket.on("presence", ({ participants, hands }) => {
+  state.hands = hands || state.hands;
   if (!$("room-body").hidden) {
     renderPeople(participants);
   }
