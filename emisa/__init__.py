@@ -85,6 +85,11 @@ def create_app(config: dict | None = None) -> Flask:
         # None: only same-origin browsers may connect; never a wildcard.
         cors_allowed_origins=None,
         max_http_buffer_size=256 * 1024,
+        # Each client's events run one after the other, in the order they arrived, in the
+        # thread reading its connection (python-socketio starts a thread per event otherwise):
+        # an offer and its first candidate, a camera started then stopped, must not overtake
+        # each other on their way to the database and Janus.
+        async_handlers=False,
     )
     limits.init_app(app)
     # Outermost, so that the per-address limits of Socket.IO see the client's address too.

@@ -16,9 +16,7 @@ receives an event and asks the server sees the state that caused it.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
@@ -125,30 +123,6 @@ def _chat_limit() -> tuple[RateLimitItemPerSecond, str]:
     return RateLimitItemPerSecond(count, seconds), message
 
 
-# One lock per connection. Socket.IO runs each event in its own thread, so two events of one
-# connection sent back to back (an offer and its first candidate, a camera started and stopped)
-# could reach the database and Janus in either order: a candidate refused before its peer
-# connection existed, a stopped camera published after all.
-_CONNECTION_LOCKS: dict[str, threading.Lock] = {}
-_CONNECTION_LOCKS_GUARD = threading.Lock()
-
-
-@contextmanager
-def one_event_at_a_time(sid: str):
-    """Run this connection's events one after the other, Janus requests included. Their
-    threads are started in the order the events arrived and reach this lock within a moment
-    of starting, so they take it in that order (the lock itself promises no order)."""
-    with _CONNECTION_LOCKS_GUARD:
-        lock = _CONNECTION_LOCKS.setdefault(sid, threading.Lock())
-    with lock:
-        yield
-
-
-def forget_connection(sid: str) -> None:
-    with _CONNECTION_LOCKS_GUARD:
-        _CONNECTION_LOCKS.pop(sid, None)
-
-
 def begin_writing() -> None:
     """On SQLite, take the write lock at BEGIN (IMMEDIATE): the event writes and must not fail
     half-way on a lock upgrade. Reads done before (the sign-in lookup) are simply repeated."""
@@ -201,10 +175,6 @@ def room_event(action: str | None, *, in_room: bool = True):
         def handler(self, data=None):
             sid = request.sid
             data = data if isinstance(data, dict) else {}
-            with one_event_at_a_time(sid):
-                return run(self, sid, data)
-
-        def run(self, sid: str, data: dict):
             effects: list[Callable[[], None]] = []
             try:
                 with unit_of_work():
@@ -309,7 +279,6 @@ class MeetingNamespace(Namespace):
                         details={"participant": stay.id},
                     )
             sfu.release(sid)
-            forget_connection(sid)
             for stay in ended:
                 self.server.emit(
                     "presence",
