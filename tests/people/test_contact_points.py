@@ -43,6 +43,23 @@ def test_cli_refuses_bad_input(runner):
     assert "error:" in result.output
 
 
+def test_cli_refusal_half_way_stores_nothing(app, runner, make_user):
+    """The network is made, then its coordinator refused: the command leaves no network."""
+    from sqlalchemy import select
+
+    from emisa.extensions import db
+    from emisa.people.models import Network
+
+    away = make_user(name="Suspended Sam", state="suspended")
+    args = ["emisa", "create-network", "--name", "HALF", "--coordinator", away.email]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == "error: Suspended Sam cannot sign in at the moment.\n"
+    with app.app_context():
+        assert db.session.scalars(select(Network)).all() == []
+
+
 def test_designation_rights(world, network, api):
     network_id, carla = network
     # A member (even a group coordinator) who does not coordinate the network is refused.
