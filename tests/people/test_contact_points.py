@@ -113,6 +113,21 @@ def test_contact_point_list_shows_the_person_as_the_directory_does(world, networ
     assert api(world.olga)("GET", "/api/v1/contact-points?country=XX").status_code == 400
 
 
+def test_contact_point_refusals_answer_the_api_error_format(world, network, api):
+    olga = api(world.olga)
+    unknown = olga("GET", "/api/v1/contact-points?network=nope")
+    assert unknown.status_code == 404
+    assert unknown.get_json() == {"error": {"code": "not_found", "message": "No such network."}}
+    bad_country = olga("GET", "/api/v1/contact-points?country=XX")
+    assert bad_country.status_code == 400
+    assert bad_country.get_json() == {
+        "error": {
+            "code": "invalid_input",
+            "message": "'XX' is not an ISO 3166-1 alpha-2 country code.",
+        }
+    }
+
+
 def test_network_page_map_and_gap_list(world, network, api, client, login):
     network_id, _carla = network
     assert _designate(api, world.adam, network_id, world.alice, "BE").status_code == 201
