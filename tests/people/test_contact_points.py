@@ -187,6 +187,29 @@ def test_only_admins_create_networks(world, client, login, app):
     assert post_form(admin, "/networks", {"name": "HELP"}).status_code == 409
 
 
+def test_an_unknown_country_for_a_network_is_refused_with_a_sentence(
+    world, network, client, login, app
+):
+    from emisa.extensions import db
+    from emisa.people.models import Network
+
+    network_id, _carla = network
+    login(client, world.adam)
+    page = f"/networks/{network_id}"
+    refused = post_form(
+        client,
+        f"{page}/countries",
+        {"countries-countries": ["BE", "ZZ"]},
+        page=page,
+        prefix="countries",
+        follow_redirects=True,
+    )
+    shown = refused.get_data(as_text=True)
+    assert "&#39;ZZ&#39; is not an ISO 3166-1 alpha-2 country code." in shown
+    with app.app_context():
+        assert db.session.get(Network, network_id).countries == ["BE", "MA", "TN"]
+
+
 def test_cli_refuses_a_second_network_of_the_same_name(network, runner):
     result = runner.invoke(args=["emisa", "create-network", "--name", "JP-COOPS"])
     assert result.exit_code == 1
