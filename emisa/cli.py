@@ -10,12 +10,15 @@ from flask.cli import AppGroup
 
 from emisa import audit
 from emisa.database import unit_of_work, upgrade_schema
+from emisa.operations import OperationError
 
 
 class BoundaryGroup(AppGroup):
     """Every command of the group is one unit of work: committed when it ends normally, exits
     0 or reports findings by its exit status (``ctx.exit(1)``, e.g. fsck), rolled back when
-    it fails (``fail``, an exception); commands themselves never commit."""
+    it fails (``fail``, an exception); commands themselves never commit. An operation's
+    refusal (``OperationError``) ends the command as ``fail`` does, with its message: commands
+    do not catch it."""
 
     def command(self, *args, **kwargs):
         register = super().command(*args, **kwargs)
@@ -23,11 +26,14 @@ class BoundaryGroup(AppGroup):
         def decorator(fn):
             @wraps(fn)
             def in_unit_of_work(*fn_args, **fn_kwargs):
-                with unit_of_work():
-                    try:
-                        return fn(*fn_args, **fn_kwargs)
-                    except click.exceptions.Exit as report:
-                        findings = report
+                try:
+                    with unit_of_work():
+                        try:
+                            return fn(*fn_args, **fn_kwargs)
+                        except click.exceptions.Exit as report:
+                            findings = report
+                except OperationError as refusal:
+                    fail(str(refusal))  # rolled back by the unit of work it left
                 raise findings
 
             return register(in_unit_of_work)

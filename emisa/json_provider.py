@@ -8,6 +8,8 @@ as before; only non-ASCII text is sent as UTF-8 instead of ``\\u`` escapes (the 
 Reading request bodies stays with the standard library, which accepts two things no stored
 text or number can hold: lone surrogates (``"\\ud800"``, valid JSON, not text: sealing it
 failed with a 500) and integers beyond 64 bits. Both are refused as malformed JSON, a 400.
+Only the provider's public methods are overridden: Flask's own ``response()`` builds the
+answer from ``dumps``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from flask import Response
 from flask.json.provider import DefaultJSONProvider
 
 # Datetimes and dataclasses go to ``default`` (Flask's formats), dict keys may be numbers
@@ -35,23 +36,12 @@ class OrjsonProvider(DefaultJSONProvider):
             raise ValueError(f"not storable: {error}") from error
         return value
 
-    def _encode(self, obj: Any, *, indent: bool = False, sort_keys: bool = False) -> bytes:
-        options = _OPTIONS
-        if indent:
-            options |= orjson.OPT_INDENT_2
-        if sort_keys or self.sort_keys:
-            options |= orjson.OPT_SORT_KEYS
-        return orjson.dumps(obj, default=self.default, option=options)
-
     def dumps(self, obj: Any, **kwargs: Any) -> str:
-        return self._encode(
-            obj, indent=bool(kwargs.get("indent")), sort_keys=bool(kwargs.get("sort_keys"))
-        ).decode()
-
-    def response(self, *args: Any, **kwargs: Any) -> Response:
-        """Like Flask's: compact unless debugging; the bytes go out without a str detour."""
-        obj = self._prepare_response_obj(args, kwargs)
-        indent = (self.compact is None and self._app.debug) or self.compact is False
-        return self._app.response_class(
-            self._encode(obj, indent=indent) + b"\n", mimetype=self.mimetype
-        )
+        """Flask's ``response()`` calls this with ``indent=2`` when debugging, otherwise with
+        compact separators (orjson writes compact JSON unless told to indent)."""
+        options = _OPTIONS
+        if kwargs.get("indent"):
+            options |= orjson.OPT_INDENT_2
+        if kwargs.get("sort_keys") or self.sort_keys:
+            options |= orjson.OPT_SORT_KEYS
+        return orjson.dumps(obj, default=self.default, option=options).decode()

@@ -9,11 +9,16 @@ packages (``emisa/<name>/``); the application's shell of single modules (``emisa
 ``errors.py``, ``extensions.py``, ``cli.py``, ...) wires the packages together and is not one of
 them.
 
-One kind of edge is left out, and only one: the access policy's rule modules
-(``emisa/access/<feature>.py``) load the model they judge when a rule runs. The policy core
-must be importable before any feature (every model imports its vocabulary), and a rule for a
-feature necessarily knows that feature's model; everything else in ``emisa.access`` imports no
-feature package at all. Imports under ``if TYPE_CHECKING:`` are annotations, not imports.
+One kind of edge is left out, and only one: an import inside a function of a module of
+``emisa.access`` (the rule modules ``emisa/access/<feature>.py`` loading the model they judge
+and its SQL twin needs; ``marked``, ``sql``, ``validation`` and ``policy`` loading accounts,
+audit and crypto when they run). These cannot move to module level. Every package imports
+``emisa.access`` (its models mix in ``Marked`` and use its roles and countries), so counted
+here they would tangle all packages into one; and at import time they close a real cycle:
+``import emisa.discussions.models`` enters ``emisa.access`` through ``Marked``, whose
+``__init__`` loads the rule modules, and ``emisa.access.discussions`` then asks the half-loaded
+models module for ``Post`` (ImportError). Module-level imports inside ``emisa.access`` are
+counted like any other. Imports under ``if TYPE_CHECKING:`` are annotations, not imports.
 """
 
 from __future__ import annotations
@@ -65,7 +70,7 @@ def _imported(node: ast.AST, module: str, is_package: bool) -> list[str]:
     return [target] + [f"{target}.{alias.name}" for alias in node.names]
 
 
-def _is_rule_loading_its_model(module: str, inside_function: bool) -> bool:
+def _is_policy_import_at_call_time(module: str, inside_function: bool) -> bool:
     parts = module.split(".")
     return inside_function and parts[:2] == ["emisa", "access"] and len(parts) == 3
 
@@ -94,7 +99,7 @@ def import_graph() -> dict[str, dict[str, str]]:
         for node in ast.walk(tree):
             if id(node) in skipped:
                 continue
-            if _is_rule_loading_its_model(module, id(node) in in_functions):
+            if _is_policy_import_at_call_time(module, id(node) in in_functions):
                 continue
             for target in _imported(node, module, path.name == "__init__.py"):
                 if _package(target) in packages and _package(target) != _package(module):

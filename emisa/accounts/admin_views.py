@@ -113,7 +113,6 @@ def _account_page(user: User, status: int = 200, **forms):
         user=user,
         can_suspend=bool(can(current_user, "suspend", user)),
         memberships=memberships_of(user).values(),
-        action_form=ConfirmForm(),
         expiry_form=ExpiryForm(expires_on=user.expires_at.date() if user.expires_at else None),
         **forms,
     ), status

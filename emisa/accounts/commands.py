@@ -8,8 +8,7 @@ import click
 
 from emisa.access.roles import AccountKind, PlatformRole
 from emisa.accounts.operations import AccountDetails, create_active_user
-from emisa.cli import emisa_cli, fail
-from emisa.operations import OperationError
+from emisa.cli import emisa_cli
 
 
 @emisa_cli.command("create-user")
@@ -37,9 +36,6 @@ def create_user_command(email, name, country, organisation, kind, admin) -> None
         kind=kind,
         role=PlatformRole.ADMIN if admin else PlatformRole.USER,
     )
-    try:
-        user, uri = create_active_user(details, password)
-    except OperationError as error:
-        fail(str(error))
+    user, uri = create_active_user(details, password)
     click.echo(f"created {user.role} account {user.email} (id {user.id})")
     click.echo(uri)

@@ -191,7 +191,6 @@ def _enrolment_page(form: CodeForm, status: int = 200):
         render_template(
             "auth/enrol.html",
             form=form,
-            start_form=ConfirmForm(prefix="start"),
             secret=secret,
             qr_svg=totp.qr_svg(uri) if uri else None,
         ),
@@ -293,7 +292,6 @@ def _account_page(status: int = 200, **forms):
             sessions=live_sessions(current_user),
             tokens=live_tokens(current_user),
             recovery_left=totp.remaining_recovery_codes(current_user),
-            revoke_form=ConfirmForm(prefix="rv"),
             **forms,
         ),
         status,

@@ -34,7 +34,7 @@ from emisa.groups.models import Membership, WorkingGroup
 from emisa.i18n import N_, format_datetime, format_number
 from emisa.notifications.operations import followers_of, notify_users
 from emisa.operations import OperationError
-from emisa.search import index as search_index
+from emisa.signals import announce_removal, announce_text
 from emisa.text import SANITISER_VERSION, extract_mentions, render_markdown, to_plain_text
 from emisa.text.markdown import MAX_SOURCE_CHARS
 from emisa.timeutil import utcnow
@@ -157,7 +157,7 @@ def create_thread(
     db.session.add(thread)
     apply_marking(thread, marking)  # flushes: the seal names the id
     thread.title_sealed = keyring.seal_text(group.id, title, thread.title_aad())
-    search_index.index_item(group.id, "thread", thread.id, title)
+    announce_text(group.id, "thread", thread.id, title)
     audit.record(
         "thread.created",
         actor=author,
@@ -207,13 +207,13 @@ def move_thread(thread: Thread, target: WorkingGroup, by: User) -> None:
         recipient.group_id = target.id
     seal_marking(thread)
     thread.title_sealed = keyring.seal_text(target.id, title, thread.title_aad())
-    search_index.index_item(target.id, "thread", thread.id, title)
+    announce_text(target.id, "thread", thread.id, title)
     for post in posts:
         post.group_id = target.id
         source, reason = opened[post.id]
         if post.deleted_at is None:
             html = _seal_body(post, source)
-            search_index.index_item(target.id, "post", post.id, to_plain_text(html))
+            announce_text(target.id, "post", post.id, to_plain_text(html))
         if reason:
             post.hidden_reason_sealed = keyring.seal_text(
                 target.id, reason, post.aad("hidden-reason")
@@ -266,7 +266,7 @@ def add_post(
     db.session.add(post)
     db.session.flush()
     html = _seal_body(post, body)
-    search_index.index_item(thread.group_id, "post", post.id, to_plain_text(html))
+    announce_text(thread.group_id, "post", post.id, to_plain_text(html))
     audit.record("post.created", actor=author, target=post, group_id=thread.group_id)
     if notify:
         _notify_post(thread, author, post, parent, body)
@@ -292,7 +292,7 @@ def edit_post(post: Post, body: str, by: User) -> None:
     revision.body_sealed = keyring.seal_text(post.group_id, previous, revision.aad())
     html = _seal_body(post, body)
     post.edited_at = revision.replaced_at
-    search_index.index_item(post.group_id, "post", post.id, to_plain_text(html))
+    announce_text(post.group_id, "post", post.id, to_plain_text(html))
     audit.record("post.edited", actor=by, target=post, group_id=post.group_id)
 
 
@@ -303,7 +303,7 @@ def delete_post(post: Post, by: User) -> None:
     post.hidden_reason_sealed = None
     db.session.execute(sa.delete(PostRevision).where(PostRevision.post_id == post.id))
     unlink_post(post.id)  # attached documents stay in the group's document space
-    search_index.remove_item("post", post.id)
+    announce_removal("post", post.id)
     audit.record("post.deleted", actor=by, target=post, group_id=post.group_id)
 
 
@@ -760,7 +760,6 @@ def delete_group_content(_sender, group_id: int, **_extra) -> None:
         db.session.execute(sa.delete(Post).where(Post.id.in_(post_ids)))
         db.session.execute(sa.delete(ThreadRead).where(ThreadRead.thread_id.in_(thread_ids)))
         db.session.execute(sa.delete(Thread).where(Thread.id.in_(thread_ids)))
-    search_index.remove_group(group_id)
 
 
 def rerender_stale(batch: int = 500) -> int:

@@ -42,7 +42,7 @@ from emisa.documents.upload import UploadTarget, declare_upload, human_size
 from emisa.extensions import db
 from emisa.groups.models import Membership, WorkingGroup
 from emisa.operations import OperationError
-from emisa.signals import content_changed, content_removed, notify
+from emisa.signals import announce_removal, announce_text, notify
 from emisa.storage import BlobNotFound, blobs
 from emisa.timeutil import utcnow
 
@@ -412,12 +412,8 @@ def edit_document(document: Document, by: User, *, title, description, tags) -> 
 
 def _signal_changed(document: Document, title: str, description: str, tags) -> None:
     """Announce the searchable text: the library finds topics through the index too."""
-    content_changed.send(
-        current_app._get_current_object(),
-        group_id=document.group_id,
-        kind="document",
-        item_id=document.id,
-        text="\n".join([title, description, *tags]),
+    announce_text(
+        document.group_id, "document", document.id, "\n".join([title, description, *tags])
     )
 
 
@@ -684,7 +680,7 @@ def delete_document(document: Document, by: User | None) -> None:
     db.session.delete(document)
     db.session.flush()
     _doom_blobs(blob_ids)
-    content_removed.send(current_app._get_current_object(), kind="document", item_id=document_id)
+    announce_removal("document", document_id)
     log.info("document %s of group %s deleted", document_id, group_id)
 
 

@@ -10,7 +10,6 @@ from emisa.cli import emisa_cli, fail
 from emisa.extensions import db
 from emisa.groups.models import WorkingGroup
 from emisa.groups.operations import add_member, create_group
-from emisa.operations import OperationError
 
 
 @emisa_cli.command("create-group")
@@ -24,10 +23,7 @@ from emisa.operations import OperationError
 )
 def create_group_command(name, mandate, countries, join_policy) -> None:
     """Create a working group; prints its id as the last line."""
-    try:
-        group = create_group(name, mandate, countries, join_policy)
-    except OperationError as error:
-        fail(str(error))
+    group = create_group(name, mandate, countries, join_policy)
     click.echo(group.id)
 
 
@@ -43,8 +39,5 @@ def add_member_command(group_id, email, role) -> None:
     user = find_user(email)
     if user is None:
         fail(f"no account with the email {email}")
-    try:
-        add_member(group, user, role, by=None)
-    except OperationError as error:
-        fail(str(error))
+    add_member(group, user, role, by=None)
     click.echo(f"{user.email} is now {role} of {group.name}")

@@ -90,7 +90,6 @@ def _group_page(group: WorkingGroup, status: int = 200, **forms):
             else [],
             own_request=own_request,
             role_form=RoleForm(),
-            decision_form=DecisionForm(),
             **forms,
         ),
         status,

@@ -30,7 +30,6 @@ def index():
         rows=rows,
         page=page,
         more=more,
-        form=ConfirmForm(),
         text_of=ops.text_of,
     )
 
@@ -43,7 +42,6 @@ def recent():
     return render_template(
         "notifications/_recent.html",
         rows=ops.recent(current_user.id),
-        form=ConfirmForm(),
         text_of=ops.text_of,
     )
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import abort, request
+from flask import request
+from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
@@ -15,6 +16,7 @@ from emisa.api.blueprint import api_blueprint, errors, links
 from emisa.api.pagination import Page, paginated
 from emisa.api.schemas import DatabaseId, written
 from emisa.extensions import db
+from emisa.operations import OperationError
 from emisa.people import operations, photo
 from emisa.people.models import AgencyType, ContactPoint, Network
 from emisa.people.operations import LIMITS, DirectoryFilter
@@ -278,14 +280,14 @@ def list_contact_points():
             )
         )
         if network is None:
-            abort(404, description="No such network.")
+            raise OperationError(_("No such network."), 404)
         require(current_user, "view", network)
     country = (request.args.get("country") or "").strip()
     if country:
         try:
             country = normalise_country(country)
         except UnknownCountry as error:
-            abort(400, description=str(error))
+            raise OperationError(str(error)) from None
     audit.record_event(
         "contact_points.viewed",
         target_type="network",

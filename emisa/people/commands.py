@@ -6,7 +6,6 @@ import click
 
 from emisa.accounts.operations import find_user
 from emisa.cli import emisa_cli, fail
-from emisa.operations import OperationError
 from emisa.people.operations import add_network_coordinator, create_network
 
 
@@ -17,13 +16,10 @@ from emisa.people.operations import add_network_coordinator, create_network
 @click.option("--coordinator", "coordinators", multiple=True, help="Email of a coordinator")
 def create_network_command(name, description, countries, coordinators) -> None:
     """Create a network of contact points; prints its id as the last line."""
-    try:
-        network = create_network(name, description, countries)
-        for email in coordinators:
-            user = find_user(email)
-            if user is None:
-                fail(f"no account with the email {email}")
-            add_network_coordinator(network, user)
-    except OperationError as error:
-        fail(str(error))
+    network = create_network(name, description, countries)
+    for email in coordinators:
+        user = find_user(email)
+        if user is None:
+            fail(f"no account with the email {email}")
+        add_network_coordinator(network, user)
     click.echo(network.id)

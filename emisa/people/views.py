@@ -172,14 +172,12 @@ def _profile_page(user: User, form: ProfileForm, status: int):
 @login_required
 def upload_photo():
     """CSRFProtect would parse the body under the 1 MiB limit of other forms before this
-    view raises it for the photo; the form checks the CSRF token itself instead."""
+    view raises it for the photo; the view asks it to check the token once it has."""
     user = current_user._get_current_object()
     require(user, "edit", operations.profile_of(user))
     request.max_content_length = photo.MAX_BYTES + 64 * 1024
-    form = PhotoForm(prefix="photo")
-    if not form.validate_on_submit():
-        abort(400, description=_("The form expired; reload the page and try again."))
-    upload = form.photo.data
+    csrf.protect()  # an expired token answers as on every other form (emisa.errors)
+    upload = PhotoForm(prefix="photo").photo.data
     on_refusal(url_for("people.edit_profile"))
     data, width, height = photo.reencode(upload.read() if upload else b"")
     operations.store_photo(user, data, width, height)
@@ -206,10 +204,7 @@ def remove_photo():
 def directory():
     require(current_user, "search_people")
     page = page_number()
-    try:
-        wanted = directory_filter(request.args)
-    except OperationError as error:
-        abort(400, description=str(error))
+    wanted = directory_filter(request.args)
     profiles, total = operations.directory(current_user, wanted, page)
     pages = page_count(total, PER_PAGE)
     if page > pages:
@@ -418,11 +413,9 @@ def network(network_id: int):
 @login_required
 def network_countries(network_id: int):
     network = load_checked(Network, network_id, "edit")
-    form = CountriesForm(prefix="countries")
-    if not form.validate_on_submit():
-        abort(400, description=_("The form expired; reload the page and try again."))
+    form = CountriesForm(prefix="countries")  # CSRFProtect checked its token
     on_refusal(url_for("people.network", network_id=network.id))
-    operations.set_network_countries(network, form.countries.data)
+    operations.set_network_countries(network, form.countries.data)  # refuses unknown codes
     flash(_("The network's countries are saved."), "success")
     return redirect(url_for("people.network", network_id=network.id))
 
@@ -433,7 +426,7 @@ def add_coordinator(network_id: int):
     network = load_checked(Network, network_id, "edit")
     form = CoordinatorForm(prefix="coordinator")
     if not form.validate_on_submit():
-        abort(400, description=_("Give the email of an account."))
+        raise OperationError(_("Give the email of an account."))
     user = find_user(form.email.data)
     on_refusal(url_for("people.network", network_id=network.id))
     if user is None:
@@ -462,7 +455,7 @@ def designate(person_id: int):
         for n in db.session.scalars(db.select(Network).order_by(Network.name))
     ]
     if not form.validate_on_submit():
-        abort(400, description=_("Choose a network and an agency type."))
+        raise OperationError(_("Choose a network and an agency type."))
     network = load_checked(Network, form.network.data, "designate")
     on_refusal(url_for("people.person", person_id=person_id))
     operations.designate(

@@ -337,16 +337,15 @@ def search(
     return Results(hits, min(found, limit - 1), found >= limit)
 
 
-# Threads and posts are indexed by the discussions feature itself, as it writes them.
-_INDEXED_BY_THEIR_FEATURE = {"thread", "post"}
-
-
 def on_content_changed(_sender, group_id: int, kind: str, item_id: int, text: str, **_extra):
-    """Receiver of ``content_changed``: index what another feature announces (documents)."""
-    if kind not in _INDEXED_BY_THEIR_FEATURE:
-        index_item(group_id, kind, item_id, text or "")
+    """Receiver of ``content_changed``: every feature announces its text, none calls the index."""
+    index_item(group_id, kind, item_id, text or "")
 
 
 def on_content_removed(_sender, kind: str, item_id: int, **_extra):
-    if kind not in _INDEXED_BY_THEIR_FEATURE:
-        remove_item(kind, item_id)
+    remove_item(kind, item_id)
+
+
+def on_group_deleting(_sender, group_id: int, **_extra):
+    """Receiver of ``group_deleting``: the group's tokens of every kind and its index key go."""
+    remove_group(group_id)

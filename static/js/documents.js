@@ -27,7 +27,7 @@
     data.append("file", file, file.name);
     const xhr = new XMLHttpRequest();
     xhr.open("POST", form.action);
-    xhr.setRequestHeader("X-CSRFToken", form.dataset.csrf);
+    xhr.setRequestHeader("X-CSRFToken", form.elements.csrf_token.value);
     xhr.setRequestHeader("Accept", "application/json");
     xhr.upload.addEventListener("progress", (event) => {
       if (event.lengthComputable) {

@@ -43,6 +43,23 @@ def test_cli_refuses_bad_input(runner):
     assert "error:" in result.output
 
 
+def test_cli_refusal_half_way_stores_nothing(app, runner, make_user):
+    """The network is made, then its coordinator refused: the command leaves no network."""
+    from sqlalchemy import select
+
+    from emisa.extensions import db
+    from emisa.people.models import Network
+
+    away = make_user(name="Suspended Sam", state="suspended")
+    args = ["emisa", "create-network", "--name", "HALF", "--coordinator", away.email]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == "error: Suspended Sam cannot sign in at the moment.\n"
+    with app.app_context():
+        assert db.session.scalars(select(Network)).all() == []
+
+
 def test_designation_rights(world, network, api):
     network_id, carla = network
     # A member (even a group coordinator) who does not coordinate the network is refused.
@@ -94,6 +111,21 @@ def test_contact_point_list_shows_the_person_as_the_directory_does(world, networ
     assert listed[0]["person"] is None
     assert api(world.olga)("GET", "/api/v1/contact-points?network=nope").status_code == 404
     assert api(world.olga)("GET", "/api/v1/contact-points?country=XX").status_code == 400
+
+
+def test_contact_point_refusals_answer_the_api_error_format(world, network, api):
+    olga = api(world.olga)
+    unknown = olga("GET", "/api/v1/contact-points?network=nope")
+    assert unknown.status_code == 404
+    assert unknown.get_json() == {"error": {"code": "not_found", "message": "No such network."}}
+    bad_country = olga("GET", "/api/v1/contact-points?country=XX")
+    assert bad_country.status_code == 400
+    assert bad_country.get_json() == {
+        "error": {
+            "code": "invalid_input",
+            "message": "'XX' is not an ISO 3166-1 alpha-2 country code.",
+        }
+    }
 
 
 def test_network_page_map_and_gap_list(world, network, api, client, login):
@@ -153,6 +185,29 @@ def test_only_admins_create_networks(world, client, login, app):
     page = admin.get(response.headers["Location"]).get_data(as_text=True)
     assert "<bdi>HELP</bdi>" in page and "Tunisia" in page
     assert post_form(admin, "/networks", {"name": "HELP"}).status_code == 409
+
+
+def test_an_unknown_country_for_a_network_is_refused_with_a_sentence(
+    world, network, client, login, app
+):
+    from emisa.extensions import db
+    from emisa.people.models import Network
+
+    network_id, _carla = network
+    login(client, world.adam)
+    page = f"/networks/{network_id}"
+    refused = post_form(
+        client,
+        f"{page}/countries",
+        {"countries-countries": ["BE", "ZZ"]},
+        page=page,
+        prefix="countries",
+        follow_redirects=True,
+    )
+    shown = refused.get_data(as_text=True)
+    assert "&#39;ZZ&#39; is not an ISO 3166-1 alpha-2 country code." in shown
+    with app.app_context():
+        assert db.session.get(Network, network_id).countries == ["BE", "MA", "TN"]
 
 
 def test_cli_refuses_a_second_network_of_the_same_name(network, runner):

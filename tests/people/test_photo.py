@@ -103,6 +103,7 @@ def test_a_phone_sized_photo_is_accepted_and_a_forged_form_refused(world, client
         content_type="multipart/form-data",
     )
     assert forged.status_code == 400
+    assert "The form expired or was sent from elsewhere." in forged.get_data(as_text=True)
 
 
 def test_photo_through_the_api(world, api):
