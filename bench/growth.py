@@ -99,9 +99,11 @@ def start(app) -> Grown:
         return Grown(group.id, member.id, member.email, admin.email, secret)
 
 
-def add_threads(app, grown: Grown, threads: int, posts: int, batch: int = 200) -> None:
+def add_threads(app, grown: Grown, threads: int, posts: int, batch: int = 1000) -> None:
     """``threads`` new threads and ``posts`` posts in all (each thread's opening post counts),
-    the replies spread over the new threads."""
+    the replies spread evenly over the new threads (over the group's threads when it has no
+    new one). Each thread's replies follow it while it is still loaded, and one commit
+    stores ``batch`` items: no reload of the thread per reply, no transaction per item."""
     from emisa.accounts.models import User
     from emisa.database import commit
     from emisa.discussions import operations as ops
@@ -110,12 +112,25 @@ def add_threads(app, grown: Grown, threads: int, posts: int, batch: int = 200) -
     from emisa.groups.models import WorkingGroup
 
     replies = max(0, posts - threads)
+    written = 0
+
+    def stored() -> None:
+        nonlocal written
+        written += 1
+        if written % batch == 0:
+            commit()
+
+    def reply_to(thread, count: int) -> None:
+        for _ in range(count):
+            author = authors[written % len(authors)]
+            ops.add_post(thread, author, REPLY.format(word=COMMON), notify=False)
+            stored()
+
     with app.test_request_context():
         group = db.session.get(WorkingGroup, grown.group_id)
         authors = db.session.scalars(
             db.select(User).where(User.email.like("%@growth.example"), User.role == "user")
         ).all()
-        made = []
         for n in range(threads):
             number = grown.threads + n
             thread = ops.create_thread(
@@ -125,19 +140,14 @@ def add_threads(app, grown: Grown, threads: int, posts: int, batch: int = 200) -
                 REPLY.format(word=COMMON),
                 "TLP:GREEN" if n % 3 == 0 else "TLP:AMBER",
             )
-            made.append(thread.id)
-            if n % batch == batch - 1:
-                commit()
-        commit()
-        if not made:  # a kept group grown further: the replies go to its threads
-            made = db.session.scalars(
-                db.select(Thread.id).where(Thread.group_id == group.id).order_by(Thread.id)
+            stored()
+            reply_to(thread, replies // threads + (n < replies % threads))
+        if not threads and replies:  # a kept group grown further: replies to its threads
+            existing = db.session.scalars(
+                db.select(Thread).where(Thread.group_id == group.id).order_by(Thread.id)
             ).all()
-        for n in range(replies):
-            thread = db.session.get(Thread, made[n % len(made)])
-            ops.add_post(thread, authors[n % len(authors)], REPLY.format(word=COMMON), notify=False)
-            if n % batch == batch - 1:
-                commit()
+            for n, thread in enumerate(existing):
+                reply_to(thread, replies // len(existing) + (n < replies % len(existing)))
         commit()
     grown.threads += threads
     grown.posts += posts
@@ -162,7 +172,7 @@ def upload_document(group, uploader, title: str, marking, *, description="", tag
     )
 
 
-def add_documents(app, grown: Grown, documents: int, batch: int = 200) -> None:
+def add_documents(app, grown: Grown, documents: int, batch: int = 1000) -> None:
     from emisa.access.markings import Tlp
     from emisa.accounts.models import User
     from emisa.database import commit
