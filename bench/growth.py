@@ -5,7 +5,8 @@ One group is grown in process through the platform's own operations (threads, re
 documents with their encrypted blobs, meetings; a member follows the group, so new threads
 notify them), from 100 threads / 1,000 posts / 100 documents to 10,000 / 50,000 / 10,000.
 At each size every list request runs signed in through the test client, one at a time;
-the table gives the median time, the SQL statements and the decryptions per request, and
+the table gives the median time (wall clock; CPU of this process; waiting for the
+database), the SQL statements and the decryptions per request, and
 the ratio of the largest size to the smallest. The target ratio is 2 or less.
 
     python -m bench.growth                       # SQLite, in a temporary directory
@@ -227,16 +228,22 @@ def requests_of(grown: Grown) -> dict[str, tuple[str, str]]:
 
 @contextmanager
 def metered(app):
-    """Counts SQL statements and field decryptions while the block runs."""
+    """Counts SQL statements, the time spent waiting for them (``db_ms``) and field
+    decryptions while the block runs."""
     from sqlalchemy import event
 
     from emisa.crypto import envelope
     from emisa.extensions import db
 
-    counts = {"sql": 0, "decrypt": 0}
+    counts = {"sql": 0, "decrypt": 0, "db_ms": 0.0}
+    began = [0.0]
 
     def on_statement(*_args):
         counts["sql"] += 1
+        began[0] = time.perf_counter()
+
+    def on_answer(*_args):
+        counts["db_ms"] += (time.perf_counter() - began[0]) * 1000
 
     # Every sealed field is opened (and sealed) with its associated data built here; list
     # requests seal nothing, so each call is one field decrypted.
@@ -249,12 +256,14 @@ def metered(app):
     with app.app_context():
         engine = db.engine
     event.listen(engine, "before_cursor_execute", on_statement)
+    event.listen(engine, "after_cursor_execute", on_answer)
     envelope.field_aad = counting_aad
     try:
         yield counts
     finally:
         envelope.field_aad = field_aad
         event.remove(engine, "before_cursor_execute", on_statement)
+        event.remove(engine, "after_cursor_execute", on_answer)
 
 
 def signed_in(app, grown: Grown):
@@ -283,6 +292,7 @@ def _bearer(answer) -> dict:
 class Cost:
     ms: float  # median wall-clock time
     cpu_ms: float  # median CPU time of this process: steadier on a shared, loaded machine
+    db_ms: float  # median time waiting for the database's answers (its own work, and queueing)
     sql: int
     decrypt: int
 
@@ -295,14 +305,25 @@ def measure(app, clients, path_of: dict, repeat: int) -> dict[str, Cost]:
         assert answer.status_code == 200, (label, answer.status_code)
         with metered(app) as counts:
             client.get(path, headers=headers)
-        wall, cpu = [], []
-        for _ in range(repeat):
-            began, began_cpu = time.perf_counter(), time.process_time()
-            client.get(path, headers=headers)
-            wall.append((time.perf_counter() - began) * 1000)
-            cpu.append((time.process_time() - began_cpu) * 1000)
+        sql, decrypt = counts["sql"], counts["decrypt"]
+        wall, cpu, waited = [], [], []
+        with metered(app) as counts:
+            for _ in range(repeat):
+                began, began_cpu, began_db = (
+                    time.perf_counter(),
+                    time.process_time(),
+                    counts["db_ms"],
+                )
+                client.get(path, headers=headers)
+                wall.append((time.perf_counter() - began) * 1000)
+                cpu.append((time.process_time() - began_cpu) * 1000)
+                waited.append(counts["db_ms"] - began_db)
         results[label] = Cost(
-            statistics.median(wall), statistics.median(cpu), counts["sql"], counts["decrypt"]
+            statistics.median(wall),
+            statistics.median(cpu),
+            statistics.median(waited),
+            sql,
+            decrypt,
         )
     return results
 
@@ -310,18 +331,19 @@ def measure(app, clients, path_of: dict, repeat: int) -> dict[str, Cost]:
 def table(sizes: list[tuple[int, int, int]], costs: list[dict[str, Cost]]) -> str:
     heads = [f"{t:,}/{p:,}/{d:,}" for t, p, d in sizes]
     lines = [
-        "| request | " + " | ".join(heads) + " | ratio (time, CPU, sql, decryptions) |",
+        "| request | " + " | ".join(heads) + " | ratio (time, CPU, db, sql, decryptions) |",
         "|---|" + "---|" * len(heads) + "---|",
     ]
     for label in costs[0]:
         cells = [
-            f"{c[label].ms:.1f} ms ({c[label].cpu_ms:.1f} CPU), {c[label].sql} sql, "
-            f"{c[label].decrypt} dec"
+            f"{c[label].ms:.1f} ms ({c[label].cpu_ms:.1f} CPU, {c[label].db_ms:.1f} db), "
+            f"{c[label].sql} sql, {c[label].decrypt} dec"
             for c in costs
         ]
         first, last = costs[0][label], costs[-1][label]
         ratio = (
             f"{last.ms / first.ms:.2f}, {last.cpu_ms / max(first.cpu_ms, 0.01):.2f}, "
+            f"{last.db_ms / max(first.db_ms, 0.01):.2f}, "
             f"{last.sql / max(first.sql, 1):.2f}, "
             f"{last.decrypt / max(first.decrypt, 1):.2f}"
         )
