@@ -266,31 +266,38 @@ def metered(app):
         event.remove(engine, "after_cursor_execute", on_answer)
 
 
-def signed_in(app, grown: Grown, attempts: int = 4):
+def signed_in(app, grown: Grown):
     """Browser clients for the member and the admin, and the member's API token.
 
-    A code is accepted once: a run that follows another on the same group within a minute
-    waits for the next code."""
-    from bench.common import signed_in_client
+    A code is accepted once per account: each sign-in uses a step newer than the account's
+    last, so a run following another on the same group within a minute waits for one."""
+    from emisa.accounts.models import User
+    from emisa.extensions import db
+    from tests.support.web import post_form, totp_code
 
-    for _ in range(attempts):
-        page = signed_in_client(app, grown.member_email, PASSWORD, grown.secret)
-        admin = signed_in_client(app, grown.admin_email, PASSWORD, grown.secret)
-        answer = app.test_client().post(
-            "/api/v1/auth/token",
-            json={
-                "email": grown.member_email,
-                "password": PASSWORD,
-                "otp": pyotp.TOTP(grown.secret).at(time.time() + 30),
-            },
-        )
-        if answer.status_code == 201 and all(
-            client.get("/notifications").status_code == 200 for client in (page, admin)
-        ):
-            api = (app.test_client(), _bearer(answer))
-            return {"page": (page, {}), "admin": (admin, {}), "api": api}
-        time.sleep(30 - time.time() % 30 + 1)
-    raise RuntimeError("could not sign in: are the accounts' codes in use elsewhere?")
+    def code_for(email: str) -> str:
+        with app.app_context():
+            last = db.session.scalar(db.select(User.totp_last_step).where(User.email == email))
+        return totp_code(grown.secret, last or 0)
+
+    def browser(email: str):
+        client = app.test_client()
+        post_form(client, "/login", {"email": email, "password": PASSWORD})
+        post_form(client, "/login/code", {"code": code_for(email)})
+        assert client.get("/notifications").status_code == 200, f"{email} not signed in"
+        return client
+
+    page, admin = browser(grown.member_email), browser(grown.admin_email)
+    answer = app.test_client().post(
+        "/api/v1/auth/token",
+        json={
+            "email": grown.member_email,
+            "password": PASSWORD,
+            "otp": code_for(grown.member_email),
+        },
+    )
+    assert answer.status_code == 201, answer.get_json()
+    return {"page": (page, {}), "admin": (admin, {}), "api": (app.test_client(), _bearer(answer))}
 
 
 def _bearer(answer) -> dict:
