@@ -4,10 +4,11 @@ decryptions and time. Not part of the test suite.
 One group is grown in process through the platform's own operations (threads, replies,
 documents with their encrypted blobs, meetings; a member follows the group, so new threads
 notify them), from 100 threads / 1,000 posts / 100 documents to 10,000 / 50,000 / 10,000.
-At each size every list request runs signed in through the test client, one at a time;
-the table gives the median time (wall clock; CPU of this process; waiting for the
-database), the SQL statements and the decryptions per request, and
-the ratio of the largest size to the smallest. The target ratio is 2 or less.
+Every list request then runs signed in through the test client, one at a time, the sizes
+taking turns; the table gives the median time (wall clock; CPU of this process; waiting for
+the database), the SQL statements and the decryptions per request, and the ratio of the
+largest size to the smallest. The target ratio is 2 or less. The build time of each size
+is printed as it is built; a ``--workdir`` keeps the groups for the next run.
 
     python -m bench.growth                       # SQLite, in a temporary directory
     python -m bench.growth --database-url postgresql+psycopg://postgres@127.0.0.1/emisa_bench
@@ -313,34 +314,57 @@ class Cost:
     decrypt: int
 
 
-def measure(app, clients, path_of: dict, repeat: int) -> dict[str, Cost]:
-    results = {}
-    for label, (who, path) in path_of.items():
-        client, headers = clients[who]
-        answer = client.get(path, headers=headers)  # warm: caches, compiled statements
-        assert answer.status_code == 200, (label, answer.status_code)
-        with metered(app) as counts:
-            client.get(path, headers=headers)
-        sql, decrypt = counts["sql"], counts["decrypt"]
-        wall, cpu, waited = [], [], []
-        with metered(app) as counts:
-            for _ in range(repeat):
-                began, began_cpu, began_db = (
-                    time.perf_counter(),
-                    time.process_time(),
-                    counts["db_ms"],
-                )
-                client.get(path, headers=headers)
-                wall.append((time.perf_counter() - began) * 1000)
-                cpu.append((time.process_time() - began_cpu) * 1000)
-                waited.append(counts["db_ms"] - began_db)
-        results[label] = Cost(
-            statistics.median(wall),
-            statistics.median(cpu),
-            statistics.median(waited),
-            sql,
-            decrypt,
-        )
+@dataclass
+class Size:
+    """One grown group, served: its app, signed-in clients and the requests to time."""
+
+    app: object
+    clients: dict
+    path_of: dict
+
+
+def _counted(size: Size, label: str) -> tuple[int, int]:
+    """(statements, decryptions) of one request, after a warming one (caches, compiled
+    statements)."""
+    who, path = size.path_of[label]
+    client, headers = size.clients[who]
+    answer = client.get(path, headers=headers)
+    assert answer.status_code == 200, (label, answer.status_code)
+    with metered(size.app) as counts:
+        client.get(path, headers=headers)
+    return counts["sql"], counts["decrypt"]
+
+
+def _timed(size: Size, label: str) -> tuple[float, float, float]:
+    """(wall-clock, CPU, database) milliseconds of one request."""
+    who, path = size.path_of[label]
+    client, headers = size.clients[who]
+    with metered(size.app) as counts:
+        began, began_cpu = time.perf_counter(), time.process_time()
+        client.get(path, headers=headers)
+        wall, cpu = time.perf_counter() - began, time.process_time() - began_cpu
+    return wall * 1000, cpu * 1000, counts["db_ms"]
+
+
+def measure(sizes: list[Size], repeat: int) -> list[dict[str, Cost]]:
+    """Each request's cost at every size. The sizes take turns request by request, so the
+    load of a shared machine, which drifts within minutes, weighs on all of them alike."""
+    results: list[dict[str, Cost]] = [{} for _ in sizes]
+    for label in sizes[0].path_of:
+        counted = [_counted(size, label) for size in sizes]
+        samples: list[list[tuple[float, float, float]]] = [[] for _ in sizes]
+        for _ in range(repeat):
+            for index, size in enumerate(sizes):
+                samples[index].append(_timed(size, label))
+        for index, ((sql, decrypt), timed) in enumerate(zip(counted, samples, strict=True)):
+            wall, cpu, waited = zip(*timed, strict=True)
+            results[index][label] = Cost(
+                statistics.median(wall),
+                statistics.median(cpu),
+                statistics.median(waited),
+                sql,
+                decrypt,
+            )
     return results
 
 
@@ -440,7 +464,7 @@ def main() -> None:
 
     base = args.workdir or Path(tempfile.mkdtemp(prefix="emisa-growth-"))
     sizes = [tuple(int(n) for n in size.split(",")) for size in args.sizes]
-    costs = []
+    served = []
     for index, size in enumerate(sizes):
         workdir = base / "-".join(map(str, size))
         workdir.mkdir(parents=True, exist_ok=True)
@@ -452,8 +476,8 @@ def main() -> None:
         )
         prepare_platform(app)
         grown = built(app, workdir, size)
-        costs.append(measure(app, signed_in(app, grown), requests_of(grown), args.repeat))
-        print(table(sizes[: len(costs)], costs), flush=True)
+        served.append(Size(app, signed_in(app, grown), requests_of(grown)))
+    print(table(sizes, measure(served, args.repeat)), flush=True)
 
 
 if __name__ == "__main__":
