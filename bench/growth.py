@@ -4,9 +4,11 @@ decryptions and time. Not part of the test suite.
 One group is grown in process through the platform's own operations (threads, replies,
 documents with their encrypted blobs, meetings; a member follows the group, so new threads
 notify them), from 100 threads / 1,000 posts / 100 documents to 10,000 / 50,000 / 10,000.
-At each size every list request runs signed in through the test client, one at a time;
-the table gives the median time, the SQL statements and the decryptions per request, and
-the ratio of the largest size to the smallest. The target ratio is 2 or less.
+Every list request then runs signed in through the test client, one at a time, the sizes
+taking turns; the table gives the median time (wall clock; CPU of this process; waiting for
+the database), the SQL statements and the decryptions per request, and the ratio of the
+largest size to the smallest. The target ratio is 2 or less. The build time of each size
+is printed as it is built; a ``--workdir`` keeps the groups for the next run.
 
     python -m bench.growth                       # SQLite, in a temporary directory
     python -m bench.growth --database-url postgresql+psycopg://postgres@127.0.0.1/emisa_bench
@@ -99,9 +101,11 @@ def start(app) -> Grown:
         return Grown(group.id, member.id, member.email, admin.email, secret)
 
 
-def add_threads(app, grown: Grown, threads: int, posts: int, batch: int = 200) -> None:
+def add_threads(app, grown: Grown, threads: int, posts: int, batch: int = 1000) -> None:
     """``threads`` new threads and ``posts`` posts in all (each thread's opening post counts),
-    the replies spread over the new threads."""
+    the replies spread evenly over the new threads (over the group's threads when it has no
+    new one). Each thread's replies follow it while it is still loaded, and one commit
+    stores ``batch`` items: no reload of the thread per reply, no transaction per item."""
     from emisa.accounts.models import User
     from emisa.database import commit
     from emisa.discussions import operations as ops
@@ -110,12 +114,25 @@ def add_threads(app, grown: Grown, threads: int, posts: int, batch: int = 200) -
     from emisa.groups.models import WorkingGroup
 
     replies = max(0, posts - threads)
+    written = 0
+
+    def stored() -> None:
+        nonlocal written
+        written += 1
+        if written % batch == 0:
+            commit()
+
+    def reply_to(thread, count: int) -> None:
+        for _ in range(count):
+            author = authors[written % len(authors)]
+            ops.add_post(thread, author, REPLY.format(word=COMMON), notify=False)
+            stored()
+
     with app.test_request_context():
         group = db.session.get(WorkingGroup, grown.group_id)
         authors = db.session.scalars(
             db.select(User).where(User.email.like("%@growth.example"), User.role == "user")
         ).all()
-        made = []
         for n in range(threads):
             number = grown.threads + n
             thread = ops.create_thread(
@@ -125,19 +142,14 @@ def add_threads(app, grown: Grown, threads: int, posts: int, batch: int = 200) -
                 REPLY.format(word=COMMON),
                 "TLP:GREEN" if n % 3 == 0 else "TLP:AMBER",
             )
-            made.append(thread.id)
-            if n % batch == batch - 1:
-                commit()
-        commit()
-        if not made:  # a kept group grown further: the replies go to its threads
-            made = db.session.scalars(
-                db.select(Thread.id).where(Thread.group_id == group.id).order_by(Thread.id)
+            stored()
+            reply_to(thread, replies // threads + (n < replies % threads))
+        if not threads and replies:  # a kept group grown further: replies to its threads
+            existing = db.session.scalars(
+                db.select(Thread).where(Thread.group_id == group.id).order_by(Thread.id)
             ).all()
-        for n in range(replies):
-            thread = db.session.get(Thread, made[n % len(made)])
-            ops.add_post(thread, authors[n % len(authors)], REPLY.format(word=COMMON), notify=False)
-            if n % batch == batch - 1:
-                commit()
+            for n, thread in enumerate(existing):
+                reply_to(thread, replies // len(existing) + (n < replies % len(existing)))
         commit()
     grown.threads += threads
     grown.posts += posts
@@ -162,7 +174,7 @@ def upload_document(group, uploader, title: str, marking, *, description="", tag
     )
 
 
-def add_documents(app, grown: Grown, documents: int, batch: int = 200) -> None:
+def add_documents(app, grown: Grown, documents: int, batch: int = 1000) -> None:
     from emisa.access.markings import Tlp
     from emisa.accounts.models import User
     from emisa.database import commit
@@ -217,16 +229,22 @@ def requests_of(grown: Grown) -> dict[str, tuple[str, str]]:
 
 @contextmanager
 def metered(app):
-    """Counts SQL statements and field decryptions while the block runs."""
+    """Counts SQL statements, the time spent waiting for them (``db_ms``) and field
+    decryptions while the block runs."""
     from sqlalchemy import event
 
     from emisa.crypto import envelope
     from emisa.extensions import db
 
-    counts = {"sql": 0, "decrypt": 0}
+    counts = {"sql": 0, "decrypt": 0, "db_ms": 0.0}
+    began = [0.0]
 
     def on_statement(*_args):
         counts["sql"] += 1
+        began[0] = time.perf_counter()
+
+    def on_answer(*_args):
+        counts["db_ms"] += (time.perf_counter() - began[0]) * 1000
 
     # Every sealed field is opened (and sealed) with its associated data built here; list
     # requests seal nothing, so each call is one field decrypted.
@@ -239,26 +257,44 @@ def metered(app):
     with app.app_context():
         engine = db.engine
     event.listen(engine, "before_cursor_execute", on_statement)
+    event.listen(engine, "after_cursor_execute", on_answer)
     envelope.field_aad = counting_aad
     try:
         yield counts
     finally:
         envelope.field_aad = field_aad
         event.remove(engine, "before_cursor_execute", on_statement)
+        event.remove(engine, "after_cursor_execute", on_answer)
 
 
 def signed_in(app, grown: Grown):
-    """Browser clients for the member and the admin, and the member's API token."""
-    from bench.common import signed_in_client
+    """Browser clients for the member and the admin, and the member's API token.
 
-    page = signed_in_client(app, grown.member_email, PASSWORD, grown.secret)
-    admin = signed_in_client(app, grown.admin_email, PASSWORD, grown.secret)
+    A code is accepted once per account: each sign-in uses a step newer than the account's
+    last, so a run following another on the same group within a minute waits for one."""
+    from emisa.accounts.models import User
+    from emisa.extensions import db
+    from tests.support.web import post_form, totp_code
+
+    def code_for(email: str) -> str:
+        with app.app_context():
+            last = db.session.scalar(db.select(User.totp_last_step).where(User.email == email))
+        return totp_code(grown.secret, last or 0)
+
+    def browser(email: str):
+        client = app.test_client()
+        post_form(client, "/login", {"email": email, "password": PASSWORD})
+        post_form(client, "/login/code", {"code": code_for(email)})
+        assert client.get("/notifications").status_code == 200, f"{email} not signed in"
+        return client
+
+    page, admin = browser(grown.member_email), browser(grown.admin_email)
     answer = app.test_client().post(
         "/api/v1/auth/token",
         json={
             "email": grown.member_email,
             "password": PASSWORD,
-            "otp": pyotp.TOTP(grown.secret).at(time.time() + 30),
+            "otp": code_for(grown.member_email),
         },
     )
     assert answer.status_code == 201, answer.get_json()
@@ -273,45 +309,81 @@ def _bearer(answer) -> dict:
 class Cost:
     ms: float  # median wall-clock time
     cpu_ms: float  # median CPU time of this process: steadier on a shared, loaded machine
+    db_ms: float  # median time waiting for the database's answers (its own work, and queueing)
     sql: int
     decrypt: int
 
 
-def measure(app, clients, path_of: dict, repeat: int) -> dict[str, Cost]:
-    results = {}
-    for label, (who, path) in path_of.items():
-        client, headers = clients[who]
-        answer = client.get(path, headers=headers)  # warm: caches, compiled statements
-        assert answer.status_code == 200, (label, answer.status_code)
-        with metered(app) as counts:
-            client.get(path, headers=headers)
-        wall, cpu = [], []
+@dataclass
+class Size:
+    """One grown group, served: its app, signed-in clients and the requests to time."""
+
+    app: object
+    clients: dict
+    path_of: dict
+
+
+def _counted(size: Size, label: str) -> tuple[int, int]:
+    """(statements, decryptions) of one request, after a warming one (caches, compiled
+    statements)."""
+    who, path = size.path_of[label]
+    client, headers = size.clients[who]
+    answer = client.get(path, headers=headers)
+    assert answer.status_code == 200, (label, answer.status_code)
+    with metered(size.app) as counts:
+        client.get(path, headers=headers)
+    return counts["sql"], counts["decrypt"]
+
+
+def _timed(size: Size, label: str) -> tuple[float, float, float]:
+    """(wall-clock, CPU, database) milliseconds of one request."""
+    who, path = size.path_of[label]
+    client, headers = size.clients[who]
+    with metered(size.app) as counts:
+        began, began_cpu = time.perf_counter(), time.process_time()
+        client.get(path, headers=headers)
+        wall, cpu = time.perf_counter() - began, time.process_time() - began_cpu
+    return wall * 1000, cpu * 1000, counts["db_ms"]
+
+
+def measure(sizes: list[Size], repeat: int) -> list[dict[str, Cost]]:
+    """Each request's cost at every size. The sizes take turns request by request, so the
+    load of a shared machine, which drifts within minutes, weighs on all of them alike."""
+    results: list[dict[str, Cost]] = [{} for _ in sizes]
+    for label in sizes[0].path_of:
+        counted = [_counted(size, label) for size in sizes]
+        samples: list[list[tuple[float, float, float]]] = [[] for _ in sizes]
         for _ in range(repeat):
-            began, began_cpu = time.perf_counter(), time.process_time()
-            client.get(path, headers=headers)
-            wall.append((time.perf_counter() - began) * 1000)
-            cpu.append((time.process_time() - began_cpu) * 1000)
-        results[label] = Cost(
-            statistics.median(wall), statistics.median(cpu), counts["sql"], counts["decrypt"]
-        )
+            for index, size in enumerate(sizes):
+                samples[index].append(_timed(size, label))
+        for index, ((sql, decrypt), timed) in enumerate(zip(counted, samples, strict=True)):
+            wall, cpu, waited = zip(*timed, strict=True)
+            results[index][label] = Cost(
+                statistics.median(wall),
+                statistics.median(cpu),
+                statistics.median(waited),
+                sql,
+                decrypt,
+            )
     return results
 
 
 def table(sizes: list[tuple[int, int, int]], costs: list[dict[str, Cost]]) -> str:
     heads = [f"{t:,}/{p:,}/{d:,}" for t, p, d in sizes]
     lines = [
-        "| request | " + " | ".join(heads) + " | ratio (time, CPU, sql, decryptions) |",
+        "| request | " + " | ".join(heads) + " | ratio (time, CPU, db, sql, decryptions) |",
         "|---|" + "---|" * len(heads) + "---|",
     ]
     for label in costs[0]:
         cells = [
-            f"{c[label].ms:.1f} ms ({c[label].cpu_ms:.1f} CPU), {c[label].sql} sql, "
-            f"{c[label].decrypt} dec"
+            f"{c[label].ms:.1f} ms ({c[label].cpu_ms:.1f} CPU, {c[label].db_ms:.1f} db), "
+            f"{c[label].sql} sql, {c[label].decrypt} dec"
             for c in costs
         ]
         first, last = costs[0][label], costs[-1][label]
         ratio = (
             f"{last.ms / first.ms:.2f}, {last.cpu_ms / max(first.cpu_ms, 0.01):.2f}, "
+            f"{last.db_ms / max(first.db_ms, 0.01):.2f}, "
             f"{last.sql / max(first.sql, 1):.2f}, "
             f"{last.decrypt / max(first.decrypt, 1):.2f}"
         )
@@ -340,6 +412,21 @@ def _database_for(base_url: str, workdir: Path, index: int) -> str:
     return url.set(database=name).render_as_string(hide_password=False)
 
 
+def settle(app) -> None:
+    """PostgreSQL: ``VACUUM ANALYZE`` after the bulk load, as autovacuum does on a production
+    server (a test server may run with it off): without statistics the planner reads a list
+    by sorting its whole table. SQLite: nothing, the platform runs no ``ANALYZE`` there."""
+    from sqlalchemy import text
+
+    from emisa.extensions import db
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            return
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
+
+
 def built(app, workdir: Path, size: tuple[int, int, int]) -> Grown:
     """The group at ``size``: grown now, or as an earlier run left it in ``workdir``."""
     saved = workdir / "grown.json"
@@ -348,6 +435,9 @@ def built(app, workdir: Path, size: tuple[int, int, int]) -> Grown:
     grow_to(app, grown, *size)
     print(f"built {size} in {time.perf_counter() - began:.0f} s", flush=True)
     saved.write_text(json.dumps(vars(grown)))
+    began = time.perf_counter()
+    settle(app)
+    print(f"settled in {time.perf_counter() - began:.0f} s", flush=True)
     return grown
 
 
@@ -374,7 +464,7 @@ def main() -> None:
 
     base = args.workdir or Path(tempfile.mkdtemp(prefix="emisa-growth-"))
     sizes = [tuple(int(n) for n in size.split(",")) for size in args.sizes]
-    costs = []
+    served = []
     for index, size in enumerate(sizes):
         workdir = base / "-".join(map(str, size))
         workdir.mkdir(parents=True, exist_ok=True)
@@ -386,8 +476,8 @@ def main() -> None:
         )
         prepare_platform(app)
         grown = built(app, workdir, size)
-        costs.append(measure(app, signed_in(app, grown), requests_of(grown), args.repeat))
-        print(table(sizes[: len(costs)], costs), flush=True)
+        served.append(Size(app, signed_in(app, grown), requests_of(grown)))
+    print(table(sizes, measure(served, args.repeat)), flush=True)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
@@ -285,18 +286,32 @@ def format_number(value) -> str:
 
 def format_datetime(value: datetime | None, format: str = "medium", zone=None) -> str:
     """A stored naive-UTC instant in the reader's zone, locale and digits."""
-    if value is None:
-        return ""
-    locale, instant, zone = _locale(), _as_utc(value), _zone(zone)
-    if format not in ("short", "medium", "long", "full"):
-        return _digits(dates.format_datetime(instant, format, tzinfo=zone, locale=locale))
-    # The date at the named length with the time to the minute: seconds are noise here.
-    return _digits(
-        locale.datetime_formats[format]
-        .replace("'", "")
-        .replace("{0}", dates.format_time(instant, "short", tzinfo=zone, locale=locale))
-        .replace("{1}", dates.format_date(instant.astimezone(zone).date(), format, locale=locale))
-    )
+    return "" if value is None else datetime_formatter(format, zone)(value)
+
+
+def datetime_formatter(format: str = "medium", zone=None) -> Callable[[datetime | None], str]:
+    """``format_datetime`` with the reader's locale, zone and digits looked up once: for a
+    page that writes many instants (a list of search hits)."""
+    locale, zone, system = _locale(), _zone(zone), numbering_system()
+
+    def formatted(value: datetime | None) -> str:
+        if value is None:
+            return ""
+        instant = _as_utc(value)
+        if format not in ("short", "medium", "long", "full"):
+            shown = dates.format_datetime(instant, format, tzinfo=zone, locale=locale)
+            return in_digits(shown, system)
+        # The date at the named length with the time to the minute: seconds are noise here.
+        day = dates.format_date(instant.astimezone(zone).date(), format, locale=locale)
+        return in_digits(
+            locale.datetime_formats[format]
+            .replace("'", "")
+            .replace("{0}", dates.format_time(instant, "short", tzinfo=zone, locale=locale))
+            .replace("{1}", day),
+            system,
+        )
+
+    return formatted
 
 
 def format_date(value: date | datetime | None, format: str = "medium") -> str:

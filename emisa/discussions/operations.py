@@ -686,6 +686,8 @@ def _thread_params(thread: Thread, author: User) -> dict:
 
 
 def _notify_mentions(thread: Thread, author: User, post: Post, body: str) -> set[int]:
+    if "@" not in body:  # nobody can be named: the members are not even loaded
+        return set()
     members = [(m.id, m.name) for m in _members(thread.group_id)]
     mentioned = _readers(extract_mentions(body, members), thread, author.id)
     if mentioned:

@@ -490,14 +490,21 @@ def version_sha256(version: DocumentVersion) -> str:
         return ""
 
 
-def documents_query():
+def readable_documents_query():
+    """Documents with what the read rule asks of each (recipients, re-shares, hidden posts,
+    group) loaded for a whole page at once, and nothing more: what search hits need."""
     return sa.select(Document).options(
-        selectinload(Document.versions),
         selectinload(Document.marked_recipients),
         selectinload(Document.shares),
         selectinload(Document.hidden_posts),
         selectinload(Document.group),
-        selectinload(Document.uploader),
+    )
+
+
+def documents_query():
+    """Documents as lists show them: the read rule's needs, their versions and uploader."""
+    return readable_documents_query().options(
+        selectinload(Document.versions), selectinload(Document.uploader)
     )
 
 
@@ -558,12 +565,16 @@ def document_page(
     return documents_by_id(ids, lambda document: can(user, "read", document))
 
 
-def documents_by_id(ids: list[int], readable: Callable[[Document], object]) -> list[Document]:
-    """These documents in this order, loaded with what a list shows, those ``readable`` allows
-    (the rule has the last word on what is shown; the SQL filter chose the ids)."""
+def documents_by_id(
+    ids: list[int], readable: Callable[[Document], object], query: sa.Select | None = None
+) -> list[Document]:
+    """These documents in this order, loaded with what a list shows (or as ``query`` loads
+    them), those ``readable`` allows (the rule has the last word on what is shown; the SQL
+    filter chose the ids)."""
     if not ids:
         return []
-    loaded = {d.id: d for d in db.session.scalars(documents_query().where(Document.id.in_(ids)))}
+    query = documents_query() if query is None else query
+    loaded = {d.id: d for d in db.session.scalars(query.where(Document.id.in_(ids)))}
     return [loaded[i] for i in ids if i in loaded and readable(loaded[i])]
 
 

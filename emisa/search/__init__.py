@@ -13,12 +13,10 @@ def init_app(app: Flask) -> None:
         on_group_deleting,
         reseal_index_key,
     )
-    from emisa.search.normalise import highlight
     from emisa.search.views import bp
     from emisa.signals import content_changed, content_removed, group_deleting
 
     app.register_blueprint(bp)
-    app.add_template_filter(highlight, "highlight")
     register_api_blueprint(api.blp)
     keyring.on_group_key_rotation(reseal_index_key)
     content_changed.connect(on_content_changed, weak=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 from markupsafe import Markup, escape
 
@@ -65,17 +66,29 @@ def query_words(text: str) -> list[str]:
     return list(seen)[:12]
 
 
-def highlight(text: str, query: str) -> Markup:
-    """``text`` escaped, with each word the blind index matched (its folded form is one of
-    the query's words) wrapped in ``<mark>``; done on the page being shown, nothing stored."""
+def highlighter(query: str) -> Callable[[str], Markup]:
+    """A function giving a text escaped, with each word the blind index matched (its folded
+    form is one of the query's words) wrapped in ``<mark>``; done on the page being shown,
+    nothing stored. The query is read once for the whole page, and each distinct word of the
+    page folded once (hits repeat words: a page of fifty costs little more than one)."""
     wanted = set(query_words(query))
-    text = text or ""
-    pieces: list[Markup] = []
-    last = 0
-    for match in _WORD.finditer(text):
-        if fold(match.group(0)).strip("_")[:MAX_WORD] in wanted:
-            pieces.append(escape(text[last : match.start()]))
-            pieces.append(Markup("<mark>{}</mark>").format(match.group(0)))
-            last = match.end()
-    pieces.append(escape(text[last:]))
-    return Markup("").join(pieces)
+    matched: dict[str, bool] = {}
+
+    def is_wanted(word: str) -> bool:
+        if word not in matched:
+            matched[word] = fold(word).strip("_")[:MAX_WORD] in wanted
+        return matched[word]
+
+    def mark(text: str) -> Markup:
+        text = text or ""
+        pieces: list[Markup] = []
+        last = 0
+        for match in _WORD.finditer(text):
+            if is_wanted(match.group(0)):
+                pieces.append(escape(text[last : match.start()]))
+                pieces.append(Markup("<mark>{}</mark>").format(match.group(0)))
+                last = match.end()
+        pieces.append(escape(text[last:]))
+        return Markup("").join(pieces)
+
+    return mark

@@ -9,7 +9,9 @@ from emisa import audit
 from emisa.access import require
 from emisa.access.membership import member_group_ids
 from emisa.groups.models import WorkingGroup
+from emisa.i18n import datetime_formatter, term
 from emisa.search.index import PER_PAGE, Results, search
+from emisa.search.normalise import highlighter
 from emisa.web import load_checked, page_count, page_number, page_url, whole_number_arg
 
 bp = Blueprint("search", __name__)
@@ -44,6 +46,10 @@ def index():
         "search/index.html",
         query=query,
         results=results,
+        # What each hit shows, prepared once for the page rather than once per hit.
+        mark=highlighter(query),
+        shown_time=datetime_formatter(),
+        kind_names={kind: term(kind) for kind in {hit.kind for hit in results.hits}},
         group=group,
         page=page,
         pages=pages,

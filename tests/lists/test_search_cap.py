@@ -98,3 +98,25 @@ def test_a_common_word_costs_the_statements_of_a_rare_one(crowd, app, client):
     assert common_sql == rare_sql
     # Decryptions: what the rows shown open (their seals and fields), nothing per match.
     assert common_opened / common_rows <= 2 * rare_opened / rare_rows
+
+
+def test_a_full_search_page_costs_the_statements_of_one_hit(crowd, app, client, login):
+    """The page of a common word (fifty hits) against a rare one's (two): the same
+    statements, and only what each hit shows opened: its marking's seal, its title and, for
+    a document, its description. Nothing is decrypted for a hit the page does not show."""
+    crowd.fill(44)  # 54 hits the reader may see: a full page and more
+    login(client, crowd.reader)
+    costs = {}
+    for word in (WORD, "38"):
+        path = f"/search?q={word}"
+        client.get(path)  # warm
+        with metered(app) as counts:
+            page = client.get(path).get_data(as_text=True)
+        costs[word] = (counts["sql"], counts["decrypt"], page.count('class="pill subtle"'))
+    (common_sql, common_opened, common_hits), (rare_sql, rare_opened, rare_hits) = (
+        costs[WORD],
+        costs["38"],
+    )
+    assert common_hits == 50 and rare_hits == 2
+    assert common_sql == rare_sql
+    assert common_opened <= 3 * common_hits and rare_opened <= 3 * rare_hits
