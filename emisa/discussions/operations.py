@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
@@ -408,45 +409,60 @@ def _reading_order(pairs) -> list[tuple[int, int | None, int]]:
     return ordered
 
 
-# The thread-read statements, built once at import: a read builds no SQL expression per
-# request. Core statements on the tables: their rows skip the ORM's row processing, and are
-# read by column name through ``.mappings()`` (a dictionary lookup: a row's attribute
-# lookup costs several times more, and a post's row is read a dozen times).
+class Place(NamedTuple):
+    """A post's place in its thread, and its author's name (a reply names whom it answers)."""
+
+    id: int
+    parent_id: int | None
+    author_name: str | None
+
+
+class ShownPost(NamedTuple):
+    """What showing a post needs: no Markdown source (unless its HTML is stale), no ORM
+    entity. A thread-read statement selects these fields by name, in this order, so a row
+    becomes one of these with ``_make`` and is read by attribute at an index's cost (a
+    post's row is read a dozen times; a SQLAlchemy row's attribute costs several times more)."""
+
+    id: int
+    parent_id: int | None
+    author_id: int | None
+    group_id: int
+    created_at: datetime
+    edited_at: datetime | None
+    deleted_at: datetime | None
+    hidden_at: datetime | None
+    html_sealed: bytes | None
+    hidden_reason_sealed: bytes | None
+    sanitiser_version: int
+    author_name: str | None
+    author_country: str | None
+    attached: bool
+
+
+# The thread-read statements, built once at import (SQLAlchemy caches their compiled SQL):
+# Core statements on the tables, whose rows skip the ORM's row processing.
 _post, _author = Post.__table__.c, User.__table__.c
-_IN_THREAD = _post.thread_id == sa.bindparam("thread_id")
-_WITH_AUTHORS = Post.__table__.outerjoin(User.__table__, _author.id == _post.author_id)
-# Every post's place in the thread: enough to order and page it.
-_PLACES = sa.select(_post.id, _post.parent_id).where(_IN_THREAD).order_by(_post.id)
-# The places and their authors' names: a reply names whom it answers, on any page.
-_PLACES_AND_AUTHORS = (
-    sa.select(_post.id, _post.parent_id, _author.name.label("author_name"))
-    .select_from(_WITH_AUTHORS)
-    .where(_IN_THREAD)
-    .order_by(_post.id)
-)
-# What showing a post needs: no Markdown source (unless its HTML is stale), no ORM entity.
-_SHOWN = (
-    sa.select(
-        _post.id,
-        _post.parent_id,
-        _post.author_id,
-        _post.group_id,
-        _post.created_at,
-        _post.edited_at,
-        _post.deleted_at,
-        _post.hidden_at,
-        _post.html_sealed,
-        _post.hidden_reason_sealed,
-        _post.sanitiser_version,
-        _author.name.label("author_name"),
-        _author.country.label("author_country"),
-        # Most threads have no attachments: then their query is not run at all.
-        sa.exists().where(PostAttachment.__table__.c.post_id == _post.id).label("attached"),
+_COLUMNS = {
+    **{column.name: column for column in Post.__table__.columns},
+    "author_name": _author.name,
+    "author_country": _author.country,
+    # Most threads have no attachments: then their query is not run at all.
+    "attached": sa.exists().where(PostAttachment.__table__.c.post_id == _post.id),
+}
+
+
+def _selecting(shape: type[NamedTuple]) -> sa.Select:
+    """The posts of one thread, with their authors, as the fields of ``shape``, in order."""
+    return (
+        sa.select(*(_COLUMNS[name].label(name) for name in shape._fields))
+        .select_from(Post.__table__.outerjoin(User.__table__, _author.id == _post.author_id))
+        .where(_post.thread_id == sa.bindparam("thread_id"))
+        .order_by(_post.id)
     )
-    .select_from(_WITH_AUTHORS)
-    .where(_IN_THREAD)
-    .order_by(_post.id)
-)
+
+
+_PLACES = _selecting(Place)
+_SHOWN = _selecting(ShownPost)
 _SHOWN_AMONG = _SHOWN.where(_post.id.in_(sa.bindparam("ids", expanding=True)))
 _reads = ThreadRead.__table__.c
 _SEEN_COUNT = sa.select(_reads.seen_count).where(
@@ -456,7 +472,8 @@ _SEEN_COUNT = sa.select(_reads.seen_count).where(
 
 def ordered_post_ids(thread_id: int) -> list[tuple[int, int | None, int]]:
     """(post id, parent id, depth) of every post, in reading order (replies under their parent)."""
-    return _reading_order(db.session.execute(_PLACES, {"thread_id": thread_id}).all())
+    places = _read(Place, _PLACES, thread_id=thread_id)
+    return _reading_order([(place.id, place.parent_id) for place in places])
 
 
 def page_of_post(thread_id: int, post_id: int) -> int | None:
@@ -509,30 +526,30 @@ def _shown_time(iso: str) -> str:
     return format_datetime(datetime.fromisoformat(iso)) if iso else ""
 
 
-def _rows(statement, **parameters) -> list:
-    """The rows of a thread-read statement, read by column name."""
-    return db.session.execute(statement, parameters).mappings().all()
+def _read(shape: type[NamedTuple], statement, **parameters) -> list:
+    """The rows of a statement that selects ``shape``'s fields (``_selecting``), as ``shape``s."""
+    return list(map(shape._make, db.session.execute(statement, parameters).all()))
 
 
 def _open_column(rows, column: str, aad_name: str) -> dict[int, str]:
     """One sealed field of many post rows, opened in one batch per group key."""
     by_group: dict[int, list] = defaultdict(list)
     for row in rows:
-        by_group[row["group_id"]].append(row)
+        by_group[row.group_id].append(row)
     opened: dict[int, str] = {}
     for group_id, chunk in by_group.items():
-        sealed = [(row[column], f"post:{row['id']}:{aad_name}") for row in chunk]
+        sealed = [(getattr(row, column), f"post:{row.id}:{aad_name}") for row in chunk]
         opened.update(
-            zip([row["id"] for row in chunk], keyring.open_texts(group_id, sealed), strict=True)
+            zip([row.id for row in chunk], keyring.open_texts(group_id, sealed), strict=True)
         )
     return opened
 
 
 def _open_html(rows) -> dict[int, str]:
     """The sanitised HTML of ``rows``; HTML made by an older sanitiser is rendered again."""
-    current = [row for row in rows if row["sanitiser_version"] == SANITISER_VERSION]
+    current = [row for row in rows if row.sanitiser_version == SANITISER_VERSION]
     html = _open_column(current, "html_sealed", "html")
-    stale = [row["id"] for row in rows if row["sanitiser_version"] != SANITISER_VERSION]
+    stale = [row.id for row in rows if row.sanitiser_version != SANITISER_VERSION]
     if stale:
         sources = db.session.execute(
             sa.select(Post.id, Post.group_id, Post.body_sealed).where(Post.id.in_(stale))
@@ -553,57 +570,53 @@ def post_views(user: User, thread: Thread, page: int | None = None) -> tuple[lis
     """
     user = getattr(user, "_get_current_object", lambda: user)()
     if page is None:
-        rows = places = _rows(_SHOWN, thread_id=thread.id)
+        rows = places = _read(ShownPost, _SHOWN, thread_id=thread.id)
     else:
-        places = _rows(_PLACES_AND_AUTHORS, thread_id=thread.id)
-    ordered = _reading_order([(place["id"], place["parent_id"]) for place in places])
+        places = _read(Place, _PLACES, thread_id=thread.id)
+    ordered = _reading_order([(place.id, place.parent_id) for place in places])
     pages = page_count(len(ordered), PAGE_SIZE)
-    author_names = {place["id"]: place["author_name"] for place in places}
+    author_names = {place.id: place.author_name for place in places}
     if page is not None:
         ordered = ordered[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         wanted = [post_id for post_id, _parent, _depth in ordered]
-        rows = _rows(_SHOWN_AMONG, thread_id=thread.id, ids=wanted) if wanted else []
-    by_id = {row["id"]: row for row in rows}
+        rows = _read(ShownPost, _SHOWN_AMONG, thread_id=thread.id, ids=wanted) if wanted else []
+    by_id = {row.id: row for row in rows}
     moderator = bool(can(user, "moderate", thread))
     contributor = bool(can(user, "reply", thread))
     me = user.id
     visible = [
         row
         for row in rows
-        if row["deleted_at"] is None
-        and (row["hidden_at"] is None or moderator or row["author_id"] == me)
+        if row.deleted_at is None and (row.hidden_at is None or moderator or row.author_id == me)
     ]
     html = _open_html(visible)
-    hidden = [
-        row for row in visible if row["hidden_at"] is not None and row["hidden_reason_sealed"]
-    ]
+    hidden = [row for row in visible if row.hidden_at is not None and row.hidden_reason_sealed]
     reasons = _open_column(hidden, "hidden_reason_sealed", "hidden-reason")
-    attached = attachments_for(user, thread, [row["id"] for row in visible if row["attached"]])
+    attached = attachments_for(user, thread, [row.id for row in visible if row.attached])
     views = []
     for post_id, parent_id, depth in ordered:
         row = by_id[post_id]
-        deleted = row["deleted_at"] is not None
-        own = row["author_id"] == me
-        edited_at = row["edited_at"]
+        deleted = row.deleted_at is not None
+        own = row.author_id == me
         views.append(
             PostView(
                 id=post_id,
                 parent_id=parent_id,
-                author_id=row["author_id"],
+                author_id=row.author_id,
                 deleted=deleted,
-                hidden=row["hidden_at"] is not None,
+                hidden=row.hidden_at is not None,
                 depth=depth,
-                author_name=row["author_name"] or "former member",
-                author_country=row["author_country"] or "",
+                author_name=row.author_name or "former member",
+                author_country=row.author_country or "",
                 html=html.get(post_id),
                 hidden_reason=reasons.get(post_id, ""),
                 can_edit=own and contributor and not deleted,
                 can_moderate=moderator and not deleted,
-                can_history=(own or moderator) and edited_at is not None and not deleted,
+                can_history=(own or moderator) and row.edited_at is not None and not deleted,
                 parent_author=(author_names.get(parent_id) or "") if parent_id else "",
                 attachments=attached.get(post_id) or [],
-                created=row["created_at"].isoformat(),
-                edited=edited_at.isoformat() if edited_at is not None else "",
+                created=row.created_at.isoformat(),
+                edited=row.edited_at.isoformat() if row.edited_at is not None else "",
             )
         )
     return views, pages
