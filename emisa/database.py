@@ -135,7 +135,8 @@ def upgrade_schema() -> None:
 
 
 def commit() -> None:
-    """Commit the session, then write the audit entries that follow its data.
+    """Commit the session, then write the audit entries that follow its data and the small
+    writes of a reading request (``write_after_commit``), in one short transaction.
 
     Called by the boundaries below only; views, API functions, events and operations never
     commit (operations flush).
@@ -144,12 +145,12 @@ def commit() -> None:
 
     db.session.commit()
     flask.g.pop("emisa_undo", None)
-    flush_pending()
+    flush_pending(writes=flask.g.pop("emisa_writes", []))
     for effect in flask.g.pop("emisa_on_commit", []):
         try:
             effect()
         except Exception:
-            # The data is stored: a lost broadcast or "seen" marker must not answer an error.
+            # The data is stored: a lost broadcast or mail must not answer an error.
             log.exception("an effect after the commit failed")
 
 
@@ -166,6 +167,7 @@ def roll_back() -> None:
     from emisa.audit import flush_pending
 
     flask.g.pop("emisa_on_commit", None)
+    flask.g.pop("emisa_writes", None)
     db.session.rollback()
     for undo in flask.g.pop("emisa_undo", []):
         undo()
@@ -205,18 +207,13 @@ def write_after_commit(statement: Executable) -> None:
     """Queue a small idempotent write of a reading request (a "seen" marker).
 
     A GET's SQLite transaction is a reader: turning it into a writer half-way can fail when
-    another writer committed in between. The statement runs once the request committed,
-    in its own short transaction that begins IMMEDIATE (it queues behind writers instead
-    of failing).
+    another writer committed in between. The statement runs once the request committed, in
+    the short transaction that appends the request's audit entries, which begins IMMEDIATE
+    on SQLite (it queues behind writers instead of failing): a read that writes costs one
+    write transaction, as a read that does not. Dropped if the request rolls back; should
+    it fail, it alone is lost (logged), not the audit entries.
     """
-
-    def write() -> None:
-        with db.engine.connect() as connection:
-            connection = connection.execution_options(sqlite_immediate=True)
-            with connection.begin():
-                connection.execute(statement)
-
-    on_commit(write)
+    flask.g.setdefault("emisa_writes", []).append(statement)
 
 
 def _end_request(response: Response) -> Response:

@@ -2,18 +2,20 @@
 
 An operation that fails half-way leaves nothing behind (its rows and the audit entries that
 follow them), whatever the way in; entries that stand on their own are still written; a
-GET writes nothing but its audit entries; a refusal answers with its status everywhere.
+GET writes nothing but its audit entries and, once it committed, its small writes (a "seen"
+marker) in the same transaction; a refusal answers with its status everywhere.
 """
 
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from flask import Blueprint, jsonify, url_for
+from flask import Blueprint, abort, jsonify, request, url_for
 
 from emisa import audit
 from emisa.audit.models import AuditEntry
 from emisa.cli import BoundaryGroup, fail
+from emisa.database import write_after_commit
 from emisa.extensions import csrf, db
 from emisa.operations import OperationError
 from emisa.people.models import ExpertiseTerm
@@ -64,6 +66,16 @@ def app(app):
         db.session.add(ExpertiseTerm(label="stored"))
         audit.record("test.term_added", details={"label": "stored"})
         return jsonify({"ok": True}), 201
+
+    @probe.route("/boundary/read")
+    def read():
+        """A read that stores a small write once it succeeded (as a "seen" marker is)."""
+        audit.record_event("test.read")
+        if "label" in request.args:
+            write_after_commit(sa.insert(ExpertiseTerm).values(label=request.args["label"]))
+        if "refuse" in request.args:
+            abort(404)
+        return jsonify({"ok": True})
 
     @probe.route("/api/v1/boundary", methods=["POST"])
     def api_half_way():
@@ -154,3 +166,41 @@ def test_a_get_writes_no_row_but_its_audit_entries(app, make_user, make_group, l
     for path in ("/", "/groups", f"/groups/{group}", f"/groups/{group}/discussions", "/account"):
         assert client.get(path).status_code == 200, path
     assert _row_counts(app) == before
+
+
+def _transactions(app, client, path: str) -> tuple[int, int]:
+    """The answer's status and how many transactions committed while ``path`` was read."""
+    committed = []
+
+    def count(_connection) -> None:
+        committed.append(1)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "commit", count)
+    try:
+        status = client.get(path).status_code
+    finally:
+        sa.event.remove(engine, "commit", count)
+    return status, len(committed)
+
+
+def test_a_reads_small_write_is_stored_with_its_audit_entry_at_no_extra_transaction(app, client):
+    assert _transactions(app, client, "/boundary/read?label=seen") == _transactions(
+        app, client, "/boundary/read"
+    )
+    stored, actions = _stored(app, "seen")
+    assert stored and actions.count("test.read") == 2
+
+
+def test_a_refused_reads_small_write_is_dropped_but_its_audit_entry_stays(app, client):
+    assert client.get("/boundary/read?label=refused&refuse=1").status_code == 404
+    assert _stored(app, "refused") == (False, ["test.read"])
+
+
+def test_a_small_write_that_fails_loses_neither_the_answer_nor_the_audit_entries(app, client):
+    assert client.get("/boundary/read?label=twice").status_code == 200
+    # The label is taken: this write fails at the database, after the answer was decided.
+    assert client.get("/boundary/read?label=twice").status_code == 200
+    stored, actions = _stored(app, "twice")
+    assert stored and actions == ["test.read", "test.read"]

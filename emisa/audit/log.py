@@ -18,7 +18,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +28,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app, g, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import Connection, Row, String, bindparam, exists, select, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.expression import Executable
 
 from emisa.audit import anchor
 from emisa.audit.anchor import Head
@@ -167,21 +169,24 @@ def record_event(action: str, **kwargs) -> None:
     record(action, with_data=False, **kwargs)
 
 
-def flush_pending(*, committed: bool = True) -> None:
-    """Append the queued entries; after a failed request only those independent of its data."""
+def flush_pending(*, committed: bool = True, writes: Sequence[Executable] = ()) -> None:
+    """Append the queued entries (after a failed request, only those independent of its
+    data) and run ``writes``, a committed request's small writes, in the same transaction."""
     queue = _pending()
     entries = [item for item in queue if committed or not item.with_data]
     queue.clear()
-    if not entries:
+    if not entries and not writes:
         return
     if not committed:
         # Whatever the request wrote uncommitted is dropped; on SQLite its open write
         # transaction would otherwise hold the lock the append needs.
         db.session.rollback()
-    append([item.values for item in entries])
+    append([item.values for item in entries], writes)
 
 
-def append(rows: list[dict[str, Any]]) -> None:
+def append(rows: list[dict[str, Any]], writes: Sequence[Executable] = ()) -> None:
+    """Chain ``rows`` onto the log in one short write transaction that also runs ``writes``:
+    a read that stores a "seen" marker takes one write transaction, not two."""
     key = _chain_key()
     with db.engine.connect() as connection:
         connection = connection.execution_options(sqlite_immediate=True)
@@ -198,10 +203,24 @@ def append(rows: list[dict[str, Any]]) -> None:
                 row["prev_hash"] = prev_hash
                 row["entry_hash"] = prev_hash = entry_digest(key, prev_hash, row)
                 chained.append(row)
-            connection.execute(_INSERT, chained)
+            if chained:
+                connection.execute(_INSERT, chained)
             new_actions = _note_actions(connection, {row["action"] for row in rows})
+            for statement in writes:
+                _write_apart(connection, statement)
     _known_actions().update(new_actions)
-    _anchor(key, before, Head(seq, prev_hash))
+    if chained:
+        _anchor(key, before, Head(seq, prev_hash))
+
+
+def _write_apart(connection: Connection, statement: Executable) -> None:
+    """Run one small write under a savepoint: should it fail (its thread deleted meanwhile),
+    it alone is lost, not the entries appended with it."""
+    try:
+        with connection.begin_nested():
+            connection.execute(statement)
+    except SQLAlchemyError:
+        log.exception("a write after the commit failed")
 
 
 def _known_actions() -> set[str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
@@ -409,10 +409,71 @@ def _reading_order(pairs) -> list[tuple[int, int | None, int]]:
     return ordered
 
 
+class Place(NamedTuple):
+    """A post's place in its thread, and its author's name (a reply names whom it answers)."""
+
+    id: int
+    parent_id: int | None
+    author_name: str | None
+
+
+class ShownPost(NamedTuple):
+    """What showing a post needs: no Markdown source (unless its HTML is stale), no ORM
+    entity. A thread-read statement selects these fields by name, in this order, so a row
+    becomes one of these with ``_make`` and is read by attribute at an index's cost (a
+    post's row is read a dozen times; a SQLAlchemy row's attribute costs several times more)."""
+
+    id: int
+    parent_id: int | None
+    author_id: int | None
+    group_id: int
+    created_at: datetime
+    edited_at: datetime | None
+    deleted_at: datetime | None
+    hidden_at: datetime | None
+    html_sealed: bytes | None
+    hidden_reason_sealed: bytes | None
+    sanitiser_version: int
+    author_name: str | None
+    author_country: str | None
+    attached: bool
+
+
+# The thread-read statements, built once at import (SQLAlchemy caches their compiled SQL):
+# Core statements on the tables, whose rows skip the ORM's row processing.
+_post, _author = Post.__table__.c, User.__table__.c
+_COLUMNS = {
+    **{column.name: column for column in Post.__table__.columns},
+    "author_name": _author.name,
+    "author_country": _author.country,
+    # Most threads have no attachments: then their query is not run at all.
+    "attached": sa.exists().where(PostAttachment.__table__.c.post_id == _post.id),
+}
+
+
+def _selecting(shape: type[NamedTuple]) -> sa.Select:
+    """The posts of one thread, with their authors, as the fields of ``shape``, in order."""
+    return (
+        sa.select(*(_COLUMNS[name].label(name) for name in shape._fields))
+        .select_from(Post.__table__.outerjoin(User.__table__, _author.id == _post.author_id))
+        .where(_post.thread_id == sa.bindparam("thread_id"))
+        .order_by(_post.id)
+    )
+
+
+_PLACES = _selecting(Place)
+_SHOWN = _selecting(ShownPost)
+_SHOWN_AMONG = _SHOWN.where(_post.id.in_(sa.bindparam("ids", expanding=True)))
+_reads = ThreadRead.__table__.c
+_SEEN_COUNT = sa.select(_reads.seen_count).where(
+    _reads.user_id == sa.bindparam("user_id"), _reads.thread_id == sa.bindparam("thread_id")
+)
+
+
 def ordered_post_ids(thread_id: int) -> list[tuple[int, int | None, int]]:
     """(post id, parent id, depth) of every post, in reading order (replies under their parent)."""
-    rows = db.session.execute(_statement("order"), {"thread_id": thread_id}).all()
-    return _reading_order(rows)
+    places = _read(Place, _PLACES, thread_id=thread_id)
+    return _reading_order([(place.id, place.parent_id) for place in places])
 
 
 def page_of_post(thread_id: int, post_id: int) -> int | None:
@@ -424,8 +485,9 @@ def page_of_post(thread_id: int, post_id: int) -> int | None:
 
 @dataclass(slots=True)
 class PostView:
-    # Plain values taken from the post's row by position, not an ORM entity nor the row
-    # itself: a row's attributes are looked up by name, eight times slower than these.
+    """One post as one reader may see it: plain values the page and the API read, opened
+    for this request only."""
+
     id: int
     parent_id: int | None
     author_id: int | None
@@ -464,103 +526,38 @@ def _shown_time(iso: str) -> str:
     return format_datetime(datetime.fromisoformat(iso)) if iso else ""
 
 
-# What showing a post needs: no Markdown source (unless its HTML is stale), no ORM entity.
-_SHOWN = (
-    "id",
-    "parent_id",
-    "author_id",
-    "group_id",
-    "created_at",
-    "edited_at",
-    "deleted_at",
-    "hidden_at",
-    "html_sealed",
-    "hidden_reason_sealed",
-    "sanitiser_version",
-)
-# Their positions in a row: rows are read by position, the cheapest access there is.
-(_ID, _PARENT, _AUTHOR, _GROUP, _CREATED, _EDITED, _DELETED, _HIDDEN, _HTML, _REASON) = range(10)
-_SANITISER, _NAME, _COUNTRY, _ATTACHED = 10, 11, 12, 13
+def _read(shape: type[NamedTuple], statement, **parameters) -> list:
+    """The rows of a statement that selects ``shape``'s fields (``_selecting``), as ``shape``s."""
+    return list(map(shape._make, db.session.execute(statement, parameters).all()))
 
 
-@cache
-def _statement(name: str):
-    """The thread-read statements, built once: a read builds no SQL expression per request.
-
-    Core statements on the tables: their rows skip the ORM's row processing entirely.
-    """
-    posts, users, reads = Post.__table__.c, User.__table__.c, ThreadRead.__table__.c
-    links = PostAttachment.__table__.c
-    thread_id = sa.bindparam("thread_id")
-    with_authors = Post.__table__.outerjoin(User.__table__, users.id == posts.author_id)
-    if name == "order":
-        return (
-            sa.select(posts.id, posts.parent_id)
-            .where(posts.thread_id == thread_id)
-            .order_by(posts.id)
-        )
-    if name == "skeleton":  # every post's place in the thread and its author's name
-        return (
-            sa.select(posts.id, posts.parent_id, users.name)
-            .select_from(with_authors)
-            .where(posts.thread_id == thread_id)
-            .order_by(posts.id)
-        )
-    if name == "seen":
-        return sa.select(reads.seen_count).where(
-            reads.user_id == sa.bindparam("user_id"), reads.thread_id == thread_id
-        )
-    shown = (
-        sa.select(
-            *(posts[column] for column in _SHOWN),
-            users.name.label("author_name"),
-            users.country.label("author_country"),
-            # Most threads have no attachments: then their query is not run at all.
-            sa.exists().where(links.post_id == posts.id).label("attached"),
-        )
-        .select_from(with_authors)
-        .where(posts.thread_id == thread_id)
-        .order_by(posts.id)
-    )
-    if name == "shown":
-        return shown
-    if name == "shown_ids":
-        return shown.where(posts.id.in_(sa.bindparam("ids", expanding=True)))
-    raise KeyError(name)
-
-
-def _shown_rows(thread_id: int, ids: list[int] | None = None) -> list:
-    """Posts and their authors' names in one query: the whole thread, or the posts ``ids``."""
-    if ids is None:
-        return db.session.execute(_statement("shown"), {"thread_id": thread_id}).all()
-    return db.session.execute(_statement("shown_ids"), {"thread_id": thread_id, "ids": ids}).all()
-
-
-def _open_column(group_id: int, rows, column: int, name: str) -> dict[int, str]:
+def _open_column(rows, column: str, aad_name: str) -> dict[int, str]:
     """One sealed field of many post rows, opened in one batch per group key."""
     by_group: dict[int, list] = defaultdict(list)
     for row in rows:
-        by_group[row[_GROUP]].append(row)
+        by_group[row.group_id].append(row)
     opened: dict[int, str] = {}
-    for gid, chunk in by_group.items():
-        texts = keyring.open_texts(gid, [(r[column], f"post:{r[_ID]}:{name}") for r in chunk])
-        opened.update(zip([r[_ID] for r in chunk], texts, strict=True))
+    for group_id, chunk in by_group.items():
+        sealed = [(getattr(row, column), f"post:{row.id}:{aad_name}") for row in chunk]
+        opened.update(
+            zip([row.id for row in chunk], keyring.open_texts(group_id, sealed), strict=True)
+        )
     return opened
 
 
-def _open_html(group_id: int, rows) -> dict[int, str]:
+def _open_html(rows) -> dict[int, str]:
     """The sanitised HTML of ``rows``; HTML made by an older sanitiser is rendered again."""
-    current = [r for r in rows if r[_SANITISER] == SANITISER_VERSION]
-    html = _open_column(group_id, current, _HTML, "html")
-    stale = [r for r in rows if r[_SANITISER] != SANITISER_VERSION]
+    current = [row for row in rows if row.sanitiser_version == SANITISER_VERSION]
+    html = _open_column(current, "html_sealed", "html")
+    stale = [row.id for row in rows if row.sanitiser_version != SANITISER_VERSION]
     if stale:
         sources = db.session.execute(
-            sa.select(Post.id, Post.group_id, Post.body_sealed).where(
-                Post.id.in_([r[_ID] for r in stale])
+            sa.select(Post.id, Post.group_id, Post.body_sealed).where(Post.id.in_(stale))
+        )
+        for post_id, group_id, body in sources:
+            html[post_id] = render_markdown(
+                keyring.open_text(group_id, body, f"post:{post_id}:body")
             )
-        ).all()
-        for pid, gid, body in sources:
-            html[pid] = render_markdown(keyring.open_text(gid, body, f"post:{pid}:body"))
     return html
 
 
@@ -573,55 +570,53 @@ def post_views(user: User, thread: Thread, page: int | None = None) -> tuple[lis
     """
     user = getattr(user, "_get_current_object", lambda: user)()
     if page is None:
-        rows = _shown_rows(thread.id)
-        ordered = _reading_order([(r[_ID], r[_PARENT]) for r in rows])
-        pages = page_count(len(ordered), PAGE_SIZE)
-        names = {r[_ID]: r[_NAME] for r in rows}
+        rows = places = _read(ShownPost, _SHOWN, thread_id=thread.id)
     else:
-        skeleton = db.session.execute(_statement("skeleton"), {"thread_id": thread.id}).all()
-        ordered = _reading_order([(r[0], r[1]) for r in skeleton])
-        pages = page_count(len(ordered), PAGE_SIZE)
+        places = _read(Place, _PLACES, thread_id=thread.id)
+    ordered = _reading_order([(place.id, place.parent_id) for place in places])
+    pages = page_count(len(ordered), PAGE_SIZE)
+    author_names = {place.id: place.author_name for place in places}
+    if page is not None:
         ordered = ordered[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-        wanted = [pid for pid, _parent, _depth in ordered]
-        rows = _shown_rows(thread.id, wanted) if wanted else []
-        names = {r[0]: r[2] for r in skeleton}
-    by_id = {r[_ID]: r for r in rows}
+        wanted = [post_id for post_id, _parent, _depth in ordered]
+        rows = _read(ShownPost, _SHOWN_AMONG, thread_id=thread.id, ids=wanted) if wanted else []
+    by_id = {row.id: row for row in rows}
     moderator = bool(can(user, "moderate", thread))
     contributor = bool(can(user, "reply", thread))
     me = user.id
     visible = [
-        r
-        for r in rows
-        if r[_DELETED] is None and (r[_HIDDEN] is None or moderator or r[_AUTHOR] == me)
+        row
+        for row in rows
+        if row.deleted_at is None and (row.hidden_at is None or moderator or row.author_id == me)
     ]
-    html = _open_html(thread.group_id, visible)
-    hidden = [r for r in visible if r[_HIDDEN] is not None and r[_REASON]]
-    reasons = _open_column(thread.group_id, hidden, _REASON, "hidden-reason") if hidden else {}
-    attached = attachments_for(user, thread, [r[_ID] for r in visible if r[_ATTACHED]])
+    html = _open_html(visible)
+    hidden = [row for row in visible if row.hidden_at is not None and row.hidden_reason_sealed]
+    reasons = _open_column(hidden, "hidden_reason_sealed", "hidden-reason")
+    attached = attachments_for(user, thread, [row.id for row in visible if row.attached])
     views = []
-    for pid, parent_id, depth in ordered:
-        row = by_id[pid]
-        deleted = row[_DELETED] is not None
-        own = row[_AUTHOR] == me
+    for post_id, parent_id, depth in ordered:
+        row = by_id[post_id]
+        deleted = row.deleted_at is not None
+        own = row.author_id == me
         views.append(
             PostView(
-                pid,
-                parent_id,
-                row[_AUTHOR],
-                deleted,
-                row[_HIDDEN] is not None,
-                depth,
-                row[_NAME] or "former member",
-                row[_COUNTRY] or "",
-                html.get(pid),
-                reasons.get(pid, ""),
-                own and contributor and not deleted,
-                moderator and not deleted,
-                (own or moderator) and row[_EDITED] is not None and not deleted,
-                (names.get(parent_id) or "") if parent_id else "",
-                attached.get(pid) or [],
-                row[_CREATED].isoformat(),
-                row[_EDITED].isoformat() if row[_EDITED] is not None else "",
+                id=post_id,
+                parent_id=parent_id,
+                author_id=row.author_id,
+                deleted=deleted,
+                hidden=row.hidden_at is not None,
+                depth=depth,
+                author_name=row.author_name or "former member",
+                author_country=row.author_country or "",
+                html=html.get(post_id),
+                hidden_reason=reasons.get(post_id, ""),
+                can_edit=own and contributor and not deleted,
+                can_moderate=moderator and not deleted,
+                can_history=(own or moderator) and row.edited_at is not None and not deleted,
+                parent_author=(author_names.get(parent_id) or "") if parent_id else "",
+                attachments=attached.get(post_id) or [],
+                created=row.created_at.isoformat(),
+                edited=row.edited_at.isoformat() if row.edited_at is not None else "",
             )
         )
     return views, pages
@@ -631,12 +626,10 @@ def mark_seen(user: User, thread: Thread) -> None:
     """Remember that ``user`` saw every post so far, once the request succeeded.
 
     Called from reading requests: the upsert is left to the request's boundary
-    (``write_after_commit``), which runs it in its own short transaction; skipped when
-    nothing changed (the usual case).
+    (``write_after_commit``), which runs it once the request committed; skipped when
+    nothing changed.
     """
-    current = db.session.execute(
-        _statement("seen"), {"user_id": user.id, "thread_id": thread.id}
-    ).scalar()
+    current = db.session.scalar(_SEEN_COUNT, {"user_id": user.id, "thread_id": thread.id})
     if current is not None and current >= thread.post_count:
         return
     if db.engine.dialect.name == "postgresql":
