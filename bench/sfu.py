@@ -385,7 +385,10 @@ def main() -> None:
     env, meeting_id, tokens = _prepare_platform(workdir / "data", max(sizes))
     janus = start_janus(workdir, free_port(), rtp_ports="43000-43999")
     port = free_port()
-    platform = start_platform({**env, **janus.env}, port)
+    # Every synthetic participant connects from 127.0.0.1, and each open WebSocket holds one
+    # of the server's threads: room for them all beside ordinary requests.
+    sockets = {"EMISA_SOCKETS_PER_ADDRESS": str(max(sizes) + 4)}
+    platform = start_platform({**env, **janus.env, **sockets}, port, threads=max(sizes) + 32)
     base, janus_pid = f"http://127.0.0.1:{port}", janus.process.pid
     rows: list[Row] = []
     try:
