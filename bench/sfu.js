@@ -1,6 +1,7 @@
 // Synthetic meeting participants for bench/sfu.py, all in one Chromium page: each has its own
 // Socket.IO connection (its own API token) and peer connections, and sends the page's fake
-// camera and microphone at low resolution. No rendering: the benchmark reads getStats only.
+// camera at low resolution and its fake microphone (silent), or a voice for those who
+// talk. No rendering: the benchmark reads getStats only.
 //
 // SFU: every participant publishes through the platform (media_publish) and subscribes to
 // every other's stream (media_subscribe, media_offer, media_answer), as static/js/meeting/
@@ -45,6 +46,32 @@ function emit(socket, event, data) {
   });
 }
 
+// A participant who talks: a voice-like signal (a sawtooth whose pitch drifts and whose
+// loudness moves at the pace of syllables) instead of the page's quiet microphone. It never
+// falls silent, so Opus never pauses it: the most a talker sends.
+function voice() {
+  const context = new AudioContext();
+  const source = context.createOscillator();
+  source.type = "sawtooth";
+  source.frequency.value = 140;
+  const loudness = context.createGain();
+  loudness.gain.value = 0.3;
+  const modulate = (param, hertz, depth) => {
+    const wave = context.createOscillator();
+    const amount = context.createGain();
+    wave.frequency.value = hertz;
+    amount.gain.value = depth;
+    wave.connect(amount).connect(param);
+    wave.start();
+  };
+  modulate(source.frequency, 0.5, 30);
+  modulate(loudness.gain, 4, 0.2);
+  const out = context.createMediaStreamDestination();
+  source.connect(loudness).connect(out);
+  source.start();
+  return out.stream.getAudioTracks()[0];
+}
+
 function send(pc, stream, video) {
   pc.addTransceiver(stream.getAudioTracks()[0], { direction: "sendonly", streams: [stream] });
   if (video) {
@@ -56,15 +83,24 @@ function send(pc, stream, video) {
   }
 }
 
-async function joinSfu(token, meetingId, video, width, height, fps) {
-  const stream = await captured(width, height, fps);
+async function joinSfu(token, meetingId, video, talking, width, height, fps) {
+  const capture = await captured(width, height, fps);
+  const stream = talking ? new MediaStream([voice(), ...capture.getVideoTracks()]) : capture;
   const socket = io("/meetings", { auth: { token }, transports: ["websocket"], forceNew: true });
   await new Promise((resolve) => socket.on("connect", resolve));
   const joined = await emit(socket, "join", { meeting_id: meetingId });
   if (!joined.ok) {
     throw new Error(`join refused: ${joined.error}`);
   }
-  const me = { socket, you: joined.you, publisher: new RTCPeerConnection(), subscriber: null, negotiating: Promise.resolve() };
+  const me = {
+    socket,
+    you: joined.you,
+    talking,
+    publisher: new RTCPeerConnection(),
+    subscriber: null,
+    sources: new Map(), // mid received -> the participant it comes from
+    negotiating: Promise.resolve(),
+  };
   bench.participants.push(me);
   const subscribe = (feeds) => feeds.length && emit(socket, "media_subscribe", { feeds });
   socket.on("media_feed", ({ participant, kind, active }) => {
@@ -72,7 +108,10 @@ async function joinSfu(token, meetingId, video, width, height, fps) {
       subscribe([{ participant, kind }]);
     }
   });
-  socket.on("media_offer", ({ jsep }) => {
+  socket.on("media_offer", ({ jsep, streams }) => {
+    for (const { mid, participant } of streams) {
+      me.sources.set(mid, participant);
+    }
     me.negotiating = me.negotiating.then(async () => {
       me.subscriber = me.subscriber || new RTCPeerConnection();
       await me.subscriber.setRemoteDescription(jsep);
@@ -126,24 +165,34 @@ async function joinMesh(count, videoCount, width, height, fps) {
   bench.meshPairs = peers;
 }
 
-async function counters(pcs, type) {
-  const total = { bytes: 0, frames: 0, packets: 0, lost: 0, decoded: 0, videoStreams: 0, audioStreams: 0 };
+// Totals over peer connections; received audio also per participant it comes from (SFU).
+async function counters(pcs, type, sources = new Map()) {
+  const total = {
+    bytes: 0, frames: 0, packets: 0, audioPackets: 0, videoPackets: 0, lost: 0, decoded: 0,
+    videoStreams: 0, audioStreams: 0, audioFrom: {},
+  };
   for (const pc of pcs) {
     for (const report of (await pc.getStats()).values()) {
       if (report.type !== type) {
         continue;
       }
+      const packets = (type === "outbound-rtp" ? report.packetsSent : report.packetsReceived) || 0;
+      total.packets += packets;
+      total[report.kind === "audio" ? "audioPackets" : "videoPackets"] += packets;
       if (type === "outbound-rtp") {
         total.bytes += report.bytesSent || 0;
         total.frames += report.framesEncoded || 0;
       } else {
-        total.packets += report.packetsReceived || 0;
         total.lost += Math.max(0, report.packetsLost || 0);
         if (report.kind === "video") {
           total.decoded += report.framesDecoded || 0;
           total.videoStreams += (report.framesDecoded || 0) > 0 ? 1 : 0;
         } else {
-          total.audioStreams += (report.packetsReceived || 0) > 0 ? 1 : 0;
+          total.audioStreams += packets > 0 ? 1 : 0;
+          const source = sources.get(report.mid);
+          if (source) {
+            total.audioFrom[source] = (total.audioFrom[source] || 0) + packets;
+          }
         }
       }
     }
@@ -154,11 +203,19 @@ async function counters(pcs, type) {
 // One sample per participant: what it sent and what it received.
 async function sample(mode) {
   const people = mode === "sfu"
-    ? bench.participants.map((p) => ({ outbound: [p.publisher], inbound: p.subscriber ? [p.subscriber] : [] }))
+    ? bench.participants.map((p) => ({
+      you: p.you,
+      talking: p.talking,
+      outbound: [p.publisher],
+      inbound: p.subscriber ? [p.subscriber] : [],
+      sources: p.sources,
+    }))
     : bench.meshPairs;
   return Promise.all(people.map(async (p) => ({
+    you: p.you,
+    talking: p.talking,
     sent: await counters(p.outbound, "outbound-rtp"),
-    received: await counters(p.inbound, "inbound-rtp"),
+    received: await counters(p.inbound, "inbound-rtp", p.sources),
   })));
 }
 

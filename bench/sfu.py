@@ -1,27 +1,37 @@
 """Meeting media through Janus (SFU) against a mesh, as the room grows.
 
-    python -m bench.sfu [--sizes 6,12,25] [--video 25] [--mesh-max 6] [--window 15]
+    python -m bench.sfu [--sizes 6,12,25] [--video 25] [--talking 2] [--mesh-max 6]
 
 Synthetic participants (bench/sfu.js) live in one headless Chromium page (Debian's chromium,
-fake camera and microphone at a low resolution, one VP8 layer capped at the same bitrate in
-both modes). Through the SFU each one joins the meeting with its own API token over the
-platform's Socket.IO namespace, publishes its microphone (and its camera, for the first
-``--video``) through ``python app.py`` to a real Janus started from config/janus/, and
-subscribes to everyone else, exactly as a browser does. The mesh baseline, measured in the
-same run, sends each participant's streams on one peer connection per other participant.
+fake camera at a low resolution, one VP8 layer capped at the same bitrate in both modes).
+The browser's fake microphone is silent (digital silence, as a muted microphone sends, or
+white noise at ``--room-noise`` dBFS); the first ``--talking`` participants talk instead (a
+voice-like signal that never pauses). Through the SFU each one joins the meeting with its
+own API token over the platform's Socket.IO namespace, publishes its microphone (and its
+camera, for the first ``--video``) through ``python app.py`` to a real Janus started from
+config/janus/, and subscribes to everyone else, exactly as a browser does. The mesh
+baseline, measured in the same run, sends each participant's streams on one peer connection
+per other participant.
 
 For each room size, after every participant receives what it should, counters are read from
 getStats and /proc twice, ``--window`` seconds apart:
   - each client's upload (outbound-rtp bytesSent), mean over the clients sending video;
   - frames lost: 1 - frames decoded by all receivers / (frames encoded x receivers);
-  - Janus's CPU (utime + stime of its process) per forwarded stream and per forwarded
-    packet (packets received by all subscribers).
+  - audio packets per second a talking and a silent publisher send (what Janus receives)
+    and that each receiver gets from it (what Janus forwards): Opus DTX at work;
+  - Janus's CPU (utime + stime of its process) per forwarded stream and per packet it
+    handles (packets all publishers sent plus packets all subscribers received).
 A size whose participants do not all receive within ``--settle`` seconds is reported as not
 reached. Beyond the largest mesh measured, its upload is extrapolated as (N - 1) times the
-upload per peer it measured, and said so. Janus's cost of the target room (50 with audio,
-25 of them with video) is extrapolated from the CPU per forwarded packet at the largest
-size reached, with Opus's 50 packets/s and the gallery's 300 kbps layer in 1200-byte
-packets. The machine is shared: the load average is printed with each row.
+upload per peer it measured, and said so.
+
+Janus's cost of the target room (50 with audio, 25 of them with video) is extrapolated from
+the CPU per packet handled at the largest size reached, twice: as rooms were (every
+microphone at Opus's 50 packets/s, every video to everyone at the gallery's layer) and as
+they are (silent microphones at the rate measured under DTX, each receiver getting the video
+of the tiles it shows: the stage and one gallery page at a desktop size, read from
+static/js/meeting/). Each publisher sends its three simulcast layers either way. The formula
+is printed with its numbers. The machine is shared: the load average is printed with each row.
 
 Bounded: a few fixed room sizes, a fixed measuring window and settling timeout. Not a test.
 """
@@ -29,10 +39,15 @@ Bounded: a few fixed room sizes, a fixed measuring window and settling timeout. 
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import random
+import re
 import shutil
+import struct
 import tempfile
 import time
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,10 +60,11 @@ from tests.conftest import CHROMIUM_ARGS
 from tests.meetings.janus_server import start_janus, stop_janus
 
 SCRIPT = Path(__file__).with_suffix(".js")
+MEETING_JS = Path(__file__).resolve().parents[1] / "static" / "js" / "meeting"
 TICKS = os.sysconf("SC_CLK_TCK")
 TARGET_AUDIO, TARGET_VIDEO = 50, 25
 OPUS_PACKETS_PER_SECOND = 50  # 20 ms frames
-GALLERY_LAYER_BPS = 300_000  # the middle simulcast layer (static/js/meeting/sfu.js)
+RTP_PAYLOAD = 1200  # bytes of video in a full packet
 
 
 @dataclass
@@ -60,14 +76,25 @@ class Row:
     frames_lost: float = 0.0  # fraction
     janus_cpu: float | None = None  # fraction of one core
     streams: int = 0  # forwarded (SFU) or sent (mesh) audio and video streams
-    packets_per_second: float = 0.0  # received by all clients
+    packets_per_second: float = 0.0  # received by all clients (what Janus forwards)
+    packets_in: float = 0.0  # sent by all clients (what Janus receives), per second
     video_packets_per_stream: float = 0.0
+    # Audio packets per second of one publisher: sent, and received by each other participant.
+    talking_sent: float = 0.0
+    talking_forwarded: float = 0.0
+    silent_sent: float = 0.0
+    silent_forwarded: float = 0.0
     load: str = ""
     arriving: float = 1.0  # share of the streams received after settling
 
     @property
     def reached(self) -> bool:
         return self.arriving >= 1
+
+    @property
+    def cpu_per_packet(self) -> float:
+        """Janus's CPU seconds per packet it received or sent."""
+        return self.janus_cpu / (self.packets_in + self.packets_per_second)
 
 
 def janus_ticks(pid: int) -> int:
@@ -115,12 +142,33 @@ def measure(page, row: Row, window: float, janus_pid: int | None) -> Row:
     expected = sum(delta("sent", "frames")) * receivers
     row.frames_lost = max(0.0, 1 - sum(delta("received", "decoded")) / expected) if expected else 0
     row.packets_per_second = sum(delta("received", "packets")) / seconds
-    audio_pps = OPUS_PACKETS_PER_SECOND * row.size * (row.size - 1)
+    row.packets_in = sum(delta("sent", "packets")) / seconds
     video_streams = row.video * (row.size - 1)
-    row.video_packets_per_stream = max(0.0, row.packets_per_second - audio_pps) / video_streams
+    row.video_packets_per_stream = sum(delta("received", "videoPackets")) / seconds / video_streams
     row.streams = row.size * (row.size - 1) + video_streams
+    if row.mode == "sfu":
+        audio_rates(row, before, after, seconds)
     row.load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     return row
+
+
+def audio_rates(row: Row, before: list, after: list, seconds: float) -> None:
+    """Audio packets per second of a talking and of a silent publisher: sent by it, and
+    received from it by each other participant."""
+    talking = {person["you"]: person["talking"] for person in after}
+    sent: dict[bool, list[float]] = {True: [], False: []}
+    forwarded: dict[bool, list[float]] = {True: [], False: []}
+    for old, new in zip(before, after, strict=True):
+        sent[new["talking"]].append(new["sent"]["audioPackets"] - old["sent"]["audioPackets"])
+        for source, packets in new["received"]["audioFrom"].items():
+            earlier = old["received"]["audioFrom"].get(source, 0)
+            forwarded[talking[source]].append(packets - earlier)
+
+    def rate(counts: list[float]) -> float:
+        return sum(counts) / len(counts) / seconds if counts else 0.0
+
+    row.talking_sent, row.talking_forwarded = rate(sent[True]), rate(forwarded[True])
+    row.silent_sent, row.silent_forwarded = rate(sent[False]), rate(forwarded[False])
 
 
 def run_sfu(context, base: str, meeting_id: int, tokens, size, args, janus_pid) -> Row:
@@ -136,7 +184,14 @@ def run_sfu(context, base: str, meeting_id: int, tokens, size, args, janus_pid) 
             for n in range(size):
                 page.evaluate(
                     "(a) => window.bench.joinSfuWithin(...a)",
-                    [args.settle * 1000, tokens[n + 1], meeting_id, n < video, *capture],
+                    [
+                        args.settle * 1000,
+                        tokens[n + 1],
+                        meeting_id,
+                        n < video,
+                        n < args.talking,
+                        *capture,
+                    ],
                 )
         except PlaywrightError as failure:  # a participant could not join in time
             print(f"participant {n + 1} of {size}: {failure.message}", flush=True)
@@ -172,7 +227,9 @@ def print_header(args) -> None:
     )
     header = (
         f"{'mode':<5} {'people':>6} {'video':>5} {'upload/client':>14} {'frames lost':>11} "
-        f"{'streams':>7} {'Janus CPU':>9} {'CPU/stream':>10} {'µs/packet':>9}  load"
+        f"{'streams':>7} {'Janus CPU':>9} {'CPU/stream':>10} {'µs/packet':>9}  load\n"
+        f"{'':>13}audio packets/s of a publisher (sent, received by each other): "
+        f"talking, silent; video packets/s of a stream"
     )
     print(header)
     print("-" * len(header), flush=True)
@@ -191,13 +248,20 @@ def print_row(row: Row, settle: float) -> None:
     if row.janus_cpu is not None:
         cpu = f"{row.janus_cpu * 100:.1f} %"
         per_stream = f"{row.janus_cpu * 100 / row.streams:.3f} %"
-        per_packet = f"{row.janus_cpu * 1e6 / row.packets_per_second:.1f}"
+        per_packet = f"{row.cpu_per_packet * 1e6:.1f}"
     print(
         f"{row.mode:<5} {row.size:>6} {row.video:>5} {row.upload_kbps:>9.0f} kbps "
         f"{row.frames_lost * 100:>9.2f} % {row.streams:>7} {cpu:>9} {per_stream:>10} "
         f"{per_packet:>9}  {row.load}",
         flush=True,
     )
+    if row.mode == "sfu":
+        print(
+            f"{'':>13}talking {row.talking_sent:.1f}, {row.talking_forwarded:.1f}; "
+            f"silent {row.silent_sent:.1f}, {row.silent_forwarded:.1f}; "
+            f"video {row.video_packets_per_stream:.1f}",
+            flush=True,
+        )
 
 
 def _ratios(rows: list[Row]) -> None:
@@ -220,30 +284,93 @@ def _ratios(rows: list[Row]) -> None:
         )
 
 
-def _target(rows: list[Row]) -> None:
-    """Janus's cost of the target room from the largest SFU room measured, its video at the
-    middle simulcast layer the gallery asks for (full-size packets of about 1200 bytes)."""
+def _read(name: str, pattern: str) -> list[int]:
+    """Numbers the meeting page's own code uses (a layer's bitrate, the gallery's page)."""
+    found = re.search(pattern, (MEETING_JS / name).read_text(), re.DOTALL)
+    assert found, f"{pattern} not found in static/js/meeting/{name}: update bench/sfu.py"
+    return [int(number) for number in found.groups()]
+
+
+def layer_packets(bitrate: int, fps: int) -> int:
+    """Packets per second of a simulcast layer: each frame takes whole packets."""
+    return fps * math.ceil(bitrate / 8 / fps / RTP_PAYLOAD)
+
+
+def _target(rows: list[Row], talking: int) -> None:
+    """Janus's cost of the target room, before and after DTX and visible tiles only."""
     sfu = [row for row in rows if row.mode == "sfu" and row.reached and row.janus_cpu]
     if not sfu:
         return
     largest = max(sfu, key=lambda row: row.size)
-    per_packet = largest.janus_cpu / largest.packets_per_second
-    video_pps = GALLERY_LAYER_BPS / 8 / 1200
-    audio = TARGET_AUDIO * (TARGET_AUDIO - 1) * OPUS_PACKETS_PER_SECOND
-    video = TARGET_VIDEO * (TARGET_AUDIO - 1) * video_pps
-    print(
-        f"\nJanus for {TARGET_AUDIO} with audio and {TARGET_VIDEO} of them with video, "
-        f"extrapolated from {per_packet * 1e6:.1f} µs of CPU per forwarded packet at "
-        f"{largest.size} people ({OPUS_PACKETS_PER_SECOND} packets/s per audio stream, "
-        f"{video_pps:.0f} per video stream at {GALLERY_LAYER_BPS // 1000} kbps): "
-        f"{audio + video:.0f} packets/s, {(audio + video) * per_packet:.2f} cores."
+    per_packet = largest.cpu_per_packet
+    # The desktop camera's frame rate, its simulcast layers (high, middle, low), and the
+    # gallery's page at the width tiles.js assumes when it has none.
+    fps = _read("media.js", r"frameRate: \{ max: (\d+) \}")[0]
+    high, middle, low = _read(
+        "sfu.js",
+        r'"h",[^}]*maxBitrate: (\d+).*?"m",[^}]*maxBitrate: (\d+).*?"l",[^}]*maxBitrate: (\d+)',
     )
+    width, tile, rows_per_page = _read(
+        "tiles.js", r"clientWidth \|\| (\d+);.*?Math\.floor\(width / (\d+)\) \* (\d+)"
+    )
+    page = max(2, width // tile * rows_per_page)
+    stage, gallery = layer_packets(high, fps), layer_packets(middle, fps)
+    simulcast = stage + gallery + layer_packets(low, fps)
+    people, video, others = TARGET_AUDIO, TARGET_VIDEO, TARGET_AUDIO - 1
+    shown = min(page, video - 1)
+
+    opus = OPUS_PACKETS_PER_SECOND
+    before_in = people * opus + video * simulcast
+    before_out = people * others * opus + video * others * gallery
+    silent = people - talking
+    after_in = talking * largest.talking_sent + silent * largest.silent_sent + video * simulcast
+    heard = talking * largest.talking_forwarded + silent * largest.silent_forwarded
+    after_out = others * heard + people * (stage + shown * gallery)
+    print(
+        f"\nJanus for {people} with audio and {video} of them with video, from "
+        f"{per_packet * 1e6:.2f} µs of CPU per packet received or sent at {largest.size} people."
+        f"\nA camera sends {simulcast} packets/s ({fps} fps; {high // 1000}, {middle // 1000}"
+        f" and {low // 1000} kbps layers in {RTP_PAYLOAD}-byte packets: {stage}, {gallery},"
+        f" {simulcast - stage - gallery}); each receiver shows the stage ({stage}/s) and a"
+        f" gallery page of {page} tiles at {width} px ({gallery}/s each)."
+        f"\n  before: in {people} x {opus} + {video} x {simulcast} = {before_in:.0f}/s, "
+        f"out {people} x {others} x {opus} + {video} x {others} x {gallery} = {before_out:.0f}/s;"
+        f" {before_in + before_out:.0f} packets/s, {(before_in + before_out) * per_packet:.2f}"
+        f" cores"
+        f"\n  after (DTX, {talking} talking, visible tiles only): in {talking} x "
+        f"{largest.talking_sent:.1f} + {silent} x {largest.silent_sent:.1f} + {video} x "
+        f"{simulcast} = {after_in:.0f}/s, out {others} x ({talking} x "
+        f"{largest.talking_forwarded:.1f} + {silent} x {largest.silent_forwarded:.1f}) + "
+        f"{people} x ({stage} + {shown} x {gallery}) = {after_out:.0f}/s; "
+        f"{after_in + after_out:.0f} packets/s, {(after_in + after_out) * per_packet:.2f} cores"
+    )
+
+
+def quiet_room(path: Path, dbfs: float | None) -> Path:
+    """A silent microphone: ten seconds of white noise at ``dbfs`` (RMS), or of digital
+    silence (what a muted microphone's track sends)."""
+    deviation = 0 if dbfs is None else 32767 * 10 ** (dbfs / 20)
+    noise = random.Random(1)
+    samples = (round(noise.gauss(0, deviation)) for _ in range(48_000 * 10))
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(48_000)
+        out.writeframes(b"".join(struct.pack("<h", sample) for sample in samples))
+    return path
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="6,12,25", help="room sizes, ascending")
     parser.add_argument("--video", type=int, default=TARGET_VIDEO, help="senders of video")
+    parser.add_argument("--talking", type=int, default=2, help="talking, the others silent")
+    parser.add_argument(
+        "--room-noise",
+        type=float,
+        metavar="DBFS",
+        help="the silent microphones' white noise (default: none, as a muted microphone)",
+    )
     parser.add_argument("--mesh-max", type=int, default=6, help="largest mesh measured")
     parser.add_argument("--window", type=float, default=15.0, help="seconds measured")
     parser.add_argument("--settle", type=float, default=120.0, help="seconds to connect")
@@ -258,13 +385,22 @@ def main() -> None:
     env, meeting_id, tokens = _prepare_platform(workdir / "data", max(sizes))
     janus = start_janus(workdir, free_port(), rtp_ports="43000-43999")
     port = free_port()
-    platform = start_platform({**env, **janus.env}, port)
+    # Every synthetic participant connects from 127.0.0.1, and each open WebSocket holds one
+    # of the server's threads: room for them all beside ordinary requests.
+    sockets = {"EMISA_SOCKETS_PER_ADDRESS": str(max(sizes) + 4)}
+    platform = start_platform({**env, **janus.env, **sockets}, port, threads=max(sizes) + 32)
     base, janus_pid = f"http://127.0.0.1:{port}", janus.process.pid
     rows: list[Row] = []
     try:
         with sync_playwright() as playwright:
+            microphone = quiet_room(workdir / "quiet.wav", args.room_noise)
+            chromium_args = [
+                *CHROMIUM_ARGS,
+                f"--use-file-for-fake-audio-capture={microphone}",
+                "--autoplay-policy=no-user-gesture-required",  # the talkers' AudioContext
+            ]
             browser = playwright.chromium.launch(
-                executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS
+                executable_path=shutil.which("chromium"), args=chromium_args
             )
             context = browser.new_context(bypass_csp=True)
             context.add_init_script(f"window.benchBitrate = {args.bitrate};")
@@ -283,7 +419,7 @@ def main() -> None:
         stop_janus(janus)
         shutil.rmtree(workdir, ignore_errors=True)
     _ratios(rows)
-    _target(rows)
+    _target(rows, args.talking)
 
 
 if __name__ == "__main__":

@@ -106,6 +106,14 @@ def test_member_publishes_through_janus_and_observer_is_refused(
     answer = ann.call("media_publish", {"kind": "camera", "jsep": offer()})
     assert answer["ok"] is True, answer
     assert answer["jsep"]["type"] == "answer" and "m=video" in answer["jsep"]["sdp"]
+    # The answer asks the browser's Opus encoder for DTX: in silence it sends about 5 packets
+    # a second instead of 50, and Janus forwards only those.
+    opus = [
+        line.split(" ", 1)[1].split(";")
+        for line in answer["jsep"]["sdp"].splitlines()
+        if line.startswith("a=fmtp:111 ")
+    ]
+    assert len(opus) == 1 and "usedtx=1" in opus[0], answer["jsep"]["sdp"]
     assert [(p["participant"], p["kind"]) for p in in_room(app, meeting)] == [(ann.you, "camera")]
 
     refused = obs.call("media_publish", {"kind": "camera", "jsep": offer()})
