@@ -342,8 +342,9 @@ def _with_dtx(sdp: str) -> str:
     """The offer with Opus DTX asked for on its audio (``usedtx=1`` on Opus's fmtp line,
     which browsers always write). Janus answers DTX only to an offer that asks for it (and,
     from 1.3.1, only in a room created with ``opus_dtx``), and the browser's encoder follows
-    the answer: a muted or silent microphone then sends about 5 packets a second instead
-    of 50 (bench.sfu), and Janus forwards only those. Most of a large meeting listens."""
+    the answer: a muted or silent microphone then sends a packet now and then instead of
+    one every 20 ms, and Janus forwards only those (measured in bench.sfu and
+    docs/performance.md). Most of a large meeting listens."""
     for payload in set(_OPUS.findall(sdp)):
         fmtp = re.compile(rf"^(a=fmtp:{payload} )([^\r\n]*)", re.MULTILINE)
         sdp = fmtp.sub(lambda line: line[1] + _dtx_parameters(line[2]), sdp)
