@@ -160,6 +160,11 @@ def build_config(overrides: dict | None = None) -> dict:
         "EMISA_MEETING_PRESENCE_TIMEOUT_SECONDS": float(
             os.environ.get("EMISA_MEETING_PRESENCE_TIMEOUT_SECONDS", "30")
         ),
+        # A person who joins a room where this many are already present starts with the
+        # microphone off (open microphones cost the SFU most); 0 never starts anyone muted.
+        "EMISA_MEETING_START_MUTED_FROM": int(
+            os.environ.get("EMISA_MEETING_START_MUTED_FROM", "10")
+        ),
         "EMISA_SMTP_URL": os.environ.get("EMISA_SMTP_URL"),
         "EMISA_SMTP_CA_FILE": os.environ.get("EMISA_SMTP_CA_FILE"),
         "EMISA_SMTP_TIMEOUT": float(os.environ.get("EMISA_SMTP_TIMEOUT", "10")),

@@ -361,8 +361,11 @@ class MeetingNamespace(Namespace):
 
     def _state(self, user: User, stay: Participant, meeting: Meeting) -> dict:
         chair = bool(can(user, "chair", meeting))
+        participants = operations.presence(meeting)
         state = {
-            "participants": operations.presence(meeting),
+            "participants": participants,
+            # Decided here from who is present; the page only applies it to its microphone.
+            "start_muted": operations.starts_muted(len(participants) - 1),
             "meeting": _meeting_view(meeting),
             "role": operations.participant_view(stay, meeting)["role"],
             "can": {

@@ -638,6 +638,14 @@ def presence(meeting: Meeting) -> list[dict]:
     return [participant_view(p, meeting) for p in stays(meeting, ParticipantState.IN)]
 
 
+def starts_muted(others_present: int) -> bool:
+    """Whether someone entering a room with ``others_present`` people already in it starts
+    with the microphone off: in a large room most listen, and a closed microphone sends a
+    tenth of the packets of an open one."""
+    threshold = current_app.config["EMISA_MEETING_START_MUTED_FROM"]
+    return 0 < threshold <= others_present
+
+
 def presence_update(meeting: Meeting) -> dict:
     """The ``presence`` event: who is in, and the queue of raised hands, which a join or a
     leave changes too (a hand kept across a dropped connection comes back under a new id)."""

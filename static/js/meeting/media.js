@@ -53,7 +53,8 @@ async function startCamera() {
   $("btn-mic").disabled = false;
   $("btn-cam").disabled = local.camera.getVideoTracks().length === 0;
   $("btn-screen").disabled = !(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
-  setMic(true, false);
+  // Starting muted, the others are told, so they see the badge; starting open is the default.
+  setMic(local.micOn, !local.micOn);
   setCam(local.camera.getVideoTracks().length > 0);
   transport.localChanged("camera");
 }
@@ -66,10 +67,23 @@ export function setMic(on, tell = true) {
   $("btn-mic").textContent = on ? t("Mute") : t("Unmute");
   $("btn-mic").setAttribute("aria-pressed", String(!on));
   state.muted.set(state.you, !on);
+  if (on) {
+    $("start-muted").hidden = true;
+  }
   relabel();
   if (tell && state.you) {
     call("media_muted", { muted: !on });
   }
+}
+
+// The server's word on entering a large room: the microphone starts off. It applies to a
+// microphone not yet started; one already running (a reconnect) keeps the person's choice.
+export function applyStartMuted(muted) {
+  if (local.camera) {
+    return;
+  }
+  local.micOn = !muted;
+  $("start-muted").hidden = !muted;
 }
 
 function setCam(on) {

@@ -1,0 +1,75 @@
+"""Large rooms: who joins a room already holding EMISA_MEETING_START_MUTED_FROM people starts
+with the microphone off, and turns it on with the usual button."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import browser_login, free_port, start_server, stop_server
+
+MUTED_FROM = 2
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "EMISA_MEETING_START_MUTED_FROM": MUTED_FROM}
+
+
+@pytest.fixture
+def muting_server(app, app_config):
+    """``python app.py`` with the same low threshold (a separate process reads the environment)."""
+    port = free_port()
+    process = start_server(app_config, port, {"EMISA_MEETING_START_MUTED_FROM": str(MUTED_FROM)})
+    yield f"http://127.0.0.1:{port}"
+    stop_server(process)
+
+
+def test_the_joiner_who_finds_the_room_at_the_threshold_starts_muted(
+    sio_server, cast, make_meeting, api_token, peers
+):
+    group, people = cast
+    meeting = make_meeting(group, by=people["chair"])
+    chair, ann, bob = (
+        peers(sio_server, token=api_token(people[n])) for n in ("chair", "ann", "bob")
+    )
+
+    assert chair.join(meeting)["start_muted"] is False
+    assert ann.join(meeting)["start_muted"] is False  # one other present: below the size
+    third = bob.join(meeting)
+    assert third["ok"] and len(third["participants"]) == 3
+    assert third["start_muted"] is True
+    # It counts who is present now, not who came: with the others gone, a return is below it.
+    assert ann.call("leave")["ok"] and bob.call("leave")["ok"]
+    assert bob.join(meeting)["start_muted"] is False
+
+
+@pytest.mark.browser
+def test_joining_a_large_room_starts_muted_and_unmutes_with_the_button(
+    app, muting_server, page, cast, make_meeting, api_token, peers
+):
+    group, people = cast
+    meeting = make_meeting(group, by=people["chair"])
+    chair = peers(muting_server, token=api_token(people["chair"]))
+    chair.join(meeting)
+    peers(muting_server, token=api_token(people["ann"])).join(meeting)
+
+    browser_login(page, muting_server, people["bob"], app)
+    page.goto(f"{muting_server}/meetings/{meeting}/room")
+    page.wait_for_selector("#room-body:not([hidden])")
+    page.click("#btn-media")
+    page.wait_for_selector("#btn-mic:not([disabled])")
+    expect(page.locator("#btn-mic")).to_have_text("Unmute")
+    expect(page.locator("#btn-mic")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#start-muted")).to_have_text(
+        "Large meeting: you joined with your microphone off."
+    )
+    expect(page.locator("#tile-me .badges")).to_contain_text("muted")
+    # The others are told, as when the button is pressed: the room's list shows the badge.
+    bob = chair.wait_for("muted", lambda d: d["muted"] is True)["participant"]
+    expect(page.locator("#people li:has-text('Bob Tunis') .pill")).to_have_text("muted")
+
+    page.click("#btn-mic")
+    expect(page.locator("#btn-mic")).to_have_text("Mute")
+    expect(page.locator("#start-muted")).to_be_hidden()
+    chair.wait_for("muted", lambda d: d["participant"] == bob and d["muted"] is False)
