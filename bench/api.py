@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import re
 from pathlib import Path
 
 import pyotp
@@ -26,6 +25,7 @@ from bench.common import (
     signed_in_client,
     workspace,
 )
+from tests.support.web import csrf_from
 
 USERS, GROUPS, GROUPS_PER_USER = 1000, 100, 5
 PASSWORD = "benchmark passphrase 2026"
@@ -89,8 +89,7 @@ def browser_cookie(port: int, email: str, secret: str) -> str:
         ("/login/code", {"code": pyotp.TOTP(secret).now()}),
     ):
         page = session.get(base + path).text
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        answer = session.post(base + path, data={**data, "csrf_token": token})
+        answer = session.post(base + path, data={**data, "csrf_token": csrf_from(page)})
         answer.raise_for_status()
     return "; ".join(f"{name}={value}" for name, value in session.cookies.items())
 

@@ -495,9 +495,9 @@ def drive(args) -> None:
 
 def _csrf(html: str) -> str | None:
     """The CSRF token of a page, or None on a page that has none (an error page)."""
-    from tests.support.web import _CSRF
+    from tests.support.web import CSRF_INPUT
 
-    match = _CSRF.search(html)
+    match = CSRF_INPUT.search(html)
     return match.group(1) if match else None
 
 

@@ -7,11 +7,11 @@ import time
 
 import pyotp
 
-_CSRF = re.compile(r'name="(?:[\w-]+-)?csrf_token"(?: type="hidden")? value="([^"]+)"')
+CSRF_INPUT = re.compile(r'name="(?:[\w-]+-)?csrf_token"(?: type="hidden")? value="([^"]+)"')
 
 
 def csrf_from(html: str) -> str:
-    match = _CSRF.search(html)
+    match = CSRF_INPUT.search(html)
     assert match, "no CSRF token on the page"
     return match.group(1)
 
