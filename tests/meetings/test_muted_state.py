@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import browser_login
+
 
 def muted_by_name(answer: dict) -> dict[str, bool]:
     return {person["name"]: person["muted"] for person in answer["participants"]}
@@ -57,3 +62,21 @@ def test_the_chair_s_mute_all_shows_in_a_later_joiner_s_sync(
     # Only the speaker lifts it, by unmuting.
     assert ann.call("media_muted", {"muted": False}) == {"ok": True}
     assert muted_by_name(bob.call("sync"))["Ann Nairobi"] is False
+
+
+@pytest.mark.browser
+def test_a_late_joiner_s_people_list_shows_who_muted_before(
+    app, live_server, page, cast, make_meeting, api_token, peers
+):
+    group, people = cast
+    meeting = make_meeting(group, by=people["chair"])
+    ann = peers(live_server, token=api_token(people["ann"]))
+    assert ann.join(meeting)["ok"]
+    assert ann.call("media_muted", {"muted": True}) == {"ok": True}
+
+    browser_login(page, live_server, people["bob"], app)
+    page.goto(f"{live_server}/meetings/{meeting}/room")
+    page.wait_for_selector("#room-body:not([hidden])")
+    expect(page.locator("#people li:has-text('Ann Nairobi') .pill")).to_have_text("muted")
+    ann.call("media_muted", {"muted": False})
+    expect(page.locator("#people li:has-text('Ann Nairobi') .pill")).to_have_count(0)
