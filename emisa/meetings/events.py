@@ -526,12 +526,15 @@ class MeetingNamespace(Namespace):
         if data.get("participant"):
             target = self._target(turn, data, ParticipantState.IN)
             turn.emit("mute_request", payload, target.sid)
-            muted = {target.id}
+            targets = [target]
         else:
             turn.emit("mute_request", payload, room(turn.meeting.id), skip_sid=turn.sid)
             everyone = operations.stays(turn.meeting, ParticipantState.IN)
-            muted = {stay.id for stay in everyone} - {turn.stay.id}
-        self._enforce_mute(turn, muted)
+            targets = [stay for stay in everyone if stay.id != turn.stay.id]
+        # The page turns its microphone off on the request and the SFU enforces it: from
+        # now on the room's state shows them muted, until they unmute themselves.
+        operations.set_muted(targets, True)
+        self._enforce_mute(turn, {stay.id for stay in targets})
         audit.record(
             "meeting.mute_requested",
             actor=turn.user,
@@ -679,6 +682,7 @@ class MeetingNamespace(Namespace):
     def on_media_muted(self, turn: Turn, data: dict) -> dict:
         """The participant muted or unmuted their microphone; unmuting lifts an enforced mute."""
         muted = bool(data.get("muted"))
+        operations.set_muted([turn.stay], muted)
         turn.emit("muted", {"participant": turn.stay.id, "muted": muted}, room(turn.meeting.id))
         if muted or not sfu.enabled():
             return {"ok": True}

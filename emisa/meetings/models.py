@@ -15,6 +15,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -98,6 +99,8 @@ class Participant(db.Model):
     entered_at: Mapped[datetime | None]  # admitted into the room
     left_at: Mapped[datetime | None]
     hand_raised_at: Mapped[datetime | None]  # the queue is ordered by this
+    # The microphone is off: kept with the stay so that someone joining later sees the badge.
+    muted: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The server process holding the connection, and when it last said it still does
     # (``emisa.meetings.presence``): a stay whose process stopped saying so is a ghost.
     process_id: Mapped[str | None] = mapped_column(String(32))

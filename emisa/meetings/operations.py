@@ -631,6 +631,7 @@ def participant_view(participant: Participant, meeting: Meeting) -> dict:
         "country": user.country,
         "role": membership.role if membership else None,
         "hand": participant.hand_raised_at is not None,
+        "muted": participant.muted,
     }
 
 
@@ -668,6 +669,13 @@ def hand_queue(meeting: Meeting) -> list[str]:
             .order_by(Participant.hand_raised_at)
         )
     )
+
+
+def set_muted(participants: Iterable[Participant], muted: bool) -> None:
+    """Record that these microphones are off (or on again), for whoever joins later."""
+    for participant in participants:
+        participant.muted = muted
+    db.session.flush()
 
 
 def set_hand(participant: Participant, raised: bool) -> None:

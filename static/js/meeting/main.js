@@ -189,6 +189,13 @@ async function enterRoom(answer) {
 
 function renderPeople(participants) {
   state.participants = new Map(participants.map((p) => [p.id, p]));
+  // Who muted before this page came is known from the room's state; the `muted` event keeps
+  // it current. The page's own microphone is its own: it knows that best.
+  for (const person of participants) {
+    if (person.id !== state.you) {
+      state.muted.set(person.id, Boolean(person.muted));
+    }
+  }
   renderPeopleList();
   if (transport) {
     transport.presence();
