@@ -73,3 +73,17 @@ def test_joining_a_large_room_starts_muted_and_unmutes_with_the_button(
     expect(page.locator("#btn-mic")).to_have_text("Mute")
     expect(page.locator("#start-muted")).to_be_hidden()
     chair.wait_for("muted", lambda d: d["participant"] == bob and d["muted"] is False)
+
+    # Muted again, Bob's network drops and comes back: he returns under a new stay, which the
+    # server starts open; his page says again that his microphone is off, so the room shows it.
+    page.click("#btn-mic")
+    chair.wait_for("muted", lambda d: d["participant"] == bob and d["muted"] is True)
+    page.context.set_offline(True)
+    page.wait_for_selector("#room[data-connection=reconnecting]", timeout=30_000)
+    page.context.set_offline(False)
+    page.wait_for_selector("#room[data-connection=connected]", timeout=30_000)
+    expect(page.locator("#btn-mic")).to_have_text("Unmute")
+    back = chair.wait_for("muted", lambda d: d["participant"] != bob and d["muted"] is True)[
+        "participant"
+    ]
+    assert next(p for p in chair.call("sync")["participants"] if p["id"] == back)["muted"]

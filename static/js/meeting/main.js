@@ -3,7 +3,7 @@
 
 import { call, setConn, socket } from "./connection.js";
 import { $, notice, t, timeOf } from "./dom.js";
-import { applyStartMuted, bindMediaButtons, setMic, showControls, stopMedia, useTransport } from "./media.js";
+import { enterWithMicrophone, bindMediaButtons, setMic, showControls, stopMedia, useTransport } from "./media.js";
 import { mesh } from "./mesh.js";
 import { addChat, bindRoom, renderLobby, renderPeopleList, renderPolls, setHandButton } from "./room.js";
 import { sfu } from "./sfu.js";
@@ -178,7 +178,7 @@ async function enterRoom(answer) {
     renderLobby(answer.lobby || []);
   }
   choose(state.media.mode);
-  applyStartMuted(Boolean(answer.start_muted));
+  enterWithMicrophone(Boolean(answer.start_muted));
   showControls();
   renderPeople(answer.participants || []);
   // After a dropped connection the server gives a raised hand back with its place.

@@ -76,14 +76,18 @@ export function setMic(on, tell = true) {
   }
 }
 
-// The server's word on entering a large room: the microphone starts off. It applies to a
-// microphone not yet started; one already running (a reconnect) keeps the person's choice.
-export function applyStartMuted(muted) {
+// On entering the room, or entering it again after a dropped connection. A microphone not
+// yet started follows the server's word on a large room (it starts off); one already running
+// keeps the person's choice, and a closed one is said again: the server's new stay starts open.
+export function enterWithMicrophone(startMuted) {
   if (local.camera) {
+    if (!local.micOn) {
+      call("media_muted", { muted: true });
+    }
     return;
   }
-  local.micOn = !muted;
-  $("start-muted").hidden = !muted;
+  local.micOn = !startMuted;
+  $("start-muted").hidden = !startMuted;
 }
 
 function setCam(on) {
