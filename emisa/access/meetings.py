@@ -16,7 +16,7 @@ from emisa.access.decision import Decision, allow, deny
 from emisa.access.groups import in_visible_group
 from emisa.access.marked import read_marked
 from emisa.access.membership import member_group_ids, membership_of
-from emisa.access.policy import _RULES, actor_decision, can, rule
+from emisa.access.policy import actor_decision, can, registered_rule, rule
 from emisa.access.roles import GroupRole
 from emisa.access.sql import readable_clause
 from emisa.i18n import N_
@@ -39,7 +39,7 @@ def _list(user, group) -> Decision:
 def _group_rule(action: str, user, group) -> Decision:
     """The registered group rule itself: the actor was checked once on the way in (by ``can``
     for the caller, by ``invited`` for another account), so it is not asked again here."""
-    return _RULES[("group", action)](user, group)
+    return registered_rule("group", action)(user, group)
 
 
 @rule("meeting", "view", "read_minutes")

@@ -82,6 +82,12 @@ def _rule_for(action: str, resource: Any) -> Rule | None:
     return _RULES.get((resource_type_of(resource) or "", action))
 
 
+def registered_rule(resource_type: str, action: str) -> Rule:
+    """The rule itself, without the actor check ``can`` adds: for a rule that builds on
+    another type's rule once its own caller has been checked."""
+    return _RULES[(resource_type, action)]
+
+
 def can(user: Any, action: str, resource: Any = None) -> Decision:
     user = _unproxied(user)
     actor = actor_decision(user)
