@@ -3,7 +3,7 @@
 
 import { call, setConn, socket } from "./connection.js";
 import { $, notice, t, timeOf } from "./dom.js";
-import { enterWithMicrophone, bindMediaButtons, setMic, showControls, stopMedia, useTransport } from "./media.js";
+import { bindMediaButtons, enterWithMicrophone, setMic, showControls, stopMedia, useTransport } from "./media.js";
 import { mesh } from "./mesh.js";
 import { addChat, bindRoom, renderLobby, renderPeopleList, renderPolls, setHandButton } from "./room.js";
 import { sfu } from "./sfu.js";
