@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from tests.conftest import bearer, free_port, start_server, stop_server
-from tests.meetings.conftest import Peer, make_meeting  # noqa: F401  (fixture)
+from tests.meetings.conftest import Peer, enter_room, make_meeting  # noqa: F401  (fixture)
 from tests.support.web import totp_code
 
 # Each outage is noticed at the next failed read or publish; recovery within the manager's
@@ -169,8 +169,6 @@ def test_the_room_page_says_live_updates_are_interrupted_then_catches_up(
     make_group,
     make_meeting,  # noqa: F811
 ):
-    from tests.conftest import browser_login
-
     chair = make_user(name="Chair Amman", country="JO")
     bob = make_user(name="Bob Tunis", country="TN")
     group = make_group(members={chair: "coordinator", bob: "member"})
@@ -181,9 +179,7 @@ def test_the_room_page_says_live_updates_are_interrupted_then_catches_up(
     ]
     a, b = (f"http://127.0.0.1:{port}" for port in ports)
     try:
-        browser_login(page, a, chair, app)
-        page.goto(f"{a}/meetings/{meeting}/room")
-        page.wait_for_selector("#room-body:not([hidden])")
+        enter_room(page, a, chair, app, meeting)
         assert page.is_hidden("#live-updates")
         bob_b = Peer(b, token=_issue(app, bob))
         try:

@@ -12,7 +12,7 @@ import socketio
 from werkzeug.serving import make_server
 
 from emisa.extensions import db
-from tests.conftest import free_port
+from tests.conftest import browser_login, free_port
 
 NS = "/meetings"
 TIMEOUT = 10
@@ -111,6 +111,18 @@ def peers():
         closer.start()
     for closer in closers:
         closer.join(timeout=TIMEOUT)
+
+
+@pytest.fixture
+def connect(cast, peers, api_token):
+    """``connect(url, "ann")``: a Socket.IO peer signed in as that member of the cast, with a
+    bearer token of its own (two calls for one person are two tabs)."""
+    _group, people = cast
+
+    def open_as(url: str, name: str) -> Peer:
+        return peers(url, token=api_token(people[name]))
+
+    return open_as
 
 
 @pytest.fixture
@@ -256,6 +268,14 @@ def speaking_browser(browser, tmp_path_factory):
     instance = browser.browser_type.launch(executable_path=shutil.which("chromium"), args=args)
     yield instance
     instance.close()
+
+
+def enter_room(page, base_url: str, persona, app, meeting_id: int) -> None:
+    """``persona`` signs in through the real pages and opens the meeting's room, which shows
+    its body once the socket's join is answered."""
+    browser_login(page, base_url, persona, app)
+    page.goto(f"{base_url}/meetings/{meeting_id}/room")
+    page.wait_for_selector("#room-body:not([hidden])")
 
 
 def drop_and_recover(page) -> None:

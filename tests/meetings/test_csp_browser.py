@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.conftest import browser_login
+from tests.meetings.conftest import enter_room
 
 pytestmark = pytest.mark.browser
 
@@ -27,9 +27,7 @@ def test_the_room_connects_by_websocket_under_connect_src_self(
             violations.append(message.text) if "Content Security Policy" in message.text else None
         ),
     )
-    browser_login(page, live_server, chair, app)
-    page.goto(f"{live_server}/meetings/{meeting}/room")
-    page.wait_for_selector("#room-body:not([hidden])")
+    enter_room(page, live_server, chair, app, meeting)
     page.wait_for_selector("#people li:has-text('Chair Lisbon')")
     assert any(url.startswith(live_server.replace("http", "ws", 1)) for url in sockets), sockets
     assert violations == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import browser_login
+from tests.meetings.conftest import enter_room
 
 
 def muted_by_name(answer: dict) -> dict[str, bool]:
@@ -13,13 +13,11 @@ def muted_by_name(answer: dict) -> dict[str, bool]:
 
 
 def test_a_late_joiner_sees_who_muted_and_who_unmuted_since(
-    sio_server, cast, make_meeting, api_token, peers
+    sio_server, cast, make_meeting, connect
 ):
     group, people = cast
     meeting = make_meeting(group, by=people["chair"])
-    ann, bob, chair = (
-        peers(sio_server, token=api_token(people[n])) for n in ("ann", "bob", "chair")
-    )
+    ann, bob, chair = (connect(sio_server, n) for n in ("ann", "bob", "chair"))
 
     assert ann.join(meeting)["ok"]
     assert ann.call("media_muted", {"muted": True}) == {"ok": True}
@@ -43,13 +41,11 @@ def test_a_late_joiner_sees_who_muted_and_who_unmuted_since(
 
 
 def test_the_chair_s_mute_all_shows_in_a_later_joiner_s_sync(
-    sio_server, cast, make_meeting, api_token, peers
+    sio_server, cast, make_meeting, connect
 ):
     group, people = cast
     meeting = make_meeting(group, by=people["chair"])
-    chair, ann, bob = (
-        peers(sio_server, token=api_token(people[n])) for n in ("chair", "ann", "bob")
-    )
+    chair, ann, bob = (connect(sio_server, n) for n in ("chair", "ann", "bob"))
     assert chair.join(meeting)["ok"] and ann.join(meeting)["ok"]
 
     assert chair.call("mute_request", {}) == {"ok": True}
@@ -66,17 +62,15 @@ def test_the_chair_s_mute_all_shows_in_a_later_joiner_s_sync(
 
 @pytest.mark.browser
 def test_a_late_joiner_s_people_list_shows_who_muted_before(
-    app, live_server, page, cast, make_meeting, api_token, peers
+    app, live_server, page, cast, make_meeting, connect
 ):
     group, people = cast
     meeting = make_meeting(group, by=people["chair"])
-    ann = peers(live_server, token=api_token(people["ann"]))
+    ann = connect(live_server, "ann")
     assert ann.join(meeting)["ok"]
     assert ann.call("media_muted", {"muted": True}) == {"ok": True}
 
-    browser_login(page, live_server, people["bob"], app)
-    page.goto(f"{live_server}/meetings/{meeting}/room")
-    page.wait_for_selector("#room-body:not([hidden])")
+    enter_room(page, live_server, people["bob"], app, meeting)
     expect(page.locator("#people li:has-text('Ann Nairobi') .pill")).to_have_text("muted")
     ann.call("media_muted", {"muted": False})
     expect(page.locator("#people li:has-text('Ann Nairobi') .pill")).to_have_count(0)

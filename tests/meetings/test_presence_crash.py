@@ -25,7 +25,7 @@ def _names(presence: dict) -> set[str]:
     return {p["name"] for p in presence["participants"]}
 
 
-def test_a_killed_process_leaves_no_ghost(app, app_config, cast, make_meeting, api_token, peers):
+def test_a_killed_process_leaves_no_ghost(app, app_config, cast, make_meeting, connect):
     group, people = cast
     meeting = make_meeting(group, by=people["chair"])
     env = {
@@ -37,9 +37,9 @@ def test_a_killed_process_leaves_no_ghost(app, app_config, cast, make_meeting, a
     survivor = start_server(app_config, port, env)
     doomed_url = f"http://127.0.0.1:{doomed.args[doomed.args.index('--port') + 1]}"
     try:
-        ghost = peers(doomed_url, token=api_token(people["ann"]))
+        ghost = connect(doomed_url, "ann")
         assert ghost.join(meeting)["ok"]
-        watcher = peers(f"http://127.0.0.1:{port}", token=api_token(people["chair"]))
+        watcher = connect(f"http://127.0.0.1:{port}", "chair")
         joined = watcher.join(meeting)
         assert _names(joined) == {"Ann Nairobi", "Chair Amman"}
         # Both processes are alive: several timeouts pass and nobody is swept.

@@ -250,14 +250,14 @@ def assert_hears_nothing_more(scene: Scene, listener: Peer, survivor: Peer | Non
 
 @pytest.mark.parametrize("way", WAYS.values(), ids=WAYS.keys())
 def test_a_passive_listener_loses_the_room_with_its_right(
-    way, app, sio_server, cast, make_meeting, api_token, login, peers
+    way, app, sio_server, cast, make_meeting, api_token, login, peers, connect
 ):
     group, people = cast
     invitees = [people[n] for n in ("chair", "bob", "ann")] if way.tlp == "TLP:RED" else ()
     meeting = make_meeting(group, by=people["chair"], tlp=way.tlp, invitees=invitees)
     chair_token = api_token(people["chair"])
     chair = peers(sio_server, token=chair_token)
-    bob = peers(sio_server, token=api_token(people["bob"]))
+    bob = connect(sio_server, "bob")
     scene = Scene(app, sio_server, group, meeting, people, chair, bob, chair_token, login)
     assert chair.join(meeting)["ok"] and bob.join(meeting)["ok"]
 
@@ -273,7 +273,7 @@ def test_a_passive_listener_loses_the_room_with_its_right(
     assert joined["ok"], joined
     survivor = None
     if way.survivor == "token":
-        survivor = peers(sio_server, token=api_token(people["ann"]))
+        survivor = connect(sio_server, "ann")
     elif way.survivor == "session":
         survivor = peers(sio_server, cookie=session_cookie(browser))
     if survivor is not None:
@@ -378,14 +378,14 @@ LIFETIMES = {
 
 @pytest.mark.parametrize("setup, listens_with", LIFETIMES.values(), ids=LIFETIMES.keys())
 def test_a_passive_listener_is_cut_off_when_its_time_is_up(
-    setup, listens_with, app, sio_server, cast, make_meeting, api_token, login, peers
+    setup, listens_with, app, sio_server, cast, make_meeting, api_token, login, peers, connect
 ):
     group, people = cast
     app.config["EMISA_MEETING_RECHECK_SECONDS"] = 0.5
     meeting = make_meeting(group, by=people["chair"])
     chair_token = api_token(people["chair"])
     chair = peers(sio_server, token=chair_token)
-    bob = peers(sio_server, token=api_token(people["bob"]))
+    bob = connect(sio_server, "bob")
     assert chair.join(meeting)["ok"] and bob.join(meeting)["ok"]
     scene = Scene(app, sio_server, group, meeting, people, chair, bob, chair_token, login)
 
@@ -393,7 +393,7 @@ def test_a_passive_listener_is_cut_off_when_its_time_is_up(
     if listens_with == "session":
         listener = peers(sio_server, cookie=session_cookie(scene.signed_in("ann")))
     else:
-        listener = peers(sio_server, token=api_token(people["ann"]))
+        listener = connect(sio_server, "ann")
     joined = listener.join(meeting)
     assert joined["ok"], joined
     assert bob.call("chat", {"text": "before the change"})["ok"]

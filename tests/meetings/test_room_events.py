@@ -19,13 +19,11 @@ def test_anonymous_and_bad_token_connections_are_refused(sio_server):
         client.disconnect()
 
 
-def test_join_presence_and_chat_between_two_members(
-    sio_server, cast, make_meeting, api_token, peers
-):
+def test_join_presence_and_chat_between_two_members(sio_server, cast, make_meeting, connect):
     group, people = cast
     meeting = make_meeting(group, by=people["chair"])
-    ann = peers(sio_server, token=api_token(people["ann"]))
-    bob = peers(sio_server, token=api_token(people["bob"]))
+    ann = connect(sio_server, "ann")
+    bob = connect(sio_server, "bob")
 
     first = ann.join(meeting)
     assert first["ok"] and first["you"].startswith("p_")
@@ -44,7 +42,7 @@ def test_join_presence_and_chat_between_two_members(
     assert ann.wait_for("chat")["id"] == message["id"]
 
     # History is loaded on join.
-    late = peers(sio_server, token=api_token(people["chair"]))
+    late = connect(sio_server, "chair")
     state = late.join(meeting)
     assert [m["text"] for m in state["history"]] == ["Hello from Nairobi"]
 
@@ -77,25 +75,23 @@ def test_an_unfinished_sign_in_cookie_is_refused(sio_server, client, cast):
         Peer(sio_server, cookie=session_cookie(client))
 
 
-def test_outsiders_and_uninvited_members_cannot_join(
-    sio_server, cast, make_meeting, api_token, peers
-):
+def test_outsiders_and_uninvited_members_cannot_join(sio_server, cast, make_meeting, connect):
     group, people = cast
     amber = make_meeting(group, by=people["chair"])
     red = make_meeting(group, by=people["chair"], tlp="TLP:RED", invitees=[people["ann"]])
-    outsider = peers(sio_server, token=api_token(people["out"]))
+    outsider = connect(sio_server, "out")
     for meeting_id in (amber, red, 999_999, "x", None):
         answer = outsider.call("join", {"meeting_id": meeting_id})
         assert answer == {
             "ok": False,
             "error": "There is no such meeting, or you may not attend it.",
         }
-    bob = peers(sio_server, token=api_token(people["bob"]))
+    bob = connect(sio_server, "bob")
     assert bob.join(red) == {
         "ok": False,
         "error": "There is no such meeting, or you may not attend it.",
     }
-    ann = peers(sio_server, token=api_token(people["ann"]))
+    ann = connect(sio_server, "ann")
     assert ann.join(red)["ok"]
     # Without joining, nothing in a meeting can be done.
     assert outsider.call("chat", {"text": "hi"})["ok"] is False
@@ -103,15 +99,13 @@ def test_outsiders_and_uninvited_members_cannot_join(
     assert not ann.received("chat") and not ann.received("signal")
 
 
-def test_observer_attends_but_cannot_chat_vote_or_chair(
-    sio_server, cast, make_meeting, api_token, peers
-):
+def test_observer_attends_but_cannot_chat_vote_or_chair(sio_server, cast, make_meeting, connect):
     group, people = cast
     meeting = make_meeting(group, by=people["chair"])
-    chair = peers(sio_server, token=api_token(people["chair"]))
+    chair = connect(sio_server, "chair")
     chair.join(meeting)
     poll = chair.call("poll", {"question": "Adopt the plan?", "options": ["Yes", "No"]})["poll"]
-    obs = peers(sio_server, token=api_token(people["obs"]))
+    obs = connect(sio_server, "obs")
     state = obs.join(meeting)
     assert state["ok"] and state["can"] == {"chat": False, "vote": False, "chair": False}
     assert obs.call("chat", {"text": "hello"}) == {
@@ -139,13 +133,11 @@ def test_observer_attends_but_cannot_chat_vote_or_chair(
     assert not chair.received("mute_request") and obs.connected and chair.connected
 
 
-def test_chat_length_and_rate_limits_answer_clearly(
-    sio_server, app, cast, make_meeting, api_token, peers
-):
+def test_chat_length_and_rate_limits_answer_clearly(sio_server, app, cast, make_meeting, connect):
     group, people = cast
     app.config["EMISA_MEETING_CHAT_RATE"] = (3, 60)
     meeting = make_meeting(group, by=people["chair"])
-    ann = peers(sio_server, token=api_token(people["ann"]))
+    ann = connect(sio_server, "ann")
     ann.join(meeting)
     too_long = ann.call("chat", {"text": "x" * 2001})
     assert too_long == {
@@ -161,12 +153,10 @@ def test_chat_length_and_rate_limits_answer_clearly(
     assert [m["text"] for m in ann.received("chat")] == ["message 0", "message 1", "message 2"]
 
 
-def test_signal_reaches_only_its_target(sio_server, cast, make_meeting, api_token, peers):
+def test_signal_reaches_only_its_target(sio_server, cast, make_meeting, connect):
     group, people = cast
     meeting = make_meeting(group, by=people["chair"])
-    ann, bob, chair = (
-        peers(sio_server, token=api_token(people[n])) for n in ("ann", "bob", "chair")
-    )
+    ann, bob, chair = (connect(sio_server, n) for n in ("ann", "bob", "chair"))
     for peer in (ann, bob, chair):
         assert peer.join(meeting)["ok"]
     offer = {"type": "offer", "sdp": "v=0 fake"}
@@ -179,9 +169,7 @@ def test_signal_reaches_only_its_target(sio_server, cast, make_meeting, api_toke
     assert ann.call("signal", {"to": bob.you, "data": "not an object"})["ok"] is False
 
 
-def test_a_removed_member_is_disconnected_at_once(
-    sio_server, app, cast, make_meeting, api_token, peers
-):
+def test_a_removed_member_is_disconnected_at_once(sio_server, app, cast, make_meeting, connect):
     from emisa.database import commit
     from emisa.extensions import db
     from emisa.groups.models import Membership
@@ -189,7 +177,7 @@ def test_a_removed_member_is_disconnected_at_once(
 
     group, people = cast
     meeting = make_meeting(group, by=people["chair"])
-    ann, bob = (peers(sio_server, token=api_token(people[n])) for n in ("ann", "bob"))
+    ann, bob = (connect(sio_server, n) for n in ("ann", "bob"))
     ann.join(meeting)
     bob.join(meeting)
     with app.app_context():
@@ -224,12 +212,12 @@ def test_a_suspended_account_is_disconnected_and_its_token_refused(
         Peer(sio_server, token=token)
 
 
-def test_lobby_admission_and_refusal(sio_server, cast, make_meeting, api_token, peers):
+def test_lobby_admission_and_refusal(sio_server, cast, make_meeting, connect):
     group, people = cast
     meeting = make_meeting(group, by=people["chair"], locked=True)
-    chair = peers(sio_server, token=api_token(people["chair"]))
+    chair = connect(sio_server, "chair")
     assert chair.join(meeting)["lobby"] == []
-    ann = peers(sio_server, token=api_token(people["ann"]))
+    ann = connect(sio_server, "ann")
     waiting = ann.join(meeting)
     assert waiting["ok"] and waiting["waiting"] and waiting["participants"] == []
     assert "locked" in waiting["message"]
@@ -251,7 +239,7 @@ def test_lobby_admission_and_refusal(sio_server, cast, make_meeting, api_token, 
     assert ann.call("chat", {"text": "thanks"})["ok"]
     chair.wait_for("chat", lambda m: m["text"] == "thanks")
 
-    bob = peers(sio_server, token=api_token(people["bob"]))
+    bob = connect(sio_server, "bob")
     bob_wait = bob.join(meeting)
     chair.wait_for("lobby", lambda d: [p["name"] for p in d["waiting"]] == ["Bob Tunis"])
     assert chair.call("refuse", {"participant": bob_wait["you"]}) == {"ok": True}
@@ -261,30 +249,28 @@ def test_lobby_admission_and_refusal(sio_server, cast, make_meeting, api_token, 
 
 
 def test_not_yet_open_meeting_waits_until_the_coordinator_opens_it(
-    sio_server, cast, make_meeting, api_token, peers
+    sio_server, cast, make_meeting, connect
 ):
     group, people = cast
     meeting = make_meeting(group, by=people["chair"], state="scheduled")
-    ann = peers(sio_server, token=api_token(people["ann"]))
+    ann = connect(sio_server, "ann")
     waiting = ann.join(meeting)
     assert waiting["waiting"] and "not opened" in waiting["message"]
-    chair = peers(sio_server, token=api_token(people["chair"]))
+    chair = connect(sio_server, "chair")
     assert chair.join(meeting)["meeting"]["state"] == "scheduled"
     assert chair.call("open")["meeting"]["state"] == "open"
     assert ann.wait_for("admitted")["meeting"]["state"] == "open"
     chair.wait_for("presence", lambda d: len(d["participants"]) == 2)
 
 
-def test_poll_counts_one_vote_per_participant(
-    sio_server, app, cast, make_meeting, api_token, peers
-):
+def test_poll_counts_one_vote_per_participant(sio_server, app, cast, make_meeting, connect):
     group, people = cast
     meeting = make_meeting(group, by=people["chair"])
-    chair = peers(sio_server, token=api_token(people["chair"]))
+    chair = connect(sio_server, "chair")
     chair.join(meeting)
-    ann = peers(sio_server, token=api_token(people["ann"]))
-    ann_again = peers(sio_server, token=api_token(people["ann"]))  # a second tab
-    bob = peers(sio_server, token=api_token(people["bob"]))
+    ann = connect(sio_server, "ann")
+    ann_again = connect(sio_server, "ann")  # a second tab
+    bob = connect(sio_server, "bob")
     for peer in (ann, ann_again, bob):
         peer.join(meeting)
     asked = chair.call(
@@ -320,14 +306,10 @@ def test_poll_counts_one_vote_per_participant(
         assert kept[0]["results"] == [2, 1, 0]
 
 
-def test_hands_queue_in_order_and_the_chair_lowers_them(
-    sio_server, cast, make_meeting, api_token, peers
-):
+def test_hands_queue_in_order_and_the_chair_lowers_them(sio_server, cast, make_meeting, connect):
     group, people = cast
     meeting = make_meeting(group, by=people["chair"])
-    chair, ann, bob = (
-        peers(sio_server, token=api_token(people[n])) for n in ("chair", "ann", "bob")
-    )
+    chair, ann, bob = (connect(sio_server, n) for n in ("chair", "ann", "bob"))
     for peer in (chair, ann, bob):
         peer.join(meeting)
     bob.call("hand", {"raised": True})
@@ -346,12 +328,10 @@ def test_hands_queue_in_order_and_the_chair_lowers_them(
     assert chair.call("sync")["hands"] == [ann.you]
 
 
-def test_coordinator_removes_and_asks_to_mute(sio_server, cast, make_meeting, api_token, peers):
+def test_coordinator_removes_and_asks_to_mute(sio_server, cast, make_meeting, connect):
     group, people = cast
     meeting = make_meeting(group, by=people["chair"])
-    chair, ann, bob = (
-        peers(sio_server, token=api_token(people[n])) for n in ("chair", "ann", "bob")
-    )
+    chair, ann, bob = (connect(sio_server, n) for n in ("chair", "ann", "bob"))
     for peer in (chair, ann, bob):
         peer.join(meeting)
     assert chair.call("mute_request", {"participant": ann.you}) == {"ok": True}
@@ -368,7 +348,7 @@ def test_coordinator_removes_and_asks_to_mute(sio_server, cast, make_meeting, ap
         lambda d: {p["name"] for p in d["participants"]} == {"Chair Amman", "Ann Nairobi"},
     )
     # A removed person comes back through the lobby, even into an unlocked room.
-    again = peers(sio_server, token=api_token(people["bob"]))
+    again = connect(sio_server, "bob")
     assert again.join(meeting)["waiting"] is True
 
 
@@ -409,15 +389,15 @@ def test_minutes_are_kept_and_attendance_is_downloadable(
 
 
 def test_chat_canary_is_nowhere_in_the_database_or_data_dir(
-    sio_server, app, app_config, cast, make_meeting, api_token, peers
+    sio_server, app, app_config, cast, make_meeting, connect
 ):
     from emisa.extensions import db
 
     group, people = cast
     meeting = make_meeting(group, by=people["chair"])
     chair, ann = (
-        peers(sio_server, token=api_token(people["chair"])),
-        peers(sio_server, token=api_token(people["ann"])),
+        connect(sio_server, "chair"),
+        connect(sio_server, "ann"),
     )
     chair.join(meeting)
     ann.join(meeting)

@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import browser_login
-from tests.meetings.conftest import drop_and_recover
+from tests.meetings.conftest import drop_and_recover, enter_room
 
 pytestmark = pytest.mark.browser
 
@@ -44,9 +43,7 @@ def test_chat_beside_the_video_on_a_desktop_below_it_on_a_phone(
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     try:
-        browser_login(page, live_server, chair, app)
-        page.goto(f"{live_server}/meetings/{meeting}/room")
-        page.wait_for_selector("#room-body:not([hidden])")
+        enter_room(page, live_server, chair, app, meeting)
 
         # The chat is in the column beside the video, under the chair's panel.
         media, chat = boxes(page)

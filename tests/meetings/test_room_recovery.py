@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import browser_login
-from tests.meetings.conftest import drop_keeping_chat_and_hand
+from tests.meetings.conftest import drop_keeping_chat_and_hand, enter_room
 
 
 def test_a_raised_hand_keeps_its_place_across_a_dropped_connection(
-    sio_server, cast, make_meeting, api_token, peers
+    sio_server, cast, make_meeting, connect
 ):
     group, people = cast
     meeting = make_meeting(group, by=people["chair"])
-    chair, ann, bob = (
-        peers(sio_server, token=api_token(people[n])) for n in ("chair", "ann", "bob")
-    )
+    chair, ann, bob = (connect(sio_server, n) for n in ("chair", "ann", "bob"))
     for peer in (chair, ann, bob):
         peer.join(meeting)
     ann.call("hand", {"raised": True})
@@ -26,7 +23,7 @@ def test_a_raised_hand_keeps_its_place_across_a_dropped_connection(
     chair.wait_for("presence", lambda d: ann.you not in {p["id"] for p in d["participants"]})
     assert chair.call("sync")["hands"] == [bob.you]
 
-    back = peers(sio_server, token=api_token(people["ann"]))
+    back = connect(sio_server, "ann")
     rejoined = back.join(meeting)
     assert rejoined["hands"] == [back.you, bob.you]
     # The others' queue shows her back in her place, under her new connection's id.
@@ -45,9 +42,7 @@ def test_reconnecting_keeps_chat_and_hand(
     chair = make_user(name="Chair Amman")
     group = make_group(members={chair: "coordinator"})
     meeting = make_meeting(group, by=chair)
-    browser_login(page, live_server, chair, app)
-    page.goto(f"{live_server}/meetings/{meeting}/room")
-    page.wait_for_selector("#room-body:not([hidden])")
+    enter_room(page, live_server, chair, app, meeting)
     drop_keeping_chat_and_hand(page, page, "Chair Amman")
 
 
@@ -59,9 +54,7 @@ def test_a_coordinator_is_told_when_a_mesh_room_outgrows_it(
     members = [make_user(name=f"Member {n}") for n in range(5)]
     group = make_group(members={chair: "coordinator", **{m: "member" for m in members}})
     meeting = make_meeting(group, by=chair)
-    browser_login(page, live_server, chair, app)
-    page.goto(f"{live_server}/meetings/{meeting}/room")
-    page.wait_for_selector("#room-body:not([hidden])")
+    enter_room(page, live_server, chair, app, meeting)
     for member in members[:4]:
         peers(live_server, token=api_token(member)).join(meeting)
     page.wait_for_selector("#people-count:has-text('5')")

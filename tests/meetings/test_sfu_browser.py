@@ -7,8 +7,7 @@ import time
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.conftest import browser_login
-from tests.meetings.conftest import drop_keeping_chat_and_hand
+from tests.meetings.conftest import drop_keeping_chat_and_hand, enter_room
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("sfu_config")]
 
@@ -129,10 +128,8 @@ def _wait_decoding(page, count: int, kind: str) -> dict[str, int]:
     return before
 
 
-def enter(page, base: str, persona, app, room: str, *, media: bool = True) -> None:
-    browser_login(page, base, persona, app)
-    page.goto(room)
-    page.wait_for_selector("#room-body:not([hidden])")
+def enter(page, base: str, persona, app, meeting: int, *, media: bool = True) -> None:
+    enter_room(page, base, persona, app, meeting)
     if media:
         page.click("#btn-media")
         page.wait_for_selector("#btn-mic:not([disabled])")
@@ -168,12 +165,11 @@ def test_four_participants_through_the_sfu(
     app, sfu_live_server, speaking_browser, make_user, make_group, make_meeting
 ):
     people, meeting = plenary(make_user, make_group, make_meeting)
-    room = f"{sfu_live_server}/meetings/{meeting}/room"
     contexts = [speaking_browser.new_context() for _ in people]
     pages = recorded_pages(contexts)
     try:
         for page, person in zip(pages, people, strict=True):
-            enter(page, sfu_live_server, person, app, room)
+            enter(page, sfu_live_server, person, app, meeting)
         chair, ann, bob, cem = pages
 
         # Each page decodes the three others' cameras, received through the SFU.
@@ -262,12 +258,11 @@ def test_observer_receives_but_cannot_publish(
     chair, olga = make_user(name="Chair Amman"), make_user(name="Olga Observer")
     group = make_group(members={chair: "coordinator", olga: "observer"})
     meeting = make_meeting(group, by=chair)
-    room = f"{sfu_live_server}/meetings/{meeting}/room"
     observer_context = browser.new_context()
     observer = observer_context.new_page()
     try:
-        enter(page, sfu_live_server, chair, app, room)
-        enter(observer, sfu_live_server, olga, app, room, media=False)
+        enter(page, sfu_live_server, chair, app, meeting)
+        enter(observer, sfu_live_server, olga, app, meeting, media=False)
         assert observer.is_visible("#observer-note")
         for control in ("#btn-media", "#btn-mic", "#btn-cam", "#btn-screen"):
             assert observer.is_hidden(control)
@@ -360,14 +355,13 @@ def test_gallery_pages_and_a_dropped_connection_through_the_sfu(
     app, sfu_live_server, browser, make_user, make_group, make_meeting
 ):
     people, meeting = plenary(make_user, make_group, make_meeting)
-    room = f"{sfu_live_server}/meetings/{meeting}/room"
     # Cem follows on a phone: its gallery holds two tiles a page, one fewer than the others.
     contexts = [browser.new_context() for _ in people[:3]]
     contexts.append(browser.new_context(viewport={"width": 390, "height": 844}))
     pages = recorded_pages(contexts)
     try:
         for page, person in zip(pages, people, strict=True):
-            enter(page, sfu_live_server, person, app, room)
+            enter(page, sfu_live_server, person, app, meeting)
         chair, ann, bob, cem = pages
         for page in (chair, ann, bob):
             wait_decoding(page, 3, senders=pages)

@@ -73,13 +73,11 @@ def wait_until(check, timeout: float = 5.0):
         time.sleep(0.05)
 
 
-def cameras_on(cast, make_meeting, sio_server, api_token, peers):
+def cameras_on(cast, make_meeting, sio_server, connect):
     """A meeting where the chair, Ann and Bob have joined and Ann and Bob publish a camera."""
     group, people = cast
     meeting = make_meeting(group, by=people["chair"])
-    chair, ann, bob = (
-        peers(sio_server, token=api_token(people[n])) for n in ("chair", "ann", "bob")
-    )
+    chair, ann, bob = (connect(sio_server, n) for n in ("chair", "ann", "bob"))
     for peer in (chair, ann, bob):
         peer.join(meeting)
     for peer in (ann, bob):
@@ -88,17 +86,12 @@ def cameras_on(cast, make_meeting, sio_server, api_token, peers):
 
 
 def test_member_publishes_through_janus_and_observer_is_refused(
-    app,
-    sio_server,
-    cast,
-    make_meeting,
-    api_token,
-    peers,
+    app, sio_server, cast, make_meeting, connect
 ):
     group, people = cast
     meeting = make_meeting(group, by=people["chair"])
-    ann = peers(sio_server, token=api_token(people["ann"]))
-    obs = peers(sio_server, token=api_token(people["obs"]))
+    ann = connect(sio_server, "ann")
+    obs = connect(sio_server, "obs")
     joined = ann.join(meeting)
     assert joined["media"] == {"mode": "sfu", "publish": True, "mesh_limit": 5}
     assert obs.join(meeting)["media"]["publish"] is False
@@ -128,19 +121,13 @@ def test_member_publishes_through_janus_and_observer_is_refused(
 
 
 def test_janus_itself_refuses_a_publisher_without_the_platform_s_token(
-    app,
-    sio_server,
-    cast,
-    make_meeting,
-    api_token,
-    peers,
-    janus_server,
+    app, sio_server, cast, make_meeting, janus_server, connect
 ):
     from emisa.meetings import sfu
 
     group, people = cast
     meeting = make_meeting(group, by=people["chair"])
-    obs = peers(sio_server, token=api_token(people["obs"]))
+    obs = connect(sio_server, "obs")
     obs.join(meeting)
     with app.app_context():
         room = sfu.ensure_room(meeting)
@@ -167,21 +154,13 @@ def test_janus_itself_refuses_a_publisher_without_the_platform_s_token(
 
 
 def test_no_janus_secret_token_or_id_reaches_a_client(
-    app,
-    sio_server,
-    cast,
-    make_meeting,
-    api_token,
-    peers,
-    janus_server,
+    app, sio_server, cast, make_meeting, janus_server, connect
 ):
     from emisa.meetings import sfu
 
     group, people = cast
     meeting = make_meeting(group, by=people["chair"])
-    ann, bob, chair = (
-        peers(sio_server, token=api_token(people[n])) for n in ("ann", "bob", "chair")
-    )
+    ann, bob, chair = (connect(sio_server, n) for n in ("ann", "bob", "chair"))
     seen = [ann.join(meeting), bob.join(meeting), chair.join(meeting)]
     seen.append(ann.call("media_publish", {"kind": "camera", "jsep": offer()}))
     seen.append(bob.call("media_publish", {"kind": "screen", "jsep": offer()}))
@@ -213,14 +192,7 @@ def test_no_janus_secret_token_or_id_reaches_a_client(
 
 
 def test_forged_or_foreign_streams_are_refused(
-    app,
-    sio_server,
-    cast,
-    make_user,
-    make_group,
-    make_meeting,
-    api_token,
-    peers,
+    app, sio_server, cast, make_user, make_group, make_meeting, api_token, peers, connect
 ):
     group, people = cast
     meeting = make_meeting(group, by=people["chair"])
@@ -232,7 +204,7 @@ def test_forged_or_foreign_streams_are_refused(
     sam.join(other)
     assert sam.call("media_publish", {"kind": "camera", "jsep": offer()})["ok"] is True
 
-    ann = peers(sio_server, token=api_token(people["ann"]))
+    ann = connect(sio_server, "ann")
     ann.join(meeting)
     with app.app_context():
         from emisa.meetings import sfu
@@ -269,12 +241,11 @@ def test_removal_kicks_from_janus_and_closing_destroys_the_room(
     sio_server,
     cast,
     make_meeting,
-    api_token,
-    peers,
+    connect,
 ):
     from emisa.meetings import sfu
 
-    meeting, chair, ann, bob = cameras_on(cast, make_meeting, sio_server, api_token, peers)
+    meeting, chair, ann, bob = cameras_on(cast, make_meeting, sio_server, connect)
     assert bob.call("media_publish", {"kind": "screen", "jsep": offer()})["ok"] is True
     assert len(in_room(app, meeting)) == 3
 
@@ -309,10 +280,9 @@ def test_chair_mute_is_enforced_on_janus_and_lifted_by_the_speaker(
     sio_server,
     cast,
     make_meeting,
-    api_token,
-    peers,
+    connect,
 ):
-    _meeting, chair, ann, bob = cameras_on(cast, make_meeting, sio_server, api_token, peers)
+    _meeting, chair, ann, bob = cameras_on(cast, make_meeting, sio_server, connect)
 
     assert chair.call("mute_request", {}) == {"ok": True}
     for peer in (ann, bob):
@@ -324,19 +294,14 @@ def test_chair_mute_is_enforced_on_janus_and_lifted_by_the_speaker(
 
 
 def test_one_connection_s_media_events_are_handled_in_the_order_sent(
-    app,
-    sio_server,
-    cast,
-    make_meeting,
-    api_token,
-    peers,
+    app, sio_server, cast, make_meeting, connect
 ):
     """A client that does not wait for each answer (a candidate right after its offer, a
     camera stopped at once) gets what it asked for, in its order: each event of a connection
     runs after the one before it, Janus requests included."""
     group, people = cast
     meeting = make_meeting(group, by=people["chair"])
-    ann = peers(sio_server, token=api_token(people["ann"]))
+    ann = connect(sio_server, "ann")
     ann.join(meeting)
     for _round in range(3):
         answers: dict[str, list] = {}

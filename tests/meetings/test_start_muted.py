@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import browser_login, free_port, start_server, stop_server
+from tests.conftest import free_port, start_server, stop_server
+from tests.meetings.conftest import enter_room
 
 MUTED_FROM = 2
 
@@ -26,13 +27,11 @@ def muting_server(app, app_config):
 
 
 def test_the_joiner_who_finds_the_room_at_the_threshold_starts_muted(
-    sio_server, cast, make_meeting, api_token, peers
+    sio_server, cast, make_meeting, connect
 ):
     group, people = cast
     meeting = make_meeting(group, by=people["chair"])
-    chair, ann, bob = (
-        peers(sio_server, token=api_token(people[n])) for n in ("chair", "ann", "bob")
-    )
+    chair, ann, bob = (connect(sio_server, n) for n in ("chair", "ann", "bob"))
 
     assert chair.join(meeting)["start_muted"] is False
     assert ann.join(meeting)["start_muted"] is False  # one other present: below the size
@@ -46,17 +45,15 @@ def test_the_joiner_who_finds_the_room_at_the_threshold_starts_muted(
 
 @pytest.mark.browser
 def test_joining_a_large_room_starts_muted_and_unmutes_with_the_button(
-    app, muting_server, page, cast, make_meeting, api_token, peers
+    app, muting_server, page, cast, make_meeting, connect
 ):
     group, people = cast
     meeting = make_meeting(group, by=people["chair"])
-    chair = peers(muting_server, token=api_token(people["chair"]))
+    chair = connect(muting_server, "chair")
     chair.join(meeting)
-    peers(muting_server, token=api_token(people["ann"])).join(meeting)
+    connect(muting_server, "ann").join(meeting)
 
-    browser_login(page, muting_server, people["bob"], app)
-    page.goto(f"{muting_server}/meetings/{meeting}/room")
-    page.wait_for_selector("#room-body:not([hidden])")
+    enter_room(page, muting_server, people["bob"], app, meeting)
     page.click("#btn-media")
     page.wait_for_selector("#btn-mic:not([disabled])")
     expect(page.locator("#btn-mic")).to_have_text("Unmute")
