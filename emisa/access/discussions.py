@@ -9,6 +9,7 @@ coordinators; a deleted post's text is for nobody.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -111,8 +112,66 @@ def _move(user, move: ThreadMove) -> Decision:
     return allow("coordinator of both groups")
 
 
-def _moderator(user, post) -> bool:
-    return bool(moderate_group(user, post.thread.group))
+# The post rules' answers, made once: a page asks them of every post it shows.
+_READER = allow("reader")
+_AUTHOR_OR_COORDINATOR = allow("author or coordinator")
+_DELETED = deny("This post was deleted by its author.", hide=True)
+_HIDDEN = deny("This post was hidden by a coordinator.", hide=True)
+_NOT_AUTHOR = deny("Only the author can change or delete a post.")
+_ALREADY_DELETED = deny("This post was deleted.", status=409)
+_HISTORY_DELETED = deny("This post was deleted.", hide=True)
+_NOT_COORDINATOR = deny("Only coordinators can see a post's earlier versions.")
+
+
+class PostRights:
+    """One reader's rights over the posts of one thread. Posts inherit the thread's marking,
+    so the thread's rights are asked once, when a post first needs them; each post then
+    answers from its own state (deleted, hidden, author), whether it is an ORM entity or a
+    light row of the thread page. The post rules below are these methods."""
+
+    def __init__(self, user, thread):
+        self.user, self.thread = user, thread
+
+    @cached_property
+    def read(self) -> Decision:
+        actor = actor_decision(self.user)
+        return _read_thread(self.user, self.thread) if actor else actor
+
+    @cached_property
+    def moderator(self) -> bool:
+        return bool(self.read) and bool(moderate_group(self.user, self.thread.group))
+
+    @cached_property
+    def contribute(self) -> Decision:
+        return contribute_to_group(self.user, self.thread.group) if self.read else self.read
+
+    def read_body(self, post) -> Decision:
+        if not self.read:
+            return self.read
+        if post.deleted_at is not None:
+            return _DELETED
+        if post.hidden_at is not None and post.author_id != self.user.id and not self.moderator:
+            return _HIDDEN
+        return _READER
+
+    def edit(self, post) -> Decision:
+        if not self.read:
+            return self.read
+        if post.author_id != self.user.id:
+            return _NOT_AUTHOR
+        if post.deleted_at is not None:
+            return _ALREADY_DELETED
+        return self.contribute
+
+    def history(self, post) -> Decision:
+        """Earlier versions: the group's coordinators, and the author of the post."""
+        if not self.read:
+            return self.read
+        if post.deleted_at is not None:
+            return _HISTORY_DELETED
+        if post.author_id == self.user.id or self.moderator:
+            return _AUTHOR_OR_COORDINATOR
+        return _NOT_COORDINATOR
 
 
 @rule("post", "read")
@@ -123,14 +182,7 @@ def _read_post(user, post) -> Decision:
 
 @rule("post", "read_body")
 def _read_body(user, post) -> Decision:
-    def check() -> Decision:
-        if post.deleted_at is not None:
-            return deny("This post was deleted by its author.", hide=True)
-        if post.hidden_at is not None and post.author_id != user.id and not _moderator(user, post):
-            return deny("This post was hidden by a coordinator.", hide=True)
-        return allow("reader")
-
-    return _readable_then(user, post.thread, check)
+    return PostRights(user, post.thread).read_body(post)
 
 
 def attachment_of_hidden_post(user, document) -> Decision | None:
@@ -147,14 +199,7 @@ def attachment_of_hidden_post(user, document) -> Decision | None:
 
 @rule("post", "edit", "delete")
 def _edit_own(user, post) -> Decision:
-    def check() -> Decision:
-        if post.author_id != user.id:
-            return deny("Only the author can change or delete a post.")
-        if post.deleted_at is not None:
-            return deny("This post was deleted.", status=409)
-        return contribute_to_group(user, post.thread.group)
-
-    return _readable_then(user, post.thread, check)
+    return PostRights(user, post.thread).edit(post)
 
 
 @rule("post", "hide")
@@ -164,16 +209,7 @@ def _hide(user, post) -> Decision:
 
 @rule("post", "history")
 def _history(user, post) -> Decision:
-    """Earlier versions: the group's coordinators, and the author of the post."""
-
-    def check() -> Decision:
-        if post.deleted_at is not None:
-            return deny("This post was deleted.", hide=True)
-        if post.author_id == user.id or _moderator(user, post):
-            return allow("author or coordinator")
-        return deny("Only coordinators can see a post's earlier versions.")
-
-    return _readable_then(user, post.thread, check)
+    return PostRights(user, post.thread).history(post)
 
 
 @rule("notification", "open")

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 
 from emisa import audit
 from emisa.access import can
-from emisa.access.discussions import could_read, thread_read_clause
+from emisa.access.discussions import PostRights, could_read, thread_read_clause
 from emisa.access.marked import narrowed, reseal_markings, seal_marking
 from emisa.access.markings import InvalidMarking
 from emisa.access.validation import apply_marking, validate_marking
@@ -564,9 +564,9 @@ def _open_html(rows) -> dict[int, str]:
 def post_views(user: User, thread: Thread, page: int | None = None) -> tuple[list[PostView], int]:
     """The posts of one page (all pages when ``page`` is None) as ``user`` may see them.
 
-    The caller checked the thread's read right. Posts inherit the thread's marking, so
-    the rights that matter are asked once per thread; per-post state (deleted, hidden,
-    own) is data. Content is decrypted for this request only and never cached.
+    The caller checked the thread's read right. Each post's rights come from the post rules
+    (``PostRights``: the thread's rights asked once, then each row's state). Content is
+    decrypted for this request only and never cached.
     """
     user = getattr(user, "_get_current_object", lambda: user)()
     if page is None:
@@ -581,14 +581,8 @@ def post_views(user: User, thread: Thread, page: int | None = None) -> tuple[lis
         wanted = [post_id for post_id, _parent, _depth in ordered]
         rows = _read(ShownPost, _SHOWN_AMONG, thread_id=thread.id, ids=wanted) if wanted else []
     by_id = {row.id: row for row in rows}
-    moderator = bool(can(user, "moderate", thread))
-    contributor = bool(can(user, "reply", thread))
-    me = user.id
-    visible = [
-        row
-        for row in rows
-        if row.deleted_at is None and (row.hidden_at is None or moderator or row.author_id == me)
-    ]
+    rights = PostRights(user, thread)
+    visible = [row for row in rows if rights.read_body(row)]
     html = _open_html(visible)
     hidden = [row for row in visible if row.hidden_at is not None and row.hidden_reason_sealed]
     reasons = _open_column(hidden, "hidden_reason_sealed", "hidden-reason")
@@ -597,7 +591,6 @@ def post_views(user: User, thread: Thread, page: int | None = None) -> tuple[lis
     for post_id, parent_id, depth in ordered:
         row = by_id[post_id]
         deleted = row.deleted_at is not None
-        own = row.author_id == me
         views.append(
             PostView(
                 id=post_id,
@@ -610,9 +603,9 @@ def post_views(user: User, thread: Thread, page: int | None = None) -> tuple[lis
                 author_country=row.author_country or "",
                 html=html.get(post_id),
                 hidden_reason=reasons.get(post_id, ""),
-                can_edit=own and contributor and not deleted,
-                can_moderate=moderator and not deleted,
-                can_history=(own or moderator) and row.edited_at is not None and not deleted,
+                can_edit=bool(rights.edit(row)),
+                can_moderate=rights.moderator and not deleted,
+                can_history=row.edited_at is not None and bool(rights.history(row)),
                 parent_author=(author_names.get(parent_id) or "") if parent_id else "",
                 attachments=attached.get(post_id) or [],
                 created=row.created_at.isoformat(),

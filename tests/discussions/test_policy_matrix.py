@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.discussions.support import add_members, api_token, new_thread, reply
@@ -113,3 +115,58 @@ def test_move_thread_only_where_the_marking_allows(app, client, team, make_group
     member_client = app.test_client()
     login(member_client, team.member)
     assert member_client.get(f"/threads/{strict}/move").status_code == 403
+
+
+def test_each_post_s_buttons_on_the_thread_page_are_what_the_server_grants(
+    app, client, team, login
+):
+    """The thread page decides each post's buttons from light rows, the post's own pages from
+    the post: both ask the policy's post rules (``PostRights``), so a button shown leads to a
+    page served and a button left out to a refusal, for the author, a coordinator and an
+    observer, on posts edited, hidden and deleted."""
+    tid = new_thread(client, team)
+    opening = client.get(f"/api/v1/threads/{tid}", headers=team.h(team.member)).get_json()
+    first = opening["posts"][0]["id"]
+    edited, hidden, deleted = (
+        reply(client, team, tid, f"Reply {n}").get_json()["id"] for n in range(3)
+    )
+    chair_post = reply(client, team, tid, "From the chair", by=team.coordinator).get_json()["id"]
+    for post_id, author in (
+        (edited, team.member),
+        (hidden, team.member),
+        (deleted, team.member),
+        (chair_post, team.coordinator),
+    ):
+        changed = client.patch(
+            f"/api/v1/posts/{post_id}", json={"body": "Edited"}, headers=team.h(author)
+        )
+        assert changed.status_code == 200
+    hide = client.post(
+        f"/api/v1/posts/{hidden}/hide",
+        json={"reason": "Off topic"},
+        headers=team.h(team.coordinator),
+    )
+    assert hide.status_code == 200
+    assert client.delete(f"/api/v1/posts/{deleted}", headers=team.h(team.member)).status_code == 204
+
+    granted = {}
+    for persona in (team.member, team.coordinator, team.observer):
+        viewer = app.test_client()
+        login(viewer, persona)
+        page = viewer.get(f"/threads/{tid}").get_data(as_text=True)
+        for post_id in (first, edited, hidden, deleted, chair_post):
+            article = re.search(rf'id="post-{post_id}".*?</article>', page, re.DOTALL)[0]
+            actions = ("edit", "history") if post_id != first else ("edit",)
+            for action in actions:
+                shown = f'href="/posts/{post_id}/{action}"' in article
+                served = viewer.get(f"/posts/{post_id}/{action}").status_code == 200
+                assert shown == served, (persona.name, post_id, action)
+                granted[persona.name, post_id, action] = shown
+    # The cases that matter are all there: the author edits only his live posts, the
+    # coordinator reads every history but the deleted post's, the observer neither.
+    member, chair, observer = team.member.name, team.coordinator.name, team.observer.name
+    assert granted[member, edited, "edit"] and granted[member, hidden, "history"]
+    assert not granted[member, deleted, "edit"] and not granted[member, chair_post, "edit"]
+    assert granted[chair, hidden, "history"] and granted[chair, chair_post, "edit"]
+    assert not granted[chair, deleted, "history"] and not granted[chair, edited, "edit"]
+    assert not any(shown for (name, _post, _action), shown in granted.items() if name == observer)
